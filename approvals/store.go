@@ -1,0 +1,60 @@
+package approvals
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"devin-chatops/audit"
+)
+
+// Store errors, matched with errors.Is.
+var (
+	// ErrNotFound: no request has that ID.
+	ErrNotFound = errors.New("request not found")
+	// ErrDuplicateID: CreateRequest was given an ID already in use; draw a new one.
+	ErrDuplicateID = errors.New("request ID already in use")
+	// ErrInvalidTransition: the state machine has no such edge (a programming error).
+	ErrInvalidTransition = errors.New("invalid state transition")
+)
+
+// Store is the durable state the approval service needs. Every method that takes audit
+// events writes them, and their outbox entries, in the same transaction as the change
+// they describe, and only when the change happened: the audit log never records a
+// transition that lost its race. An event with an empty RequestID gets the request's ID.
+type Store interface {
+	// CreateRequest stores a new request (State defaults to pending). ErrDuplicateID when
+	// the ID is taken.
+	CreateRequest(ctx context.Context, r Request, events ...audit.Event) error
+	// GetRequest returns ErrNotFound for an unknown ID.
+	GetRequest(ctx context.Context, id string) (Request, error)
+	// ListRequests returns the requests in any of states (all when none given), oldest
+	// first.
+	ListRequests(ctx context.Context, states ...State) ([]Request, error)
+	// SetCard records where the approval card was posted.
+	SetCard(ctx context.Context, id, channel, ts string) error
+	// AddVote records one vote per (request, voter); added=false when that voter already
+	// voted, and then the events are not written. ErrNotFound for an unknown request.
+	AddVote(ctx context.Context, v Vote, events ...audit.Event) (added bool, err error)
+	// Votes returns a request's votes in the order they were cast.
+	Votes(ctx context.Context, id string) ([]Vote, error)
+	// Transition is a compare-and-swap: the request moves to `to` only if it is in `from`;
+	// ok=false when it was not (ErrNotFound when it does not exist). The non-zero fields
+	// of ch and the events are written in the same transaction, only if the swap happened.
+	// ErrInvalidTransition unless CanTransition(from, to).
+	Transition(ctx context.Context, id string, from, to State, ch Change, events ...audit.Event) (ok bool, err error)
+	// ExpireDue moves pending requests whose ExpiresAt <= now to expired (a CAS per row,
+	// so a request approved meanwhile is left alone) and returns those it moved. mkEvent,
+	// when not nil, makes the audit event written with each expiry.
+	ExpireDue(ctx context.Context, now time.Time, mkEvent func(Request) audit.Event) ([]Request, error)
+}
+
+// Change holds the fields a transition sets alongside the state. Zero fields are left
+// unchanged, so each transition states only what it learned.
+type Change struct {
+	DecidedBy  string
+	DecidedAt  time.Time
+	DoneAt     time.Time
+	DenyReason string
+	Outcomes   []ItemOutcome
+}

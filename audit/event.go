@@ -1,0 +1,42 @@
+// Package audit holds the audit event model, its one-line Slack rendering and the outbox
+// worker that echoes stored events to the audit channel until Slack accepts them.
+package audit
+
+import "time"
+
+// Kind is what an audit event records. The values are stored as text.
+type Kind string
+
+// The event kinds: one per command, request, vote, refused click, and one per state the
+// request reaches.
+const (
+	KindCommand   Kind = "command"
+	KindRequest   Kind = "request"
+	KindVote      Kind = "vote"
+	KindRefused   Kind = "refused"
+	KindApproved  Kind = "approved"
+	KindDenied    Kind = "denied"
+	KindExpired   Kind = "expired"
+	KindExecuting Kind = "executing"
+	KindDone      Kind = "done"
+	KindFailed    Kind = "failed"
+)
+
+// Event is one audit record. The store fills ID and At when they are empty.
+type Event struct {
+	ID        string
+	RequestID string // empty for events that belong to no request, such as read-only commands
+	Kind      Kind
+	Actor     string // Slack user ID of whoever caused the event; empty for the bot itself
+	// Command is the command and its arguments as typed, for command events.
+	Command string
+	Items   []string
+	Detail  string
+	Outcome string
+	At      time.Time
+
+	// Request milestones, copied in so that one echo line tells the whole story.
+	RequestedAt time.Time
+	DecidedAt   time.Time
+	DoneAt      time.Time
+}

@@ -1,0 +1,156 @@
+package audit
+
+import (
+	"regexp"
+	"strings"
+	"time"
+
+	"devin-chatops/slackui"
+)
+
+// Per-piece budgets keep one event far below Slack's section limit even before the final
+// clip, so that the clip (which could cut an escape sequence) normally never fires.
+const (
+	maxCommandRunes = 300
+	maxItemRunes    = 120
+	maxItemsShown   = 10
+	maxItemsChars   = 1000
+	maxDetailRunes  = 500
+	maxOutcomeRunes = 500
+	maxIDRunes      = 40
+	maxLineRunes    = slackui.MaxSectionText
+)
+
+const separator = " · "
+
+// slackUserID matches what Slack renders as a mention; anything else is shown as text so
+// that a forged actor cannot become a ping.
+var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
+
+// Format renders an event as one readable mrkdwn line for the audit channel, e.g.
+//
+//	:white_check_mark: `R7K3QX0` *done* · <@U123> · invite a@b.com, c@d.com, …and 3 more · outcome: 5 invited · requested 10:02Z, decided 10:05Z, done 10:05Z
+//
+// Every user-supplied piece is escaped and flattened to one line, so nobody can ping
+// @channel, forge a mention or fake a second audit line through it.
+func Format(e Event) string {
+	parts := make([]string, 0, 6)
+	parts = append(parts, kindEmoji(e.Kind)+" `"+requestID(e.RequestID)+"` *"+text(string(e.Kind), 30)+"*")
+	parts = append(parts, actor(e.Actor))
+	if what := subject(e); what != "" {
+		parts = append(parts, what)
+	}
+	if e.Detail != "" {
+		parts = append(parts, text(e.Detail, maxDetailRunes))
+	}
+	if e.Outcome != "" {
+		parts = append(parts, "outcome: "+text(e.Outcome, maxOutcomeRunes))
+	}
+	if t := timeline(e); t != "" {
+		parts = append(parts, t)
+	}
+	return slackui.Clip(strings.Join(parts, separator), maxLineRunes)
+}
+
+// text makes one user-supplied piece safe: one line, clipped, then escaped (clipping
+// first so the cut can never land inside an escape sequence).
+func text(s string, maxRunes int) string {
+	return slackui.Escape(slackui.Clip(oneLine(s), maxRunes))
+}
+
+// oneLine folds line breaks and tabs to spaces: an audit event is exactly one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func requestID(id string) string {
+	if id == "" {
+		return "—"
+	}
+	// A backtick would end the code span early; the ID can come from a forged button value.
+	return text(strings.ReplaceAll(id, "`", "'"), maxIDRunes)
+}
+
+func actor(a string) string {
+	switch {
+	case a == "":
+		return "—"
+	case slackUserID.MatchString(a):
+		return "<@" + a + ">"
+	default:
+		return text(a, 80)
+	}
+}
+
+// subject is the command and the items it applies to.
+func subject(e Event) string {
+	items := make([]string, 0, len(e.Items))
+	for _, it := range e.Items {
+		items = append(items, text(it, maxItemRunes))
+	}
+	list := slackui.JoinLimited(items, ", ", maxItemsShown, maxItemsChars)
+	cmd := text(e.Command, maxCommandRunes)
+	switch {
+	case cmd == "":
+		return list
+	case list == "":
+		return cmd
+	default:
+		return cmd + " " + list
+	}
+}
+
+// timeline lists the request milestones that are set. Times are UTC and shown as 15:04Z
+// when on the same day as the event, with the date otherwise, so a request approved days
+// later is not misread.
+func timeline(e Event) string {
+	ref := e.At
+	var out []string
+	for _, m := range []struct {
+		label string
+		at    time.Time
+	}{{"requested", e.RequestedAt}, {"decided", e.DecidedAt}, {"done", e.DoneAt}} {
+		if m.at.IsZero() {
+			continue
+		}
+		if ref.IsZero() {
+			ref = m.at
+		}
+		out = append(out, m.label+" "+clock(m.at, ref))
+	}
+	return strings.Join(out, ", ")
+}
+
+func clock(t, ref time.Time) string {
+	t, ref = t.UTC(), ref.UTC()
+	if y, m, d := t.Date(); ref.Year() == y && ref.Month() == m && ref.Day() == d {
+		return t.Format("15:04Z")
+	}
+	return t.Format("2006-01-02 15:04Z")
+}
+
+func kindEmoji(k Kind) string {
+	switch k {
+	case KindCommand:
+		return ":speech_balloon:"
+	case KindRequest:
+		return ":inbox_tray:"
+	case KindVote:
+		return ":ballot_box_with_ballot:"
+	case KindRefused:
+		return ":no_entry:"
+	case KindApproved:
+		return ":+1:"
+	case KindDenied:
+		return ":x:"
+	case KindExpired:
+		return ":hourglass:"
+	case KindExecuting:
+		return ":gear:"
+	case KindDone:
+		return ":white_check_mark:"
+	case KindFailed:
+		return ":warning:"
+	}
+	return ":grey_question:"
+}

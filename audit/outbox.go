@@ -1,0 +1,240 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"regexp"
+	"time"
+
+	"devin-chatops/slackui"
+)
+
+// Outbox is the durable queue of audit events still to be echoed to Slack. Every stored
+// event has an outbox entry written in the same transaction, so an event that exists is
+// an event that will be echoed.
+type Outbox interface {
+	// Due returns undelivered events oldest first, at most limit of them. The queue is
+	// strictly ordered: it stops before the first undelivered event whose next attempt
+	// is after now, so a retried event is never overtaken by a later one.
+	Due(ctx context.Context, now time.Time, limit int) ([]Pending, error)
+	// Delivered marks an event as echoed; it is never returned by Due again.
+	Delivered(ctx context.Context, eventID string, at time.Time) error
+	// Retry records a failed attempt and when the next one may be made.
+	Retry(ctx context.Context, eventID string, attempts int, next time.Time, lastErr string) error
+}
+
+// Pending is an event waiting in the outbox with the number of failed attempts so far.
+type Pending struct {
+	Event    Event
+	Attempts int
+}
+
+// Poster posts a message to a Slack channel.
+type Poster interface {
+	Post(ctx context.Context, channel string, m slackui.Message) (ts string, err error)
+}
+
+// Echoer delivers outbox events to the audit channel, one message per event, in order.
+// Delivery is at least once: an event is marked delivered only after Slack accepted it,
+// so a crash between the two re-sends that one event, but nothing is ever dropped.
+type Echoer struct {
+	outbox  Outbox
+	poster  Poster
+	channel string
+	now     func() time.Time
+	log     *slog.Logger
+
+	poll        time.Duration
+	backoffBase time.Duration
+	backoffMax  time.Duration
+	batch       int
+	// jitter returns a random duration in [0, span]; replaceable so tests are deterministic.
+	jitter func(span time.Duration) time.Duration
+
+	kick chan struct{}
+}
+
+// EchoerOption adjusts an Echoer built by NewEchoer.
+type EchoerOption func(*Echoer)
+
+// WithPollInterval sets how often Run looks for due events when not kicked (default 1s).
+func WithPollInterval(d time.Duration) EchoerOption {
+	return func(e *Echoer) {
+		if d > 0 {
+			e.poll = d
+		}
+	}
+}
+
+// WithBackoff sets the retry delay after the first failure and its cap (default 1s, 5m).
+// The delay doubles with each failed attempt.
+func WithBackoff(base, max time.Duration) EchoerOption {
+	return func(e *Echoer) {
+		if base > 0 {
+			e.backoffBase = base
+		}
+		if max >= e.backoffBase {
+			e.backoffMax = max
+		}
+	}
+}
+
+// WithJitter replaces the random part of the backoff: a delay d is d/2 plus f(d/2), and
+// f must return a value in [0, span] (it is clamped to that range).
+func WithJitter(f func(d time.Duration) time.Duration) EchoerOption {
+	return func(e *Echoer) {
+		if f != nil {
+			e.jitter = f
+		}
+	}
+}
+
+// WithBatchSize sets how many events one pass fetches (default 50).
+func WithBatchSize(n int) EchoerOption {
+	return func(e *Echoer) {
+		if n > 0 {
+			e.batch = n
+		}
+	}
+}
+
+// NewEchoer builds an Echoer that posts outbox events to channel. clock defaults to
+// time.Now and logger to slog.Default when nil.
+func NewEchoer(outbox Outbox, poster Poster, channel string, clock func() time.Time, logger *slog.Logger, opts ...EchoerOption) *Echoer {
+	if clock == nil {
+		clock = time.Now
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	e := &Echoer{
+		outbox:      outbox,
+		poster:      poster,
+		channel:     channel,
+		now:         clock,
+		log:         logger,
+		poll:        time.Second,
+		backoffBase: time.Second,
+		backoffMax:  5 * time.Minute,
+		batch:       50,
+		jitter: func(span time.Duration) time.Duration {
+			if span <= 0 {
+				return 0
+			}
+			return rand.N(span + 1)
+		},
+		kick: make(chan struct{}, 1),
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+// Kick wakes Run early, typically right after an event was stored. It never blocks.
+func (e *Echoer) Kick() {
+	select {
+	case e.kick <- struct{}{}:
+	default: // a wake-up is already pending; one is enough
+	}
+}
+
+// Run delivers due events until ctx is done, waking every poll interval or on Kick.
+func (e *Echoer) Run(ctx context.Context) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-e.kick:
+		}
+		// Keep going without sleeping while full batches come back: a backlog after an
+		// outage drains at Slack's pace, not one batch per poll.
+		for {
+			n, err := e.Flush(ctx)
+			if err != nil || n < e.batch || ctx.Err() != nil {
+				break
+			}
+		}
+		timer.Reset(e.poll)
+	}
+}
+
+// Flush makes one delivery pass: it posts the due events in order and stops at the first
+// failure, which is scheduled for a retry with backoff. It returns how many events were
+// delivered and the error that stopped the pass, if any.
+func (e *Echoer) Flush(ctx context.Context) (int, error) {
+	due, err := e.outbox.Due(ctx, e.now(), e.batch)
+	if err != nil {
+		e.log.ErrorContext(ctx, "audit outbox: cannot read due events", "err", Redact(err.Error()))
+		return 0, err
+	}
+	delivered := 0
+	for _, p := range due {
+		if err := e.deliver(ctx, p); err != nil {
+			return delivered, err
+		}
+		delivered++
+	}
+	return delivered, nil
+}
+
+func (e *Echoer) deliver(ctx context.Context, p Pending) error {
+	_, postErr := e.poster.Post(ctx, e.channel, slackui.Text(Format(p.Event)))
+	if postErr != nil {
+		if ctx.Err() != nil {
+			// Shutting down is not Slack's fault: do not count it as an attempt.
+			return ctx.Err()
+		}
+		attempts := p.Attempts + 1
+		delay := e.backoff(attempts)
+		msg := Redact(postErr.Error())
+		e.log.WarnContext(ctx, "audit echo failed; will retry",
+			"event_id", p.Event.ID, "request_id", p.Event.RequestID,
+			"attempts", attempts, "retry_in", delay, "err", msg)
+		if err := e.outbox.Retry(ctx, p.Event.ID, attempts, e.now().Add(delay), msg); err != nil {
+			e.log.ErrorContext(ctx, "audit outbox: cannot schedule retry", "event_id", p.Event.ID, "err", Redact(err.Error()))
+			return errors.Join(errors.New(msg), err)
+		}
+		return errors.New(msg)
+	}
+	if err := e.outbox.Delivered(ctx, p.Event.ID, e.now()); err != nil {
+		// The message is in Slack but not marked: it will be echoed again, which is the
+		// lesser evil compared with losing it.
+		e.log.ErrorContext(ctx, "audit outbox: cannot mark delivered", "event_id", p.Event.ID, "err", Redact(err.Error()))
+		return err
+	}
+	return nil
+}
+
+// backoff is the delay before attempt number attempts+1: base doubled per failure, capped
+// at max, with equal jitter (half fixed, half random) so replicas do not retry in step.
+func (e *Echoer) backoff(attempts int) time.Duration {
+	d := e.backoffBase
+	for i := 1; i < attempts && d < e.backoffMax; i++ {
+		d *= 2
+	}
+	if d > e.backoffMax {
+		d = e.backoffMax
+	}
+	half := d / 2
+	span := d - half
+	return half + max(0, min(e.jitter(span), span))
+}
+
+// tokenPattern matches Slack tokens and bearer credentials that an HTTP client might have
+// put into an error string.
+var tokenPattern = regexp.MustCompile(`xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|(?i:bearer)\s+[A-Za-z0-9._~+/=-]+`)
+
+// maxErrorLen bounds what is logged and stored per failed attempt.
+const maxErrorLen = 500
+
+// Redact removes anything that looks like a credential from an error message and bounds
+// its length, so that errors can be logged and stored safely.
+func Redact(s string) string {
+	return slackui.Clip(tokenPattern.ReplaceAllString(s, "[redacted]"), maxErrorLen)
+}

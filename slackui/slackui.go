@@ -1,0 +1,99 @@
+// Package slackui holds the small, Slack-facing building blocks every part of the
+// bot shares: the outbound message type, mrkdwn escaping and Block Kit limits.
+package slackui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+)
+
+// Block Kit limits the bot must stay under (Slack rejects or silently truncates past them).
+const (
+	MaxBlocks       = 50
+	MaxSectionText  = 3000
+	MaxHeaderText   = 150
+	MaxButtonValue  = 2000
+	MaxMessageText  = 4000
+	MaxContextElems = 10
+)
+
+// Message is one outbound Slack message: a plain-text fallback (used for
+// notifications and by clients that cannot render blocks) plus optional blocks.
+type Message struct {
+	Text   string
+	Blocks []slack.Block
+}
+
+// Reply is the answer to a slash command, delivered through its response_url.
+type Reply struct {
+	Message
+	// InChannel makes the reply visible to the whole channel instead of only the caller.
+	InChannel bool
+}
+
+// Text builds a message that is a single mrkdwn section with the same fallback text.
+// The caller is responsible for escaping user-supplied parts of s.
+func Text(s string) Message {
+	return Message{
+		Text:   Clip(s, MaxMessageText),
+		Blocks: []slack.Block{Section(s)},
+	}
+}
+
+// Section is a mrkdwn section block clipped to the section limit.
+func Section(s string) *slack.SectionBlock {
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, Clip(s, MaxSectionText), false, false), nil, nil)
+}
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// Escape makes user-supplied text inert in mrkdwn: with &, < and > escaped nobody can
+// ping <!channel>, forge a <@U…> mention or hide a link behind a label through the bot.
+func Escape(s string) string { return escaper.Replace(s) }
+
+// Clip shortens s to at most max runes, ending with "…" when it had to cut.
+func Clip(s string, max int) string {
+	if max <= 0 {
+		return ""
+	}
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	return string(r[:max-1]) + "…"
+}
+
+// JoinLimited joins items with sep, stopping before the joined text would exceed maxChars
+// or maxItems entries, and appends "…and N more" for what was left out. Items are used as
+// given: escape them first if they come from users.
+func JoinLimited(items []string, sep string, maxItems, maxChars int) string {
+	var b strings.Builder
+	shown := 0
+	for i, it := range items {
+		if maxItems > 0 && shown >= maxItems {
+			break
+		}
+		extra := len(it)
+		if i > 0 {
+			extra += len(sep)
+		}
+		// Reserve room for the "…and N more" tail.
+		if maxChars > 0 && b.Len()+extra+len(sep)+24 > maxChars && shown > 0 {
+			break
+		}
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(it)
+		shown++
+	}
+	if rest := len(items) - shown; rest > 0 {
+		if shown > 0 {
+			b.WriteString(sep)
+		}
+		fmt.Fprintf(&b, "…and %d more", rest)
+	}
+	return b.String()
+}
