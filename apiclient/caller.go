@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -147,12 +149,10 @@ func (c *Caller) Do(ctx context.Context, req Request) (*Response, error) {
 		if attempt >= pol.MaxAttempts {
 			return nil, lastErr
 		}
-		backoff := pol.BaseDelay << (attempt - 1)
-		if backoff > pol.MaxDelay || backoff <= 0 {
-			backoff = pol.MaxDelay
-		}
-		// Full jitter on the backoff spreads retries of many callers apart; a wait the
-		// API asked for is a floor, never shortened.
+		backoff := backoffFor(pol, attempt)
+		// Equal jitter (half fixed, half random) spreads retries of many callers apart
+		// while keeping the delay growing; a wait the API asked for is a floor, never
+		// shortened.
 		j := c.Jitter
 		if j == nil {
 			j = rand.Float64
@@ -246,8 +246,15 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	var secs int
-	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && secs >= 0 {
+	// strconv rather than Sscanf: "5abc" is not a delay, and a huge value must not
+	// overflow time.Duration into a negative (which would mean "retry at once").
+	if secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		if secs > maxRetryAfterSecs {
+			secs = maxRetryAfterSecs
+		}
 		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
@@ -256,6 +263,24 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 		}
 	}
 	return 0
+}
+
+// maxRetryAfterSecs caps a Retry-After in seconds; anything this long is beyond any
+// MaxTotalWait anyway, and the cap keeps the Duration from overflowing.
+const maxRetryAfterSecs = 7 * 24 * 60 * 60
+
+// backoffFor is the un-jittered delay before retry number attempt (1-based):
+// BaseDelay doubled per attempt, capped at MaxDelay. It doubles step by step instead
+// of shifting so that a large MaxAttempts cannot overflow into a tiny or negative delay.
+func backoffFor(pol RetryPolicy, attempt int) time.Duration {
+	d := pol.BaseDelay
+	for i := 1; i < attempt && d < pol.MaxDelay; i++ {
+		d *= 2
+	}
+	if d > pol.MaxDelay || d <= 0 {
+		d = pol.MaxDelay
+	}
+	return d
 }
 
 func isIdempotent(method string) bool {

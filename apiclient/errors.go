@@ -177,9 +177,9 @@ func UserMessage(err error) string {
 		return api + " refused the request (403)."
 	case KindNotFound:
 		if e.Message != "" {
-			return fmt.Sprintf("%s could not find that (404): %s.", api, trimDot(e.Message))
+			return fmt.Sprintf("%s could not find that%s: %s.", api, statusNote(e.Status), trimDot(e.Message))
 		}
-		return api + " could not find that (404): check the name or ID."
+		return fmt.Sprintf("%s could not find that%s: check the name or ID.", api, statusNote(e.Status))
 	case KindValidation, KindBadRequest:
 		msg := e.Message
 		if len(e.Fields) > 0 {
@@ -190,16 +190,16 @@ func UserMessage(err error) string {
 			msg = strings.Join(fs, "; ")
 		}
 		if msg == "" {
-			return fmt.Sprintf("%s refused the request as invalid (%d).", api, e.Status)
+			return fmt.Sprintf("%s refused the request as invalid%s.", api, statusNote(e.Status))
 		}
-		return fmt.Sprintf("%s refused the request as invalid (%d): %s.", api, e.Status, trimDot(msg))
+		return fmt.Sprintf("%s refused the request as invalid%s: %s.", api, statusNote(e.Status), trimDot(msg))
 	case KindRateLimited:
 		if e.RetryAfter > 0 {
 			return fmt.Sprintf("%s is rate limiting the bot; try again in %s.", api, humanWait(e.RetryAfter))
 		}
 		return api + " is rate limiting the bot; try again in a minute."
 	case KindServer:
-		return fmt.Sprintf("%s is having trouble (%d); try again in a few minutes.", api, e.Status)
+		return fmt.Sprintf("%s is having trouble%s; try again in a few minutes.", api, statusNote(e.Status))
 	case KindTransport:
 		return api + " could not be reached; try again in a few minutes."
 	case KindDecode:
@@ -207,6 +207,15 @@ func UserMessage(err error) string {
 	default:
 		return api + " returned an unexpected error."
 	}
+}
+
+// statusNote is " (404)" for an HTTP status, and nothing for an error a client built
+// itself (Status 0), so a sentence never claims a status the API did not send.
+func statusNote(status int) string {
+	if status == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d)", status)
 }
 
 func trimDot(s string) string { return strings.TrimRight(strings.TrimSpace(s), ".") }

@@ -92,10 +92,11 @@ type Request struct {
 }
 
 // ItemOutcome is what execution did for one item.
+// The JSON names are the stored form: keep them stable.
 type ItemOutcome struct {
-	Item   string
-	Status string // one of the Outcome… constants
-	Reason string // the API's reason when Status is failed
+	Item   string `json:"item"`
+	Status string `json:"status"`           // one of the Outcome… constants
+	Reason string `json:"reason,omitempty"` // the API's reason when Status is failed
 }
 
 // Vote is one approver's decision on a request.

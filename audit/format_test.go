@@ -1,0 +1,140 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+
+	"devin-chatops/slackui"
+)
+
+func TestFormat(t *testing.T) {
+	requested := time.Date(2025, 3, 4, 10, 2, 0, 0, time.UTC)
+	decided := requested.Add(3 * time.Minute)
+
+	tests := []struct {
+		name        string
+		event       Event
+		want        string   // exact line, when set
+		contains    []string // pieces that must appear
+		notContains []string // pieces that must not appear
+	}{
+		{
+			name: "done event, full line",
+			event: Event{
+				RequestID: "R7K3QX0", Kind: KindDone, Actor: "U123", Command: "invite",
+				Items:   []string{"a@b.com", "c@d.com"},
+				Outcome: "2 invited", At: decided,
+				RequestedAt: requested, DecidedAt: decided, DoneAt: decided,
+			},
+			want: ":white_check_mark: `R7K3QX0` *done* · <@U123> · invite a@b.com, c@d.com · outcome: 2 invited · requested 10:02Z, decided 10:05Z, done 10:05Z",
+		},
+		{
+			name: "mentions and broadcasts in items and detail are escaped",
+			event: Event{
+				RequestID: "R1", Kind: KindRequest, Actor: "W0ABC", Command: "invite <!channel>",
+				Items:  []string{"<@U1>", "<!here|here>", "a&b"},
+				Detail: "ping <!channel> and <@U999|boss> <https://evil.example|click>",
+			},
+			contains: []string{
+				"<@W0ABC>",
+				"invite &lt;!channel&gt;",
+				"&lt;@U1&gt;", "&lt;!here|here&gt;", "a&amp;b",
+				"ping &lt;!channel&gt; and &lt;@U999|boss&gt; &lt;https://evil.example|click&gt;",
+			},
+			notContains: []string{"<!channel>", "<@U1>", "<!here", "<@U999", "<https://"},
+		},
+		{
+			name:        "actor that is not a user ID is escaped text, not a mention",
+			event:       Event{Kind: KindRefused, Actor: "<!channel>"},
+			contains:    []string{"&lt;!channel&gt;"},
+			notContains: []string{"<@", "<!channel>"},
+		},
+		{
+			name:        "lower-case actor is not a user ID",
+			event:       Event{Kind: KindVote, Actor: "u123"},
+			contains:    []string{" · u123"},
+			notContains: []string{"<@u123>"},
+		},
+		{
+			name:     "no request ID shows a dash",
+			event:    Event{Kind: KindCommand, Actor: "U1", Command: "members"},
+			want:     ":speech_balloon: `—` *command* · <@U1> · members",
+			contains: []string{"`—`"},
+		},
+		{
+			name:        "forged request ID cannot break out of the code span",
+			event:       Event{RequestID: "R1` <!channel> `", Kind: KindRefused, Actor: "U1"},
+			contains:    []string{"`R1' &lt;!channel&gt; '`"},
+			notContains: []string{"<!channel>"},
+		},
+		{
+			name:        "line breaks in user text cannot fake a second line",
+			event:       Event{RequestID: "R1", Kind: KindDenied, Actor: "U1", Detail: "no\n:white_check_mark: `R1` *done*"},
+			notContains: []string{"\n"},
+		},
+		{
+			name: "milestones on another day show the date",
+			event: Event{
+				RequestID: "R1", Kind: KindExpired, At: requested.Add(25 * time.Hour),
+				RequestedAt: requested,
+			},
+			contains: []string{"requested 2025-03-04 10:02Z", ":hourglass:", "· — ·"},
+		},
+		{
+			name: "many items are summarised",
+			event: Event{
+				RequestID: "R1", Kind: KindRequest, Actor: "U1", Command: "invite",
+				Items: func() []string {
+					var items []string
+					for i := range 25 {
+						items = append(items, fmt.Sprintf("user%d@example.com", i))
+					}
+					return items
+				}(),
+			},
+			contains:    []string{"user0@example.com", "…and 15 more"},
+			notContains: []string{"user24@example.com"},
+		},
+		{
+			name:     "unknown kind still renders",
+			event:    Event{RequestID: "R1", Kind: "mystery"},
+			contains: []string{":grey_question:", "*mystery*"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Format(tt.event)
+			if tt.want != "" {
+				assert.Equal(t, tt.want, got)
+			}
+			for _, s := range tt.contains {
+				assert.Contains(t, got, s)
+			}
+			for _, s := range tt.notContains {
+				assert.NotContains(t, got, s)
+			}
+			assert.NotContains(t, got, "\n")
+			assert.LessOrEqual(t, utf8.RuneCountInString(got), slackui.MaxSectionText)
+		})
+	}
+}
+
+func TestFormatStaysUnderSectionLimit(t *testing.T) {
+	huge := strings.Repeat("<&>", 5000)
+	items := make([]string, 500)
+	for i := range items {
+		items[i] = huge
+	}
+	got := Format(Event{
+		RequestID: huge, Kind: KindFailed, Actor: huge, Command: huge,
+		Items: items, Detail: huge, Outcome: huge,
+	})
+	assert.LessOrEqual(t, utf8.RuneCountInString(got), slackui.MaxSectionText)
+	assert.NotContains(t, got, "<&>")
+	assert.Contains(t, got, "more")
+}

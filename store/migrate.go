@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// migrations returns the schema history: migration i+1 is element i. Append only; never
+// edit one that has shipped, because databases in the field have already applied it.
+//
+// Times are BIGINT Unix milliseconds; lists are JSON text. audit_events.seq is SQLite's
+// rowid alias, giving events their insertion order for the outbox FIFO (PostgreSQL would
+// use an identity column).
+func migrations() []string {
+	return []string{
+		// 1: requests, votes, audit log and its outbox.
+		`CREATE TABLE requests (
+		id             TEXT PRIMARY KEY,
+		action         TEXT NOT NULL,
+		requester      TEXT NOT NULL,
+		items          TEXT NOT NULL DEFAULT '[]',
+		role           TEXT NOT NULL DEFAULT '',
+		org            TEXT NOT NULL DEFAULT '',
+		team           TEXT NOT NULL DEFAULT '',
+		reason         TEXT NOT NULL DEFAULT '',
+		origin_channel TEXT NOT NULL DEFAULT '',
+		state          TEXT NOT NULL,
+		created_at     BIGINT NOT NULL,
+		expires_at     BIGINT NOT NULL,
+		decided_at     BIGINT,
+		done_at        BIGINT,
+		decided_by     TEXT NOT NULL DEFAULT '',
+		deny_reason    TEXT NOT NULL DEFAULT '',
+		card_channel   TEXT NOT NULL DEFAULT '',
+		card_ts        TEXT NOT NULL DEFAULT '',
+		outcomes       TEXT NOT NULL DEFAULT '[]'
+	);
+	CREATE INDEX requests_state_created ON requests (state, created_at);
+	CREATE INDEX requests_state_expires ON requests (state, expires_at);
+
+	CREATE TABLE votes (
+		request_id TEXT NOT NULL REFERENCES requests (id),
+		voter      TEXT NOT NULL,
+		approve    BOOLEAN NOT NULL,
+		reason     TEXT NOT NULL DEFAULT '',
+		voted_at   BIGINT NOT NULL,
+		PRIMARY KEY (request_id, voter)
+	);
+
+	CREATE TABLE audit_events (
+		seq          INTEGER PRIMARY KEY,
+		id           TEXT NOT NULL UNIQUE,
+		request_id   TEXT NOT NULL DEFAULT '',
+		kind         TEXT NOT NULL,
+		actor        TEXT NOT NULL DEFAULT '',
+		command      TEXT NOT NULL DEFAULT '',
+		items        TEXT NOT NULL DEFAULT '[]',
+		detail       TEXT NOT NULL DEFAULT '',
+		outcome      TEXT NOT NULL DEFAULT '',
+		at           BIGINT NOT NULL,
+		requested_at BIGINT,
+		decided_at   BIGINT,
+		done_at      BIGINT
+	);
+	CREATE INDEX audit_events_request ON audit_events (request_id, seq);
+
+	CREATE TABLE outbox (
+		event_id        TEXT PRIMARY KEY REFERENCES audit_events (id),
+		attempts        INTEGER NOT NULL DEFAULT 0,
+		next_attempt_at BIGINT NOT NULL DEFAULT 0,
+		delivered_at    BIGINT,
+		last_error      TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX outbox_undelivered ON outbox (event_id) WHERE delivered_at IS NULL;`,
+	}
+}
+
+// migrate applies the migrations the database has not seen, each in its own transaction
+// together with its schema_migrations row, so a crash mid-way leaves a consistent
+// version and two processes starting at once apply each migration exactly once (the
+// version is re-checked under the write lock).
+func migrate(ctx context.Context, db *sql.DB, migrations []string, now func() time.Time) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at BIGINT NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("migrate: create schema_migrations: %w", err)
+	}
+	var current int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("migrate: read version: %w", err)
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("migrate: database schema version %d is newer than this binary knows (%d); upgrade the bot", current, len(migrations))
+	}
+	for i := current; i < len(migrations); i++ {
+		version := i + 1
+		if err := applyMigration(ctx, db, version, migrations[i], now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyMigration(ctx context.Context, db *sql.DB, version int, stmt string, now time.Time) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate %d: begin: %w", version, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	var applied int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&applied); err != nil {
+		return fmt.Errorf("migrate %d: %w", version, err)
+	}
+	if applied > 0 {
+		return nil // another process got here first
+	}
+	if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		return fmt.Errorf("migrate %d: %w", version, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, now.UnixMilli()); err != nil {
+		return fmt.Errorf("migrate %d: record version: %w", version, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate %d: commit: %w", version, err)
+	}
+	return nil
+}

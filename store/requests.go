@@ -1,0 +1,330 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"devin-chatops/approvals"
+	"devin-chatops/audit"
+)
+
+// The compiler checks that DB keeps up with the interfaces the other packages define.
+var (
+	_ approvals.Store = (*DB)(nil)
+	_ audit.Outbox    = (*DB)(nil)
+)
+
+const requestColumns = `id, action, requester, items, role, org, team, reason, origin_channel, state,
+	created_at, expires_at, decided_at, done_at, decided_by, deny_reason, card_channel, card_ts, outcomes`
+
+// CreateRequest stores a new request and its events. State defaults to pending.
+func (db *DB) CreateRequest(ctx context.Context, r approvals.Request, events ...audit.Event) error {
+	if r.ID == "" {
+		return errors.New("create request: empty ID")
+	}
+	if r.State == "" {
+		r.State = approvals.StatePending
+	}
+	items, err := marshalList(r.Items)
+	if err != nil {
+		return fmt.Errorf("create request %s: %w", r.ID, err)
+	}
+	outcomes, err := marshalList(r.Outcomes)
+	if err != nil {
+		return fmt.Errorf("create request %s: %w", r.ID, err)
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO requests (`+requestColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`,
+			r.ID, string(r.Action), r.Requester, items, r.Role, r.Org, r.Team, r.Reason, r.OriginChannel, string(r.State),
+			r.CreatedAt.UnixMilli(), r.ExpiresAt.UnixMilli(), millis(r.DecidedAt), millis(r.DoneAt),
+			r.DecidedBy, r.DenyReason, r.CardChannel, r.CardTS, outcomes)
+		if err != nil {
+			return fmt.Errorf("create request %s: %w", r.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("create request %s: %w", r.ID, err)
+		} else if n == 0 {
+			return fmt.Errorf("create request %s: %w", r.ID, approvals.ErrDuplicateID)
+		}
+		return db.insertEvents(ctx, tx, r.ID, events)
+	})
+}
+
+// GetRequest returns the request with that ID, or approvals.ErrNotFound.
+func (db *DB) GetRequest(ctx context.Context, id string) (approvals.Request, error) {
+	r, err := scanRequest(db.sql.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM requests WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return approvals.Request{}, fmt.Errorf("request %s: %w", id, approvals.ErrNotFound)
+	}
+	if err != nil {
+		return approvals.Request{}, fmt.Errorf("get request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// ListRequests returns the requests in any of states (every request when none are
+// given), oldest first.
+func (db *DB) ListRequests(ctx context.Context, states ...approvals.State) ([]approvals.Request, error) {
+	query := `SELECT ` + requestColumns + ` FROM requests`
+	args := make([]any, 0, len(states))
+	if len(states) > 0 {
+		query += ` WHERE state IN (?` + strings.Repeat(", ?", len(states)-1) + `)`
+		for _, s := range states {
+			args = append(args, string(s))
+		}
+	}
+	query += ` ORDER BY created_at, id`
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	defer rows.Close()
+	var out []approvals.Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list requests: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	return out, nil
+}
+
+// SetCard records where the request's approval card was posted.
+func (db *DB) SetCard(ctx context.Context, id, channel, ts string) error {
+	res, err := db.sql.ExecContext(ctx, `UPDATE requests SET card_channel = ?, card_ts = ? WHERE id = ?`, channel, ts, id)
+	if err != nil {
+		return fmt.Errorf("set card %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("set card %s: %w", id, err)
+	} else if n == 0 {
+		return fmt.Errorf("set card %s: %w", id, approvals.ErrNotFound)
+	}
+	return nil
+}
+
+// AddVote records v unless its voter already voted on the request; the events are written
+// with it, and only if it was added.
+func (db *DB) AddVote(ctx context.Context, v approvals.Vote, events ...audit.Event) (bool, error) {
+	if v.At.IsZero() {
+		v.At = db.now()
+	}
+	added := false
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := requireRequest(ctx, tx, v.RequestID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO votes (request_id, voter, approve, reason, voted_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id, voter) DO NOTHING`,
+			v.RequestID, v.Voter, v.Approve, v.Reason, v.At.UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil // this voter already voted: keep the first vote, write no event
+		}
+		added = true
+		return db.insertEvents(ctx, tx, v.RequestID, events)
+	})
+	if err != nil {
+		return false, fmt.Errorf("add vote on %s: %w", v.RequestID, err)
+	}
+	return added, nil
+}
+
+// Votes returns the request's votes in the order they were cast (ties, within the same
+// millisecond, by voter so the order is stable).
+func (db *DB) Votes(ctx context.Context, id string) ([]approvals.Vote, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT request_id, voter, approve, reason, voted_at
+		FROM votes WHERE request_id = ? ORDER BY voted_at, voter`, id)
+	if err != nil {
+		return nil, fmt.Errorf("votes %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []approvals.Vote
+	for rows.Next() {
+		var v approvals.Vote
+		var at int64
+		if err := rows.Scan(&v.RequestID, &v.Voter, &v.Approve, &v.Reason, &at); err != nil {
+			return nil, fmt.Errorf("votes %s: %w", id, err)
+		}
+		v.At = time.UnixMilli(at).UTC()
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("votes %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// Transition moves the request from `from` to `to` if, and only if, it is in `from` now.
+func (db *DB) Transition(ctx context.Context, id string, from, to approvals.State, ch approvals.Change, events ...audit.Event) (bool, error) {
+	if !approvals.CanTransition(from, to) {
+		return false, fmt.Errorf("transition %s: %w: %s -> %s", id, approvals.ErrInvalidTransition, from, to)
+	}
+	set := []string{"state = ?"}
+	args := []any{string(to)}
+	if ch.DecidedBy != "" {
+		set, args = append(set, "decided_by = ?"), append(args, ch.DecidedBy)
+	}
+	if !ch.DecidedAt.IsZero() {
+		set, args = append(set, "decided_at = ?"), append(args, ch.DecidedAt.UnixMilli())
+	}
+	if !ch.DoneAt.IsZero() {
+		set, args = append(set, "done_at = ?"), append(args, ch.DoneAt.UnixMilli())
+	}
+	if ch.DenyReason != "" {
+		set, args = append(set, "deny_reason = ?"), append(args, ch.DenyReason)
+	}
+	if len(ch.Outcomes) > 0 {
+		outcomes, err := marshalList(ch.Outcomes)
+		if err != nil {
+			return false, fmt.Errorf("transition %s: %w", id, err)
+		}
+		set, args = append(set, "outcomes = ?"), append(args, outcomes)
+	}
+	args = append(args, id, string(from))
+	query := `UPDATE requests SET ` + strings.Join(set, ", ") + ` WHERE id = ? AND state = ?`
+
+	swapped := false
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			// Lost the race, or never existed: tell the two apart for the caller.
+			return requireRequest(ctx, tx, id)
+		}
+		swapped = true
+		return db.insertEvents(ctx, tx, id, events)
+	})
+	if err != nil {
+		return false, fmt.Errorf("transition %s %s -> %s: %w", id, from, to, err)
+	}
+	return swapped, nil
+}
+
+// ExpireDue moves every pending request whose ExpiresAt <= now to expired and returns the
+// requests it moved. Each row is its own compare-and-swap and transaction, so an approval
+// racing the expiry wins or loses cleanly and one failure does not undo earlier expiries.
+func (db *DB) ExpireDue(ctx context.Context, now time.Time, mkEvent func(approvals.Request) audit.Event) ([]approvals.Request, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests
+		WHERE state = ? AND expires_at <= ? ORDER BY expires_at, id`,
+		string(approvals.StatePending), now.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("expire due: %w", err)
+	}
+	var due []approvals.Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("expire due: %w", err)
+		}
+		due = append(due, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("expire due: %w", err)
+	}
+
+	var expired []approvals.Request
+	for _, r := range due {
+		r.State = approvals.StateExpired
+		var events []audit.Event
+		if mkEvent != nil {
+			events = append(events, mkEvent(r))
+		}
+		ok, err := db.Transition(ctx, r.ID, approvals.StatePending, approvals.StateExpired, approvals.Change{}, events...)
+		if err != nil {
+			return expired, fmt.Errorf("expire due: %w", err)
+		}
+		if ok {
+			expired = append(expired, r)
+		}
+	}
+	return expired, nil
+}
+
+// requireRequest returns approvals.ErrNotFound unless the request exists.
+func requireRequest(ctx context.Context, tx *sql.Tx, id string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM requests WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return approvals.ErrNotFound
+	}
+	return err
+}
+
+// rowScanner is what *sql.Row and *sql.Rows have in common.
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+func scanRequest(row rowScanner) (approvals.Request, error) {
+	var (
+		r                              approvals.Request
+		action, state, items, outcomes string
+		created, expires               int64
+		decided, done                  sql.NullInt64
+	)
+	err := row.Scan(&r.ID, &action, &r.Requester, &items, &r.Role, &r.Org, &r.Team, &r.Reason, &r.OriginChannel, &state,
+		&created, &expires, &decided, &done, &r.DecidedBy, &r.DenyReason, &r.CardChannel, &r.CardTS, &outcomes)
+	if err != nil {
+		return approvals.Request{}, err
+	}
+	r.Action, r.State = approvals.Action(action), approvals.State(state)
+	r.CreatedAt, r.ExpiresAt = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC()
+	r.DecidedAt, r.DoneAt = fromMillis(decided), fromMillis(done)
+	if r.Items, err = unmarshalList[string](items); err != nil {
+		return approvals.Request{}, fmt.Errorf("request %s items: %w", r.ID, err)
+	}
+	if r.Outcomes, err = unmarshalList[approvals.ItemOutcome](outcomes); err != nil {
+		return approvals.Request{}, fmt.Errorf("request %s outcomes: %w", r.ID, err)
+	}
+	return r, nil
+}
+
+// marshalList stores a list as JSON text; nil becomes "[]" so the column is never NULL.
+func marshalList[T any](list []T) (string, error) {
+	if len(list) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(list)
+	return string(b), err
+}
+
+// unmarshalList reads a JSON list back; an empty list comes back nil, as it went in.
+func unmarshalList[T any](s string) ([]T, error) {
+	var list []T
+	if s == "" {
+		return nil, nil
+	}
+	if err := json.Unmarshal([]byte(s), &list); err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	return list, nil
+}
