@@ -1,0 +1,251 @@
+// Package app wires the bot together: configuration -> store -> API clients ->
+// approval service -> command router -> Slack runtime, plus the background workers
+// (audit echo, expiry sweeper, recovery) and the health listener. Both the `run`
+// subcommand and console mode start the bot through it, so they share one wiring.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"devin-chatops/apiclient/devin"
+	"devin-chatops/apiclient/github"
+	"devin-chatops/approvals"
+	"devin-chatops/audit"
+	"devin-chatops/bot"
+	"devin-chatops/commands"
+	"devin-chatops/config"
+	"devin-chatops/store"
+)
+
+// Options are the knobs tests and console mode turn; zero values mean production.
+type Options struct {
+	// APIHTTPClient is used for the Devin and GitHub clients.
+	APIHTTPClient *http.Client
+	// Clock defaults to time.Now.
+	Clock func() time.Time
+	// SweepEvery is how often expired requests are looked for (default 1 minute).
+	SweepEvery time.Duration
+	// EchoPoll is how often the audit outbox is polled besides kicks (default 1 s).
+	EchoPoll time.Duration
+	// EchoBackoff is the first and the largest wait after a failed echo
+	// (defaults 1 s and 5 min).
+	EchoBackoffBase, EchoBackoffMax time.Duration
+	// Bot tunes the Slack runtime (workers, ping interval, …); tokens and API URL
+	// come from the configuration.
+	Bot bot.Config
+	// PosterOptions tune the outbound poster (pacing, retries).
+	PosterOptions []bot.PosterOption
+	// Listener, when set, serves the health endpoints instead of HTTP_ADDR.
+	Listener net.Listener
+}
+
+// App is a wired bot, ready to Run.
+type App struct {
+	cfg      config.Config
+	opts     Options
+	log      *slog.Logger
+	DB       *store.DB
+	Bot      *bot.Bot
+	Poster   *bot.Poster
+	Service  *approvals.Service
+	Router   *commands.Router
+	Echoer   *audit.Echoer
+	health   *http.Server
+	listener net.Listener
+}
+
+// New builds every part without starting anything but the database.
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Options) (*App, error) {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.SweepEvery <= 0 {
+		opts.SweepEvery = time.Minute
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	a := &App{cfg: cfg, opts: opts, log: logger, DB: db}
+	if err := a.build(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) build() error {
+	cfg, opts := a.cfg, a.opts
+
+	bc := opts.Bot
+	bc.BotToken = cfg.SlackBotToken.Reveal()
+	bc.AppToken = cfg.SlackAppToken.Reveal()
+	bc.APIURL = cfg.SlackAPIURL
+	api := bot.NewSlackClient(bc)
+	a.Poster = bot.NewPoster(api, a.log.With("component", "poster"), opts.PosterOptions...)
+
+	echoOpts := []audit.EchoerOption{}
+	if opts.EchoPoll > 0 {
+		echoOpts = append(echoOpts, audit.WithPollInterval(opts.EchoPoll))
+	}
+	if opts.EchoBackoffBase > 0 {
+		echoOpts = append(echoOpts, audit.WithBackoff(opts.EchoBackoffBase, max(opts.EchoBackoffMax, opts.EchoBackoffBase)))
+	}
+	a.Echoer = audit.NewEchoer(a.DB, a.Poster, cfg.AuditChannel, opts.Clock, a.log.With("component", "audit"), echoOpts...)
+
+	var dc *devin.Client
+	if cfg.DevinEnabled() {
+		var err error
+		dc, err = devin.New(cfg.DevinAPIURL, cfg.DevinAPIKey.Reveal(),
+			devin.WithHTTPClient(opts.APIHTTPClient), devin.WithLogger(a.log.With("component", "devin")))
+		if err != nil {
+			return fmt.Errorf("devin client: %w", err)
+		}
+	}
+	var gc *github.Client
+	if cfg.GitHubEnabled() {
+		var err error
+		gc, err = github.New(cfg.GitHubAPIURL, cfg.GitHubEnterprise, cfg.GitHubToken.Reveal(),
+			github.WithHTTPClient(opts.APIHTTPClient), github.WithLogger(a.log.With("component", "github")))
+		if err != nil {
+			return fmt.Errorf("github client: %w", err)
+		}
+	}
+
+	svc, err := approvals.NewService(approvals.Config{
+		ApprovalChannel:   cfg.ApprovalChannel,
+		AuditChannel:      cfg.AuditChannel,
+		Approvers:         cfg.Approvers,
+		Requesters:        cfg.Requesters,
+		RequiredApprovals: cfg.RequiredApprovals,
+		AllowSelfApproval: cfg.AllowSelfApproval,
+		TTL:               cfg.RequestTTL,
+	}, approvals.Deps{
+		Store:    a.DB,
+		Poster:   a.Poster,
+		Executor: approvals.NewExecutor(inviterOrNil(dc), teamsOrNil(gc)),
+		Groups:   slackGroups{api: api},
+		Kicker:   a.Echoer,
+		Clock:    opts.Clock,
+		Logger:   a.log.With("component", "approvals"),
+	})
+	if err != nil {
+		return fmt.Errorf("approval service: %w", err)
+	}
+	a.Service = svc
+
+	deps := commands.Deps{
+		Approvals:       svc,
+		Audit:           a.DB,
+		Kicker:          a.Echoer,
+		ApprovalChannel: cfg.ApprovalChannel,
+	}
+	if dc != nil {
+		deps.Devin = dc
+	}
+	if gc != nil {
+		deps.GitHub = gc
+	}
+	a.Router = commands.NewRouter(deps, a.log.With("component", "commands"), opts.Clock)
+	a.Bot = bot.New(bc, a.Router, a.log.With("component", "bot"), bot.WithSlackClient(api), bot.WithResponder(a.Poster))
+	return nil
+}
+
+// inviterOrNil and teamsOrNil keep a nil client a nil interface, so the executor can
+// say "not configured" instead of calling through a nil pointer.
+func inviterOrNil(c *devin.Client) approvals.Inviter {
+	if c == nil {
+		return nil
+	}
+	return c
+}
+
+func teamsOrNil(c *github.Client) approvals.TeamMembers {
+	if c == nil {
+		return nil
+	}
+	return c
+}
+
+// slackGroups resolves user-group members with usergroups.users.list; the approval
+// service caches the answers.
+type slackGroups struct{ api *slack.Client }
+
+func (g slackGroups) Members(ctx context.Context, groupID string) ([]string, error) {
+	return g.api.GetUserGroupMembersContext(ctx, groupID)
+}
+
+// Run starts the health listener, finishes work a crash left behind, starts the
+// background workers and runs the Slack runtime until ctx ends. It closes the
+// database before returning.
+func (a *App) Run(ctx context.Context) error {
+	defer a.DB.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	if err := a.listen(); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.health.Serve(a.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("health listener stopped", "error", err)
+		}
+	}()
+
+	wg.Add(3)
+	go func() { defer wg.Done(); a.Echoer.Run(ctx) }()
+	go func() { defer wg.Done(); a.Service.RunSweeper(ctx, a.opts.SweepEvery) }()
+	go func() {
+		defer wg.Done()
+		// Recovery talks to Slack and the APIs; it must not hold up the socket.
+		if err := a.Service.Recover(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("recovering unfinished requests failed", "error", err)
+		}
+	}()
+
+	err := a.Bot.Run(ctx)
+	cancel()
+	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	_ = a.health.Shutdown(shutdownCtx)
+	wg.Wait()
+	return err
+}
+
+// Addr is the health listener's address once Run has started listening.
+func (a *App) Addr() string {
+	if a.listener == nil {
+		return ""
+	}
+	return a.listener.Addr().String()
+}
+
+func (a *App) listen() error {
+	a.health = &http.Server{Handler: a.Bot.HealthHandler(), ReadHeaderTimeout: 5 * time.Second}
+	if a.opts.Listener != nil {
+		a.listener = a.opts.Listener
+		return nil
+	}
+	addr := a.cfg.HTTPAddr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on HTTP_ADDR %s: %w", addr, err)
+	}
+	a.listener = l
+	return nil
+}

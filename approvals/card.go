@@ -1,0 +1,228 @@
+package approvals
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"devin-chatops/slackui"
+)
+
+// Identifiers of the interactive parts of the approval card and the deny modal. Slack
+// echoes them back in block_actions and view_submission payloads.
+const (
+	// CardBlockIDPrefix starts the block_id of a card's actions block: "approval:R7K3QX0".
+	CardBlockIDPrefix = "approval:"
+	// ActionIDApprove and ActionIDDeny are the buttons' action_ids; each button's value
+	// is the request ID.
+	ActionIDApprove = "approve"
+	ActionIDDeny    = "deny"
+	// DenyCallbackID is the callback_id of the modal that asks for a deny reason; its
+	// private_metadata is the request ID.
+	DenyCallbackID = "deny_reason"
+	// DenyReasonBlockID and DenyReasonActionID locate the reason in the submitted view's
+	// state: view.state.values[DenyReasonBlockID][DenyReasonActionID].value.
+	DenyReasonBlockID  = "reason"
+	DenyReasonActionID = "reason"
+	// MaxDenyReason is the longest deny reason accepted, in characters.
+	MaxDenyReason = 500
+)
+
+// CardVotes is the approval progress shown on a pending card.
+type CardVotes struct {
+	// Approvers are the approvers whose approval counts so far, in vote order.
+	Approvers []string
+	// Required is how many approvals the request needs.
+	Required int
+}
+
+// Card renders the approval card for r in its current state. A pending card carries the
+// Approve and Deny buttons; every other state has no actions block and says who decided
+// and when, why it was denied, or what execution did per item. All user text is escaped
+// and every list is cut to fit Block Kit's limits (the store keeps the full lists).
+func Card(r Request, v CardVotes) slackui.Message {
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType,
+			slackui.Clip(headerPrefix(r.State)+title(r), slackui.MaxHeaderText), false, false)),
+		slackui.Section(details(r)),
+		slackui.Section(reasonText(r.Reason)),
+		slackui.Section(fmt.Sprintf("*%s (%d):*\n%s", itemNoun(r.Action), len(r.Items), itemList(r.Items))),
+	}
+	if status := statusText(r); status != "" {
+		blocks = append(blocks, slackui.Section(status))
+	}
+	if len(r.Outcomes) > 0 {
+		blocks = append(blocks, slackui.Section("*Outcome:* "+Summary(r.Outcomes)+"\n"+outcomeLines(r.Outcomes)))
+	}
+	blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, footer(r, v), false, false)))
+	if r.State == StatePending {
+		blocks = append(blocks, slack.NewActionBlock(CardBlockIDPrefix+r.ID,
+			slack.NewButtonBlockElement(ActionIDApprove, r.ID,
+				slack.NewTextBlockObject(slack.PlainTextType, "Approve", false, false)).WithStyle(slack.StylePrimary),
+			slack.NewButtonBlockElement(ActionIDDeny, r.ID,
+				slack.NewTextBlockObject(slack.PlainTextType, "Deny", false, false)).WithStyle(slack.StyleDanger),
+		))
+	}
+	text := fmt.Sprintf("%s%s: request `%s` by %s", headerPrefix(r.State), slackui.Escape(title(r)), r.ID, mention(r.Requester))
+	return slackui.Message{Text: slackui.Clip(text, slackui.MaxMessageText), Blocks: blocks}
+}
+
+func headerPrefix(s State) string {
+	switch s {
+	case StatePending:
+		return "Approval needed: "
+	case StateApproved, StateExecuting:
+		return "Approved, running: "
+	case StateDone:
+		return "Done: "
+	case StateFailed:
+		return "Failed: "
+	case StateDenied:
+		return "Denied: "
+	case StateExpired:
+		return "Expired: "
+	}
+	return ""
+}
+
+// details says who asks for exactly what.
+func details(r Request) string {
+	lines := []string{"*Requested by:* " + mention(r.Requester)}
+	switch r.Action {
+	case ActionInvite:
+		lines = append(lines, "*Action:* invite these people to the Devin enterprise")
+		role := r.Role
+		if role == "" {
+			role = "member"
+		}
+		lines = append(lines, "*Role:* "+safe(role, maxNameRunes))
+		if r.Org != "" {
+			lines = append(lines, "*Organization:* "+safe(r.Org, maxNameRunes))
+		}
+	case ActionTeamAdd:
+		lines = append(lines, "*Action:* add these GitHub users to an enterprise team",
+			"*Team:* "+safe(r.Team, maxNameRunes))
+	case ActionTeamRemove:
+		lines = append(lines, "*Action:* remove these GitHub users from an enterprise team",
+			"*Team:* "+safe(r.Team, maxNameRunes))
+	default:
+		lines = append(lines, "*Action:* "+safe(string(r.Action), maxNameRunes))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// reasonText has a section of its own: escaped, it can take up to 2500 characters.
+func reasonText(reason string) string {
+	if strings.TrimSpace(reason) == "" {
+		return "*Reason:* _none given_"
+	}
+	return "*Reason:* " + safe(reason, maxReasonRunes)
+}
+
+// statusText is who decided and when, for every state past pending.
+func statusText(r Request) string {
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return " at " + slackDate(t)
+	}
+	switch r.State {
+	case StateApproved, StateExecuting:
+		return ":gear: *Approved by* " + mentions(r.DecidedBy) + at(r.DecidedAt) + ". Running now…"
+	case StateDone:
+		return ":white_check_mark: *Approved by* " + mentions(r.DecidedBy) + at(r.DecidedAt) + "; done" + at(r.DoneAt) + "."
+	case StateFailed:
+		return ":warning: *Approved by* " + mentions(r.DecidedBy) + at(r.DecidedAt) + "; finished with failures" + at(r.DoneAt) + "."
+	case StateDenied:
+		s := ":x: *Denied by* " + mentions(r.DecidedBy) + at(r.DecidedAt) + "."
+		if strings.TrimSpace(r.DenyReason) != "" {
+			s += "\n*Deny reason:* " + safe(r.DenyReason, maxReasonRunes)
+		}
+		return s
+	case StateExpired:
+		return ":hourglass: *Expired*" + at(r.ExpiresAt) + " without a decision."
+	}
+	return ""
+}
+
+func footer(r Request, v CardVotes) string {
+	parts := []string{"Request `" + safe(r.ID, 20) + "`"}
+	if !r.CreatedAt.IsZero() {
+		parts = append(parts, "requested "+slackDate(r.CreatedAt))
+	}
+	if r.State == StatePending {
+		parts = append(parts, "expires "+slackDate(r.ExpiresAt), votesLine(v))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// votesLine is "Approvals: 1 of 2 — <@U1>".
+func votesLine(v CardVotes) string {
+	required := max(v.Required, 1)
+	s := fmt.Sprintf("Approvals: %d of %d", len(v.Approvers), required)
+	if len(v.Approvers) > 0 {
+		names := make([]string, len(v.Approvers))
+		for i, a := range v.Approvers {
+			names[i] = mention(a)
+		}
+		s += " — " + slackui.JoinLimited(names, ", ", 10, 1000)
+	}
+	return s
+}
+
+// DenyModal asks the approver who clicked Deny for an optional reason.
+func DenyModal(r Request) slack.ModalViewRequest {
+	input := slack.NewPlainTextInputBlockElement(
+		slack.NewTextBlockObject(slack.PlainTextType, "Why is this request denied?", false, false), DenyReasonActionID)
+	input.Multiline = true
+	input.MaxLength = MaxDenyReason
+	block := slack.NewInputBlock(DenyReasonBlockID,
+		slack.NewTextBlockObject(slack.PlainTextType, "Reason (optional)", false, false),
+		slack.NewTextBlockObject(slack.PlainTextType, "The requester sees this reason.", false, false),
+		input)
+	block.Optional = true
+	intro := fmt.Sprintf("Deny request `%s` (%s) from %s?", safe(r.ID, 20), slackui.Escape(title(r)), mention(r.Requester))
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		Title:           slack.NewTextBlockObject(slack.PlainTextType, "Deny request", false, false),
+		Submit:          slack.NewTextBlockObject(slack.PlainTextType, "Deny", false, false),
+		Close:           slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false),
+		CallbackID:      DenyCallbackID,
+		PrivateMetadata: r.ID,
+		Blocks:          slack.Blocks{BlockSet: []slack.Block{slackui.Section(intro), block}},
+	}
+}
+
+// outcomeMessage tells the requester how their request ended.
+func outcomeMessage(r Request) slackui.Message {
+	what := fmt.Sprintf("Your request `%s` (%s, %d %s)", safe(r.ID, 20), slackui.Escape(title(r)),
+		len(r.Items), strings.ToLower(itemNoun(r.Action)))
+	var s string
+	switch r.State {
+	case StateDone:
+		s = fmt.Sprintf(":white_check_mark: %s was approved by %s and is done: %s.", what, mentions(r.DecidedBy), Summary(r.Outcomes))
+	case StateFailed:
+		s = fmt.Sprintf(":warning: %s was approved by %s but did not fully succeed: %s.", what, mentions(r.DecidedBy), Summary(r.Outcomes))
+	case StateDenied:
+		s = fmt.Sprintf(":x: %s was denied by %s.", what, mentions(r.DecidedBy))
+		if strings.TrimSpace(r.DenyReason) != "" {
+			s += "\n*Reason:* " + safe(r.DenyReason, maxReasonRunes)
+		}
+	case StateExpired:
+		s = fmt.Sprintf(":hourglass: %s expired at %s without a decision. Ask again if it is still needed.", what, slackDate(r.ExpiresAt))
+	default:
+		s = fmt.Sprintf("%s is %s.", what, r.State)
+	}
+	if r.State == StateDone || r.State == StateFailed {
+		if lines := outcomeLines(r.Outcomes); lines != "" {
+			return slackui.Message{
+				Text:   slackui.Clip(s, slackui.MaxMessageText),
+				Blocks: []slack.Block{slackui.Section(s), slackui.Section(lines)},
+			}
+		}
+	}
+	return slackui.Text(s)
+}

@@ -1,0 +1,253 @@
+package approvals
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"devin-chatops/apiclient"
+	"devin-chatops/audit"
+)
+
+// execute runs an approved request: approved -> executing (the compare-and-swap that
+// makes exactly one caller the executor), the API calls, then executing -> done or
+// failed with the per-item outcomes. resume re-runs a request found executing after a
+// restart; that is safe because the three actions are idempotent on the API side.
+//
+// The execution is detached from ctx's cancellation (a click's context may end long
+// before the API calls do) and bounded by the service's execution timeout instead.
+func (s *Service) execute(ctx context.Context, id string, resume bool) error {
+	ctx = context.WithoutCancel(ctx)
+	unlock := s.execLocks.lock(id)
+	defer unlock()
+
+	r, err := s.store.GetRequest(ctx, id)
+	if err != nil {
+		return err
+	}
+	started := audit.Event{
+		RequestID: id, Kind: audit.KindExecuting, Command: commandLine(r), Items: r.Items,
+		RequestedAt: r.CreatedAt, DecidedAt: r.DecidedAt,
+	}
+	switch {
+	case r.State == StateApproved:
+		ok, err := s.store.Transition(ctx, id, StateApproved, StateExecuting, Change{}, started)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil // another process is the executor
+		}
+	case r.State == StateExecuting && resume:
+		started.Detail = "resumed after a restart"
+		if err := s.store.AppendAudit(ctx, started); err != nil {
+			return err
+		}
+	default:
+		return nil // already finished, or not ours to run
+	}
+	s.kick()
+	s.refreshCard(ctx, id)
+	s.log.InfoContext(ctx, "executing request", "request_id", id, "action", r.Action, "items", len(r.Items), "resumed", resume)
+
+	execCtx, cancel := context.WithTimeout(ctx, s.execTimeout)
+	outcomes, execErr := s.exec.Execute(execCtx, r)
+	cancel()
+	outcomes = completeOutcomes(r.Items, outcomes, execErr)
+	if execErr != nil {
+		s.log.WarnContext(ctx, "execution reported an error", "request_id", id, "err", audit.Redact(execErr.Error()))
+	}
+
+	final, kind := StateDone, audit.KindDone
+	for _, o := range outcomes {
+		if !OutcomeOK(o.Status) {
+			final, kind = StateFailed, audit.KindFailed
+			break
+		}
+	}
+	doneAt := s.now().UTC()
+	ev := audit.Event{
+		Kind: kind, Command: commandLine(r), Items: r.Items, Outcome: Summary(outcomes),
+		Detail:      failureDetail(outcomes),
+		RequestedAt: r.CreatedAt, DecidedAt: r.DecidedAt, DoneAt: doneAt,
+	}
+	ok, err := s.store.Transition(ctx, id, StateExecuting, final, Change{Outcomes: outcomes, DoneAt: doneAt}, ev)
+	if err != nil {
+		return fmt.Errorf("record outcome: %w", err)
+	}
+	if !ok {
+		return nil // another process recorded its outcome first
+	}
+	s.kick()
+	s.log.InfoContext(ctx, "request executed", "request_id", id, "state", final, "outcome", ev.Outcome)
+	s.refreshCard(ctx, id)
+	s.notifyRequester(ctx, id)
+	return nil
+}
+
+// completeOutcomes returns one outcome per item, in the request's order: the
+// executor's where it gave one (matched ignoring case), otherwise failed with the
+// reason the call as a whole failed.
+func completeOutcomes(items []string, got []ItemOutcome, execErr error) []ItemOutcome {
+	byItem := make(map[string]ItemOutcome, len(got))
+	for _, o := range got {
+		byItem[strings.ToLower(strings.TrimSpace(o.Item))] = o
+	}
+	reason := "no result was reported for this item"
+	if execErr != nil {
+		reason = apiclient.UserMessage(execErr)
+	}
+	out := make([]ItemOutcome, 0, len(items))
+	for _, it := range items {
+		o, ok := byItem[strings.ToLower(strings.TrimSpace(it))]
+		if !ok || o.Status == "" {
+			o = ItemOutcome{Status: OutcomeFailed, Reason: reason}
+		}
+		o.Item = it
+		if o.Status == OutcomeFailed && o.Reason == "" {
+			o.Reason = reason
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// failureDetail names the first few failures for the audit line.
+func failureDetail(outcomes []ItemOutcome) string {
+	const shown = 3
+	var parts []string
+	n := 0
+	for _, o := range outcomes {
+		if o.Status != OutcomeFailed {
+			continue
+		}
+		if n < shown {
+			parts = append(parts, o.Item+": "+o.Reason)
+		}
+		n++
+	}
+	if n > shown {
+		parts = append(parts, fmt.Sprintf("and %d more failures", n-shown))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// expire moves one pending request past its expiry to expired and tells everyone.
+func (s *Service) expire(ctx context.Context, r Request) {
+	ok, err := s.store.Transition(ctx, r.ID, StatePending, StateExpired, Change{}, expiredEvent(r))
+	if err != nil {
+		s.log.ErrorContext(ctx, "expiry not recorded", "request_id", r.ID, "err", err)
+		return
+	}
+	if ok {
+		s.kick()
+		s.afterExpiry(ctx, r.ID)
+	}
+}
+
+func expiredEvent(r Request) audit.Event {
+	return audit.Event{
+		RequestID: r.ID, Kind: audit.KindExpired, Command: commandLine(r), Items: r.Items,
+		Detail:      "no decision before " + r.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"),
+		RequestedAt: r.CreatedAt,
+	}
+}
+
+func (s *Service) afterExpiry(ctx context.Context, id string) {
+	s.log.InfoContext(ctx, "request expired", "request_id", id)
+	s.refreshCard(ctx, id)
+	s.notifyRequester(ctx, id)
+}
+
+// ExpireDue expires every pending request past its expiry, each with its audit event,
+// updates their cards to "Expired" without buttons and tells their requesters. It
+// returns the requests it expired.
+func (s *Service) ExpireDue(ctx context.Context) ([]Request, error) {
+	expired, err := s.store.ExpireDue(ctx, s.now(), expiredEvent)
+	if len(expired) > 0 {
+		s.kick()
+	}
+	for _, r := range expired {
+		s.afterExpiry(ctx, r.ID)
+	}
+	if err != nil {
+		return expired, fmt.Errorf("expire requests: %w", err)
+	}
+	return expired, nil
+}
+
+// postMissingCards posts the card of every pending request created at least minAge
+// ago that has none (its first post failed).
+func (s *Service) postMissingCards(ctx context.Context, minAge time.Duration) error {
+	reqs, err := s.store.ListRequests(ctx, StatePending)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	var errs []error
+	for _, r := range reqs {
+		if r.CardTS != "" || now.Sub(r.CreatedAt) < minAge || !r.ExpiresAt.After(now) {
+			continue
+		}
+		if err := s.postCard(ctx, r.ID); err != nil {
+			errs = append(errs, fmt.Errorf("request %s: %w", r.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Recover finishes what a previous process left behind; call it once at start-up,
+// before the bot takes clicks. Requests past their expiry are expired; approved ones
+// are executed; executing ones (the process died mid-way) are executed again, which is
+// safe because the actions are idempotent; pending ones without a card get their card.
+func (s *Service) Recover(ctx context.Context) error {
+	var errs []error
+	if _, err := s.ExpireDue(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	reqs, err := s.store.ListRequests(ctx, StateApproved, StateExecuting)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, r := range reqs {
+		s.log.InfoContext(ctx, "recovering request", "request_id", r.ID, "state", r.State)
+		if err := s.execute(ctx, r.ID, r.State == StateExecuting); err != nil {
+			errs = append(errs, fmt.Errorf("request %s: %w", r.ID, err))
+		}
+	}
+	if err := s.postMissingCards(ctx, 0); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("recover approval requests: %w", err)
+	}
+	return nil
+}
+
+// Sweep runs one round of the sweeper: expire due requests and post the cards whose
+// first post failed.
+func (s *Service) Sweep(ctx context.Context) error {
+	_, err := s.ExpireDue(ctx)
+	return errors.Join(err, s.postMissingCards(ctx, cardGrace))
+}
+
+// RunSweeper calls Sweep every interval until ctx is done.
+func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.log.WarnContext(ctx, "approval sweep incomplete", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

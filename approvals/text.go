@@ -1,0 +1,210 @@
+package approvals
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"devin-chatops/slackui"
+)
+
+// Rune budgets for user-supplied pieces, applied before escaping (escaping can only
+// grow the text, at most five-fold for "&"), so every block stays far below Slack's
+// 3000-character section limit whatever people type.
+const (
+	maxNameRunes   = 100 // role, org, team
+	maxItemRunes   = 200 // one email or login
+	maxReasonRunes = 500 // request reason and deny reason
+	maxAPIRunes    = 200 // one API failure reason
+	// listBudget bounds the joined item list and the outcome lines in one section,
+	// leaving room for the label in front of them.
+	listBudget = 2600
+	// maxOutcomeLines bounds the per-item outcome lines on a card or in a DM.
+	maxOutcomeLines = 25
+)
+
+// slackUserID matches the IDs Slack renders as mentions. Anything else is shown as
+// escaped text, so a forged value can never become a ping.
+var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
+
+// safe makes one user-supplied piece inert and bounded: folded to one line, clipped,
+// then escaped (clipping first, so a cut never lands inside an escape sequence).
+func safe(s string, maxRunes int) string {
+	return slackui.Escape(slackui.Clip(strings.Join(strings.Fields(s), " "), maxRunes))
+}
+
+func mention(id string) string {
+	if slackUserID.MatchString(id) {
+		return "<@" + id + ">"
+	}
+	return safe(id, 40)
+}
+
+// mentions renders a DecidedBy value, which lists every approver who counted
+// ("U1,U2"), as mentions.
+func mentions(ids string) string {
+	var out []string
+	for _, id := range strings.Split(ids, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			out = append(out, mention(id))
+		}
+	}
+	if len(out) == 0 {
+		return "the bot"
+	}
+	return strings.Join(out, ", ")
+}
+
+// slackDate shows t in each reader's own time zone, with a UTC fallback for clients
+// that cannot render the token.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// plainTime is a short UTC time for one-line replies: "10:05 UTC" on the same day as
+// now, with the date otherwise, so a decision days ago is not misread.
+func plainTime(t, now time.Time) string {
+	t, now = t.UTC(), now.UTC()
+	if y, m, d := t.Date(); now.Year() == y && now.Month() == m && now.Day() == d {
+		return t.Format("15:04 UTC")
+	}
+	return t.Format("2006-01-02 15:04 UTC")
+}
+
+// title names the change in a few words, e.g. "add to GitHub team ent:platform". It
+// also heads the card as plain text, which cannot be escaped, so the characters that
+// could form a mention are dropped from the team (no valid slug has them). Escape it
+// for mrkdwn all the same.
+func title(r Request) string {
+	team := slackui.Clip(strings.Map(dropMarkup, strings.TrimSpace(r.Team)), maxNameRunes)
+	switch r.Action {
+	case ActionInvite:
+		return "invite to Devin"
+	case ActionTeamAdd:
+		return "add to GitHub team " + team
+	case ActionTeamRemove:
+		return "remove from GitHub team " + team
+	}
+	return string(r.Action)
+}
+
+func dropMarkup(r rune) rune {
+	if r == '<' || r == '>' || r == '&' {
+		return -1
+	}
+	return r
+}
+
+// itemNoun is how the card labels the items of an action.
+func itemNoun(a Action) string {
+	if a == ActionInvite {
+		return "Emails"
+	}
+	return "GitHub logins"
+}
+
+// commandLine describes the request the way it was asked, for audit events written
+// after the original command text is gone (the items are listed by the event itself).
+func commandLine(r Request) string {
+	var b strings.Builder
+	switch r.Action {
+	case ActionInvite:
+		b.WriteString("invite")
+		if r.Role != "" {
+			b.WriteString(" --role " + r.Role)
+		}
+		if r.Org != "" {
+			b.WriteString(" --org " + r.Org)
+		}
+	case ActionTeamAdd:
+		b.WriteString("team add " + r.Team)
+	case ActionTeamRemove:
+		b.WriteString("team remove " + r.Team)
+	default:
+		b.WriteString(string(r.Action))
+	}
+	return b.String()
+}
+
+// OutcomeOK reports whether an item outcome counts as success.
+func OutcomeOK(status string) bool {
+	switch status {
+	case OutcomeInvited, OutcomeAlreadyMember, OutcomeAdded, OutcomeRemoved, OutcomeNotMember:
+		return true
+	}
+	return false
+}
+
+// outcomeOrder is the order statuses appear in a summary.
+var outcomeOrder = []string{OutcomeInvited, OutcomeAdded, OutcomeRemoved, OutcomeAlreadyMember, OutcomeNotMember, OutcomeFailed}
+
+func outcomeLabel(status string, n int) string {
+	switch status {
+	case OutcomeAlreadyMember:
+		if n == 1 {
+			return "already a member"
+		}
+		return "already members"
+	case OutcomeNotMember:
+		if n == 1 {
+			return "not a member"
+		}
+		return "not members"
+	}
+	return status
+}
+
+// Summary counts outcomes by status, e.g. "3 invited, 1 already a member, 1 failed".
+func Summary(outcomes []ItemOutcome) string {
+	counts := map[string]int{}
+	for _, o := range outcomes {
+		counts[o.Status]++
+	}
+	var parts []string
+	for _, s := range outcomeOrder {
+		if n := counts[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, outcomeLabel(s, n)))
+			delete(counts, s)
+		}
+	}
+	// Statuses this version does not know still get counted rather than hidden.
+	for _, o := range outcomes {
+		if n := counts[o.Status]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, safe(o.Status, 30)))
+			delete(counts, o.Status)
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing to do"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// outcomeLines lists per-item outcomes, failures first (they are what a reader has to
+// act on), each escaped, cut with "…and N more" to stay within a section.
+func outcomeLines(outcomes []ItemOutcome) string {
+	lines := make([]string, 0, len(outcomes))
+	for _, failedPass := range []bool{true, false} {
+		for _, o := range outcomes {
+			if (o.Status == OutcomeFailed) != failedPass {
+				continue
+			}
+			line := "• " + safe(o.Item, maxItemRunes) + " — " + safe(outcomeLabel(o.Status, 1), 30)
+			if o.Reason != "" {
+				line += ": " + safe(o.Reason, maxAPIRunes)
+			}
+			lines = append(lines, line)
+		}
+	}
+	return slackui.JoinLimited(lines, "\n", maxOutcomeLines, listBudget)
+}
+
+// itemList is the escaped, comma-separated item list cut to fit one section.
+func itemList(items []string) string {
+	esc := make([]string, len(items))
+	for i, it := range items {
+		esc[i] = safe(it, maxItemRunes)
+	}
+	return slackui.JoinLimited(esc, ", ", 0, listBudget)
+}

@@ -1,0 +1,117 @@
+package commands
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestHelpTextOverview(t *testing.T) {
+	text := HelpText("")
+	readOnly := strings.Index(text, "*Read-only*")
+	approval := strings.Index(text, "*Needs approval*")
+	assert.True(t, readOnly >= 0 && approval > readOnly, "read-only commands come first, then those that need approval")
+
+	for _, s := range commandTable() {
+		line := "`" + s.usage() + "`"
+		if s.planned {
+			assert.NotContains(t, text, "/devin "+s.name, "planned commands are not offered")
+			continue
+		}
+		at := strings.Index(text, line)
+		if assert.GreaterOrEqual(t, at, 0, "overview lists %s", s.name) {
+			assert.Equal(t, s.changes, at > approval, "%s is in the right group", s.name)
+		}
+	}
+	assert.Contains(t, text, "`--flag value` or `--flag=value`")
+	assert.NotContains(t, text, "<")
+	assert.NotContains(t, text, ">")
+	assert.Less(t, len(text), 3000, "fits one section block")
+}
+
+func TestHelpTextTopics(t *testing.T) {
+	tests := []struct {
+		name    string
+		topic   string
+		want    []string
+		notWant []string
+	}{
+		{
+			name:  "one command with its flags and an example",
+			topic: "invite",
+			want: []string{
+				"`" + inviteUsage + "`",
+				"(needs approval)",
+				"`--role member|admin` — enterprise role (default member)",
+				"`--org ORG`",
+				"`--reason TEXT`",
+				"up to 1000 addresses",
+				"Example: `/devin invite ",
+			},
+			notWant: []string{"/devin team"},
+		},
+		{
+			name:    "a read-only command",
+			topic:   "audit",
+			want:    []string{"`" + auditUsage + "`", "`--since DURATION` — how far back", "default 24h, at most 90d"},
+			notWant: []string{"needs approval"},
+		},
+		{
+			name:    "a group lists each of its commands",
+			topic:   "team",
+			want:    []string{"`" + teamListUsage + "`", "`" + teamAddUsage + "`", "`" + teamRemoveUsage + "`", "with or without `ent:`"},
+			notWant: []string{"/devin teams"},
+		},
+		{
+			name:    "one command of a group",
+			topic:   "team add",
+			want:    []string{"`" + teamAddUsage + "`", "up to 1000 GitHub logins"},
+			notWant: []string{teamRemoveUsage, teamListUsage},
+		},
+		{
+			name:  "topic written loosely",
+			topic: "  /devin  TEAM   Remove ",
+			want:  []string{"`" + teamRemoveUsage + "`"},
+		},
+		{
+			name:  "unknown topic gets the overview",
+			topic: "deploy",
+			want:  []string{"*Read-only*", "*Needs approval*"},
+		},
+		{
+			name:    "planned command gets the overview",
+			topic:   "offboard",
+			want:    []string{"*Read-only*"},
+			notWant: []string{"offboard"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := HelpText(tt.topic)
+			for _, w := range tt.want {
+				assert.Contains(t, text, w)
+			}
+			for _, w := range tt.notWant {
+				assert.NotContains(t, text, w)
+			}
+		})
+	}
+}
+
+// TestHelpTopicsParse keeps Parse and HelpText agreeing on which topics exist.
+func TestHelpTopicsParse(t *testing.T) {
+	for _, s := range commandTable() {
+		for _, topic := range []string{s.name, s.verb()} {
+			cmd, err := Parse("help " + topic)
+			if s.planned {
+				assert.Error(t, err, topic)
+				continue
+			}
+			if assert.NoError(t, err, topic) {
+				assert.Equal(t, Help{Topic: topic}, cmd)
+				assert.NotEqual(t, HelpText(""), HelpText(cmd.(Help).Topic), "topic %q has its own help", topic)
+			}
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package commands
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+
+	"devin-chatops/apiclient/devin"
+	"devin-chatops/slackui"
+)
+
+// MemberLister lists the members of the Devin enterprise (*devin.Client).
+type MemberLister interface {
+	ListMembers(ctx context.Context, opts devin.ListMembersOptions) ([]devin.Member, error)
+}
+
+// runMembers answers /devin members [--email EMAIL]: how many members there are and
+// who, sorted by email.
+func runMembers(ctx context.Context, api MemberLister, cmd Members) (slackui.Reply, error) {
+	members, err := api.ListMembers(ctx, devin.ListMembersOptions{Email: cmd.Email})
+	if err != nil {
+		return slackui.Reply{}, err
+	}
+	if cmd.Email != "" {
+		// The filter is the API's; an API that ignores it must not make the answer wrong.
+		members = slices.DeleteFunc(members, func(m devin.Member) bool { return !strings.EqualFold(m.Email, cmd.Email) })
+		if len(members) == 0 {
+			return reply("No member of the Devin enterprise has the email address " + code(cmd.Email, maxEmailRunes) + "."), nil
+		}
+	}
+	slices.SortStableFunc(members, func(a, b devin.Member) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Email), strings.ToLower(b.Email)), cmp.Compare(a.UserID, b.UserID))
+	})
+	lines := make([]string, 0, len(members))
+	for _, m := range members {
+		lines = append(lines, memberLine(m))
+	}
+	heading := "*" + plural(len(members), "member", "members") + "* in the Devin enterprise"
+	if cmd.Email != "" {
+		heading = "*Member with the email address* " + code(cmd.Email, maxEmailRunes)
+	}
+	return slackui.Reply{Message: list{
+		heading: heading,
+		lines:   lines,
+		empty:   "_The enterprise has no members._",
+		more:    "use `--email` to look one up",
+	}.message()}, nil
+}
+
+// memberLine is "• *Ada Lovelace* — ada@example.com — admin — last login 2024-05-01".
+func memberLine(m devin.Member) string {
+	parts := make([]string, 0, 4)
+	if name := strings.TrimSpace(m.Name); name != "" {
+		parts = append(parts, "*"+safe(strings.ReplaceAll(name, "*", ""), maxNameRunes)+"*")
+	}
+	email := strings.TrimSpace(m.Email)
+	if email == "" {
+		email = m.UserID
+	}
+	parts = append(parts, safe(email, maxEmailRunes))
+	if m.Role != "" {
+		parts = append(parts, safe(m.Role, maxNameRunes))
+	}
+	if m.LastLogin != nil && !m.LastLogin.IsZero() {
+		parts = append(parts, "last login "+date(*m.LastLogin))
+	} else {
+		parts = append(parts, "never logged in")
+	}
+	return "• " + strings.Join(parts, " — ")
+}
+
+// reply is an ephemeral reply of one mrkdwn text.
+func reply(text string) slackui.Reply { return slackui.Reply{Message: textMessage(text)} }

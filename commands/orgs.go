@@ -1,0 +1,56 @@
+package commands
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"devin-chatops/apiclient/devin"
+	"devin-chatops/slackui"
+)
+
+// OrgLister lists the organizations of the Devin enterprise (*devin.Client).
+type OrgLister interface {
+	ListOrganizations(ctx context.Context) ([]devin.Organization, error)
+}
+
+// runOrgs answers /devin orgs: every organization with its ID, ACU limit per billing
+// cycle and member count, sorted by name.
+func runOrgs(ctx context.Context, api OrgLister) (slackui.Reply, error) {
+	orgs, err := api.ListOrganizations(ctx)
+	if err != nil {
+		return slackui.Reply{}, err
+	}
+	slices.SortStableFunc(orgs, func(a, b devin.Organization) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.ID, b.ID))
+	})
+	lines := make([]string, 0, len(orgs))
+	for _, o := range orgs {
+		lines = append(lines, "• "+orgName(o)+" "+code(o.ID, maxIDRunes)+" — "+cycleLimit(o.MaxCycleACULimit)+
+			" — "+plural(o.MemberCount, "member", "members"))
+	}
+	return slackui.Reply{Message: list{
+		heading: "*" + plural(len(orgs), "organization", "organizations") + "* in the Devin enterprise",
+		lines:   lines,
+		empty:   "_The enterprise has no organizations._",
+	}.message()}, nil
+}
+
+// orgName is the organization's name in bold, or its ID when it has none.
+func orgName(o devin.Organization) string {
+	name := strings.ReplaceAll(strings.TrimSpace(o.Name), "*", "")
+	if name == "" {
+		return "_unnamed_"
+	}
+	return "*" + safe(name, maxNameRunes) + "*"
+}
+
+// cycleLimit is "ACU limit 1,000 per cycle" or "no ACU limit".
+func cycleLimit(limit *int) string {
+	if limit == nil {
+		return "no ACU limit"
+	}
+	return "ACU limit " + groupThousands(strconv.Itoa(*limit)) + " per cycle"
+}

@@ -1,0 +1,86 @@
+package console
+
+import (
+	"html"
+	"regexp"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"devin-chatops/internal/slackfake"
+)
+
+// Render turns a message into terminal text: headers, sections, fields and context
+// lines in order, buttons as [Label], and Slack's <@U…>, <#C…>, <url|label> and
+// <!date…|fallback> forms written out.
+func Render(c slackfake.Content) string {
+	if len(c.Blocks) == 0 {
+		return plain(c.Text)
+	}
+	var b strings.Builder
+	for _, blk := range c.Blocks {
+		switch x := blk.(type) {
+		case *slack.HeaderBlock:
+			if x.Text != nil {
+				b.WriteString("== " + plain(x.Text.Text) + " ==\n")
+			}
+		case *slack.SectionBlock:
+			if x.Text != nil {
+				b.WriteString(plain(x.Text.Text) + "\n")
+			}
+			for _, f := range x.Fields {
+				b.WriteString("  " + plain(f.Text) + "\n")
+			}
+		case *slack.ContextBlock:
+			parts := []string{}
+			for _, e := range x.ContextElements.Elements {
+				if t, ok := e.(*slack.TextBlockObject); ok {
+					parts = append(parts, plain(t.Text))
+				}
+			}
+			b.WriteString(strings.Join(parts, " · ") + "\n")
+		case *slack.DividerBlock:
+			b.WriteString("────────\n")
+		case *slack.ActionBlock:
+			parts := []string{}
+			for _, e := range x.Elements.ElementSet {
+				if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.Text != nil {
+					parts = append(parts, "["+btn.Text.Text+"]")
+				}
+			}
+			b.WriteString(strings.Join(parts, " ") + "\n")
+		case *slack.InputBlock:
+			if x.Label != nil {
+				b.WriteString("✎ " + x.Label.Text + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+var slackRef = regexp.MustCompile(`<([^<>|]+)(?:\|([^<>]*))?>`)
+
+func plain(s string) string {
+	s = slackRef.ReplaceAllStringFunc(s, func(m string) string {
+		sub := slackRef.FindStringSubmatch(m)
+		target, label := sub[1], sub[2]
+		switch {
+		case strings.HasPrefix(target, "@"):
+			return "@" + strings.TrimPrefix(target, "@")
+		case strings.HasPrefix(target, "#"):
+			if label != "" {
+				return "#" + label
+			}
+			return target
+		case strings.HasPrefix(target, "!date"):
+			return label
+		case strings.HasPrefix(target, "!"):
+			return "@" + strings.TrimPrefix(target, "!")
+		case label != "":
+			return label + " (" + target + ")"
+		default:
+			return target
+		}
+	})
+	return html.UnescapeString(s)
+}

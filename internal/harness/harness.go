@@ -1,0 +1,194 @@
+// Package harness starts the whole bot against in-process fakes of Slack, the Devin
+// API and the GitHub API. End-to-end tests drive it through the fake Slack, and
+// console mode puts a prompt in front of it.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"devin-chatops/app"
+	"devin-chatops/config"
+	"devin-chatops/internal/devinfake"
+	"devin-chatops/internal/githubfake"
+	"devin-chatops/internal/slackfake"
+)
+
+// The people and channels of the fake workspace.
+const (
+	Requester       = "U0REQUESTER"
+	Alice           = "U0ALICE" // approver
+	Bob             = "U0BOB"   // approver
+	Carol           = "U0CAROL" // approver through the admins user group
+	Mallory         = "U0MALLORY"
+	AdminsGroup     = "S0ADMINS"
+	ApprovalChannel = "C0APPROVALS"
+	AuditChannel    = "C0AUDIT"
+	GeneralChannel  = "C0GENERAL"
+	Enterprise      = "acme"
+)
+
+// Options shape an environment; the zero value is a working one with demo data.
+type Options struct {
+	// DatabaseURL defaults to an in-memory database; restart tests pass a file.
+	DatabaseURL string
+	// Configure adjusts the configuration before the bot starts.
+	Configure func(*config.Config)
+	// App tunes the bot's runtime; fast test defaults are filled in.
+	App app.Options
+	// Slack tunes the fake Slack.
+	Slack slackfake.Options
+	// Logger defaults to one that discards everything.
+	Logger *slog.Logger
+	// NoSeed leaves the fake APIs empty.
+	NoSeed bool
+}
+
+// Env is a running bot with its fakes.
+type Env struct {
+	Slack  *slackfake.Server
+	Devin  *devinfake.Server
+	GitHub *githubfake.Server
+	Config config.Config
+	App    *app.App
+
+	opts   Options
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Start brings up the fakes and the bot, and waits until the bot's socket is connected.
+func Start(ctx context.Context, opts Options) (*Env, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Env{opts: opts}
+	e.Slack = slackfake.New(opts.Slack)
+	e.Devin = devinfake.New()
+	e.GitHub = githubfake.New(Enterprise)
+	for _, u := range []struct{ id, name string }{
+		{Requester, "rita"}, {Alice, "alice"}, {Bob, "bob"}, {Carol, "carol"}, {Mallory, "mallory"},
+	} {
+		e.Slack.AddUser(u.id, u.name)
+	}
+	e.Slack.AddUserGroup(AdminsGroup, Carol)
+	e.Slack.AddChannel(ApprovalChannel, "approvals")
+	e.Slack.AddChannel(AuditChannel, "audit")
+	e.Slack.AddChannel(GeneralChannel, "general")
+	if !opts.NoSeed {
+		SeedDemo(e.Devin, e.GitHub, time.Now())
+	}
+
+	so := e.Slack.Options()
+	e.Config = config.Config{
+		SlackBotToken:     config.Secret(so.BotToken),
+		SlackAppToken:     config.Secret(so.AppToken),
+		SlackAPIURL:       e.Slack.APIURL(),
+		DevinAPIKey:       config.Secret(e.Devin.APIKey()),
+		DevinAPIURL:       e.Devin.URL(),
+		GitHubToken:       config.Secret(e.GitHub.Token()),
+		GitHubAPIURL:      e.GitHub.URL(),
+		GitHubEnterprise:  Enterprise,
+		ApprovalChannel:   ApprovalChannel,
+		AuditChannel:      AuditChannel,
+		Approvers:         []string{Alice, Bob, AdminsGroup},
+		RequiredApprovals: 1,
+		RequestTTL:        24 * time.Hour,
+		DatabaseURL:       opts.DatabaseURL,
+		HTTPAddr:          "127.0.0.1:0",
+		LogLevel:          slog.LevelInfo,
+		LogFormat:         "text",
+	}
+	if e.Config.DatabaseURL == "" {
+		e.Config.DatabaseURL = "sqlite::memory:"
+	}
+	if opts.Configure != nil {
+		opts.Configure(&e.Config)
+	}
+	if err := e.startApp(ctx); err != nil {
+		e.closeFakes()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Env) appOptions() app.Options {
+	o := e.opts.App
+	if o.APIHTTPClient == nil {
+		o.APIHTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if o.EchoBackoffBase == 0 {
+		o.EchoBackoffBase, o.EchoBackoffMax = 20*time.Millisecond, 200*time.Millisecond
+	}
+	if o.EchoPoll == 0 {
+		o.EchoPoll = 100 * time.Millisecond
+	}
+	if o.SweepEvery == 0 {
+		o.SweepEvery = 50 * time.Millisecond
+	}
+	return o
+}
+
+func (e *Env) startApp(ctx context.Context) error {
+	a, err := app.New(ctx, e.Config, e.opts.Logger, e.appOptions())
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx) }()
+	e.App, e.cancel, e.done = a, cancel, done
+
+	waitCtx, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	for !a.Bot.Connected() {
+		select {
+		case err := <-done:
+			cancel()
+			return fmt.Errorf("bot stopped during start-up: %w", err)
+		case <-waitCtx.Done():
+			cancel()
+			<-done
+			return errors.New("bot did not connect to the fake Slack within 10s")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// StopBot stops the bot (as SIGTERM would) and returns Run's result; the fakes stay up.
+func (e *Env) StopBot() error {
+	if e.cancel == nil {
+		return nil
+	}
+	e.cancel()
+	err := <-e.done
+	e.cancel = nil
+	return err
+}
+
+// Restart stops the bot and starts a new one with the same configuration, database
+// and fakes: a process restart.
+func (e *Env) Restart(ctx context.Context) error {
+	if err := e.StopBot(); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	return e.startApp(ctx)
+}
+
+// Close stops the bot and the fakes.
+func (e *Env) Close() error {
+	err := e.StopBot()
+	e.closeFakes()
+	return err
+}
+
+func (e *Env) closeFakes() {
+	e.Slack.Close()
+	e.Devin.Close()
+	e.GitHub.Close()
+}
