@@ -79,15 +79,34 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) 
 	for _, o := range opts {
 		o(db)
 	}
-	if err := sqlDB.PingContext(ctx); err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("open database: %w", err)
+	// Switching a fresh file to WAL and the first migration take locks that SQLite does
+	// not wait for with busy_timeout, so replicas starting together on a new file can see
+	// SQLITE_BUSY here: retry for a few seconds before giving up.
+	var err2 error
+	for attempt := 0; attempt < 50; attempt++ {
+		if err2 = sqlDB.PingContext(ctx); err2 == nil {
+			if err2 = migrate(ctx, sqlDB, migrations(), db.now); err2 == nil {
+				return db, nil
+			}
+		}
+		if !isBusy(err2) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Duration(10+attempt*10) * time.Millisecond)
 	}
-	if err := migrate(ctx, sqlDB, migrations(), db.now); err != nil {
-		sqlDB.Close()
-		return nil, err
+	sqlDB.Close()
+	if isBusy(err2) {
+		return nil, fmt.Errorf("open database: %w", err2)
 	}
-	return db, nil
+	return nil, err2
+}
+
+func isBusy(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
 // parseURL turns DATABASE_URL into a driver DSN. Errors never echo the URL: a PostgreSQL

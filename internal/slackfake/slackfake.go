@@ -64,9 +64,9 @@ type Options struct {
 	// oversized ack, so the test fails even if the bot swallows the API error.
 	T Errorer
 
-	// OnWrite, when set, is called (outside the fake's lock) for every message, update,
-	// ephemeral, response_url reply, view and visible ack payload the bot produces.
-	// The console mode prints from it.
+	// OnWrite, when set, is called (outside the fake's lock, possibly from several
+	// goroutines at once) for every message, update, ephemeral, response_url reply,
+	// view and visible ack payload the bot produces. The console mode prints from it.
 	OnWrite func(Write)
 }
 
