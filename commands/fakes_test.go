@@ -175,9 +175,7 @@ func ghNotFound() error {
 	return &apiclient.Error{API: "GitHub API", Kind: apiclient.KindNotFound, Status: 404}
 }
 
-type denySubmission struct{ user, requestID, reason string }
-
-// fakeApprovals records submissions, clicks and deny submissions.
+// fakeApprovals records submissions and the interactions handed to it.
 type fakeApprovals struct {
 	mu sync.Mutex
 
@@ -187,9 +185,10 @@ type fakeApprovals struct {
 	pending    []approvals.PendingView
 	pendingErr error
 
-	submitted []approvals.Submission
-	clicks    []approvals.Click
-	denies    []denySubmission
+	submitted    []approvals.Submission
+	interactions []slack.InteractionCallback
+	// claims says which interaction types the fake reports as handled.
+	claims map[slack.InteractionType]bool
 }
 
 func (f *fakeApprovals) CanRequest(context.Context, string) (bool, error) {
@@ -214,16 +213,12 @@ func (f *fakeApprovals) Pending(context.Context) ([]approvals.PendingView, error
 	return f.pending, f.pendingErr
 }
 
-func (f *fakeApprovals) HandleClick(_ context.Context, c approvals.Click) {
+// HandleInteraction claims every interaction whose type is in f.claims.
+func (f *fakeApprovals) HandleInteraction(_ context.Context, cb slack.InteractionCallback) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.clicks = append(f.clicks, c)
-}
-
-func (f *fakeApprovals) HandleDenySubmission(_ context.Context, user, requestID, reason string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.denies = append(f.denies, denySubmission{user, requestID, reason})
+	f.interactions = append(f.interactions, cb)
+	return f.claims[cb.Type]
 }
 
 // fakeAudit stores events and counts kicks.

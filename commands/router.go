@@ -41,10 +41,10 @@ type Approvals interface {
 	ClickHandler
 }
 
-// ClickHandler acts on the approval card's buttons and the deny-reason modal.
+// ClickHandler acts on the approval card's buttons and the deny-reason modal; it
+// reports whether the interaction was one of those.
 type ClickHandler interface {
-	HandleClick(ctx context.Context, c approvals.Click)
-	HandleDenySubmission(ctx context.Context, user, requestID, reason string)
+	HandleInteraction(ctx context.Context, cb slack.InteractionCallback) bool
 }
 
 // AuditAppender stores audit events with their outbox entries (*store.DB).
@@ -326,43 +326,8 @@ func (r *Router) HandleInteraction(ctx context.Context, cb slack.InteractionCall
 		r.log.WarnContext(ctx, "interaction ignored: approvals are not configured", "type", cb.Type, "user", cb.User.ID)
 		return
 	}
-	switch cb.Type {
-	case slack.InteractionTypeBlockActions:
-		for _, a := range cb.ActionCallback.BlockActions {
-			if a == nil || (a.ActionID != approvals.ActionIDApprove && a.ActionID != approvals.ActionIDDeny) {
-				continue
-			}
-			channel := cb.Channel.ID
-			if channel == "" {
-				channel = cb.Container.ChannelID
-			}
-			ts := cb.Container.MessageTs
-			if ts == "" {
-				ts = cb.Message.Timestamp
-			}
-			r.deps.Approvals.HandleClick(ctx, approvals.Click{
-				User:      cb.User.ID,
-				RequestID: a.Value,
-				Approve:   a.ActionID == approvals.ActionIDApprove,
-				TriggerID: cb.TriggerID,
-				Channel:   channel,
-				MessageTS: ts,
-			})
-			return
-		}
-		r.log.DebugContext(ctx, "block action ignored", "user", cb.User.ID)
-	case slack.InteractionTypeViewSubmission:
-		if cb.View.CallbackID != approvals.DenyCallbackID {
-			r.log.DebugContext(ctx, "view submission ignored", "callback_id", cb.View.CallbackID)
-			return
-		}
-		reason := ""
-		if cb.View.State != nil {
-			reason = cb.View.State.Values[approvals.DenyReasonBlockID][approvals.DenyReasonActionID].Value
-		}
-		r.deps.Approvals.HandleDenySubmission(ctx, cb.User.ID, cb.View.PrivateMetadata, reason)
-	default:
-		r.log.DebugContext(ctx, "interaction ignored", "type", cb.Type)
+	if !r.deps.Approvals.HandleInteraction(ctx, cb) {
+		r.log.DebugContext(ctx, "interaction ignored", "type", cb.Type, "user", cb.User.ID)
 	}
 }
 

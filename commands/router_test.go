@@ -259,66 +259,28 @@ func TestRouterWithoutAuditLogStillAnswers(t *testing.T) {
 }
 
 func TestRouterInteractions(t *testing.T) {
-	button := func(actionID, value string) slack.InteractionCallback {
-		cb := slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, TriggerID: "TRIG"}
-		cb.User.ID = "UAPPROVER"
-		cb.Container = slack.Container{ChannelID: "CAPPROVAL", MessageTs: "1700000000.000100"}
-		cb.ActionCallback.BlockActions = []*slack.BlockAction{{ActionID: actionID, BlockID: approvals.CardBlockIDPrefix + value, Value: value}}
-		return cb
-	}
-	t.Run("approve", func(t *testing.T) {
+	click := slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, TriggerID: "TRIG"}
+	click.User.ID = "UAPPROVER"
+	click.ActionCallback.BlockActions = []*slack.BlockAction{{ActionID: approvals.ActionIDApprove, BlockID: approvals.CardBlockIDPrefix + "R7K3QX0", Value: "R7K3QX0"}}
+
+	t.Run("approval interactions go to the approval service", func(t *testing.T) {
 		e := newEnv()
-		e.router().HandleInteraction(context.Background(), button(approvals.ActionIDApprove, "R7K3QX0"))
-		require.Len(t, e.approvals.clicks, 1)
-		assert.Equal(t, approvals.Click{User: "UAPPROVER", RequestID: "R7K3QX0", Approve: true, TriggerID: "TRIG",
-			Channel: "CAPPROVAL", MessageTS: "1700000000.000100"}, e.approvals.clicks[0])
+		e.approvals.claims = map[slack.InteractionType]bool{slack.InteractionTypeBlockActions: true}
+		e.router().HandleInteraction(context.Background(), click)
+		require.Len(t, e.approvals.interactions, 1)
+		assert.Equal(t, "UAPPROVER", e.approvals.interactions[0].User.ID)
+		assert.NotContains(t, e.logs.String(), "interaction ignored")
 	})
-	t.Run("deny, channel from the payload's channel", func(t *testing.T) {
+	t.Run("interactions nobody handles are logged and dropped", func(t *testing.T) {
 		e := newEnv()
-		cb := button(approvals.ActionIDDeny, "R7K3QX0")
-		cb.Channel.ID = "COTHER"
-		e.router().HandleInteraction(context.Background(), cb)
-		require.Len(t, e.approvals.clicks, 1)
-		assert.False(t, e.approvals.clicks[0].Approve)
-		assert.Equal(t, "COTHER", e.approvals.clicks[0].Channel)
-	})
-	t.Run("deny reason submitted", func(t *testing.T) {
-		e := newEnv()
-		cb := slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission}
-		cb.User.ID = "UAPPROVER"
-		cb.View.CallbackID = approvals.DenyCallbackID
-		cb.View.PrivateMetadata = "R7K3QX0"
-		cb.View.State = &slack.ViewState{Values: map[string]map[string]slack.BlockAction{
-			approvals.DenyReasonBlockID: {approvals.DenyReasonActionID: {Value: "not this quarter"}},
-		}}
-		e.router().HandleInteraction(context.Background(), cb)
-		assert.Equal(t, []denySubmission{{"UAPPROVER", "R7K3QX0", "not this quarter"}}, e.approvals.denies)
-	})
-	t.Run("deny submitted without a reason", func(t *testing.T) {
-		e := newEnv()
-		cb := slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission}
-		cb.User.ID = "UAPPROVER"
-		cb.View.CallbackID = approvals.DenyCallbackID
-		cb.View.PrivateMetadata = "R7K3QX0"
-		e.router().HandleInteraction(context.Background(), cb)
-		assert.Equal(t, []denySubmission{{"UAPPROVER", "R7K3QX0", ""}}, e.approvals.denies)
-	})
-	t.Run("other interactions are ignored", func(t *testing.T) {
-		e := newEnv()
-		other := slack.InteractionCallback{Type: slack.InteractionTypeViewSubmission}
-		other.View.CallbackID = "something_else"
-		e.router().HandleInteraction(context.Background(), other)
-		e.router().HandleInteraction(context.Background(), button("open_dashboard", "x"))
 		e.router().HandleInteraction(context.Background(), slack.InteractionCallback{Type: slack.InteractionTypeShortcut})
-		assert.Empty(t, e.approvals.clicks)
-		assert.Empty(t, e.approvals.denies)
+		require.Len(t, e.approvals.interactions, 1)
+		assert.Contains(t, e.logs.String(), "interaction ignored")
 	})
 	t.Run("without approvals nothing happens", func(t *testing.T) {
 		e := newEnv()
 		e.deps.Approvals = nil
-		assert.NotPanics(t, func() {
-			e.router().HandleInteraction(context.Background(), button(approvals.ActionIDApprove, "R7K3QX0"))
-		})
+		assert.NotPanics(t, func() { e.router().HandleInteraction(context.Background(), click) })
 		assert.Contains(t, e.logs.String(), "approvals are not configured")
 	})
 }
