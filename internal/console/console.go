@@ -72,6 +72,7 @@ func Run(ctx context.Context, cfg config.Config, in io.Reader, out, errOut io.Wr
 		return fmt.Errorf("start the bot: %w", err)
 	}
 	defer env.Close()
+	p.setDMUser(env.Slack.DMUser)
 
 	s := &session{env: env, p: p, user: harness.Requester, channel: harness.GeneralChannel}
 	p.printf("devin-chatops console — the real bot against fake Slack, Devin and GitHub.\n%s\n\n", help)
@@ -229,11 +230,18 @@ func (s *session) settle() {
 }
 
 type printer struct {
-	mu    sync.Mutex
-	out   io.Writer
-	names map[string]string
-	chans map[string]string
-	last  time.Time
+	mu     sync.Mutex
+	out    io.Writer
+	names  map[string]string
+	chans  map[string]string
+	last   time.Time
+	dmUser func(channel string) (string, bool)
+}
+
+func (p *printer) setDMUser(f func(string) (string, bool)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dmUser = f
 }
 
 func (p *printer) printf(format string, args ...any) {
@@ -274,22 +282,24 @@ func (p *printer) write(w slackfake.Write) {
 		head = "#" + where + " (updated)"
 	case "chat.postEphemeral", "response_url", "ack":
 		head = "only you see"
-		if n := p.names[w.User]; n != "" {
-			head = "only " + n + " sees"
+		if w.User != "" {
+			head = "only " + p.name(w.User) + " sees"
 		}
 	case "views.open", "views.update":
-		head = "modal for " + p.names[w.User]
+		head = "modal for " + p.name(w.User)
 	default:
 		head = w.Method
 	}
+	p.mu.Lock()
 	if strings.HasPrefix(w.Channel, "D") {
-		head = "DM to " + p.names[w.User]
-		if p.names[w.User] == "" {
-			head = "DM"
+		head = "DM"
+		if p.dmUser != nil {
+			if u, ok := p.dmUser(w.Channel); ok {
+				head = "DM to " + p.name(u)
+			}
 		}
 	}
-	body := Render(w.Content)
-	p.mu.Lock()
+	body := p.render(w.Content)
 	defer p.mu.Unlock()
 	p.last = time.Now()
 	fmt.Fprintf(p.out, "\n┌ %s\n", head)
@@ -297,6 +307,14 @@ func (p *printer) write(w slackfake.Write) {
 		fmt.Fprintf(p.out, "│ %s\n", l)
 	}
 	fmt.Fprintln(p.out, "└")
+}
+
+// name is a person's console name, or their Slack ID when they have none.
+func (p *printer) name(user string) string {
+	if n := p.names[user]; n != "" {
+		return n
+	}
+	return user
 }
 
 func invert(m map[string]string) map[string]string {

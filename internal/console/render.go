@@ -10,10 +10,21 @@ import (
 	"devin-chatops/internal/slackfake"
 )
 
-// Render turns a message into terminal text: headers, sections, fields and context
+// render turns a message into terminal text: headers, sections, fields and context
 // lines in order, buttons as [Label], and Slack's <@U…>, <#C…>, <url|label> and
-// <!date…|fallback> forms written out.
-func Render(c slackfake.Content) string {
+// <!date…|fallback> forms written out, with people shown by their console names.
+func (p *printer) render(c slackfake.Content) string {
+	return p.withNames(renderBlocks(c))
+}
+
+// withNames replaces @U… mentions of the console's people with their names.
+func (p *printer) withNames(s string) string {
+	return mention.ReplaceAllStringFunc(s, func(m string) string { return "@" + p.name(m[1:]) })
+}
+
+var mention = regexp.MustCompile(`@[UW][A-Z0-9]+`)
+
+func renderBlocks(c slackfake.Content) string {
 	if len(c.Blocks) == 0 {
 		return plain(c.Text)
 	}

@@ -585,3 +585,16 @@ func (s *Server) viewsUpdate(_ *http.Request, p params) apiResult {
 	s.emit(Write{Method: "views.update", User: v.user, Content: snap.Content})
 	return apiResult{"ok": true, "view": obj}
 }
+
+// DMUser returns the user of a one-to-one DM channel the bot opened (or posted to by
+// user ID).
+func (s *Server) DMUser(channel string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for users, id := range s.dms {
+		if id == channel && !strings.Contains(users, ",") {
+			return users, true
+		}
+	}
+	return "", false
+}
