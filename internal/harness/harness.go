@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"devin-chatops/app"
+	"devin-chatops/bot"
 	"devin-chatops/config"
 	"devin-chatops/internal/devinfake"
 	"devin-chatops/internal/githubfake"
@@ -129,6 +130,11 @@ func (e *Env) appOptions() app.Options {
 	}
 	if o.SweepEvery == 0 {
 		o.SweepEvery = 50 * time.Millisecond
+	}
+	if o.PosterOptions == nil {
+		// Slack's ~1 message/s per channel would make every audit-heavy test take
+		// seconds per event; the pacing itself is tested in package bot.
+		o.PosterOptions = []bot.PosterOption{bot.WithPacing(2*time.Millisecond, 50)}
 	}
 	return o
 }
