@@ -170,6 +170,10 @@ func (e *Echoer) Run(ctx context.Context) {
 func (e *Echoer) Flush(ctx context.Context) (int, error) {
 	due, err := e.outbox.Due(ctx, e.now(), e.batch)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Shutting down (Run may pick a pending kick over ctx.Done): nothing failed.
+			return 0, ctx.Err()
+		}
 		e.log.ErrorContext(ctx, "audit outbox: cannot read due events", "err", Redact(err.Error()))
 		return 0, err
 	}
@@ -202,7 +206,11 @@ func (e *Echoer) deliver(ctx context.Context, p Pending) error {
 		}
 		return errors.New(msg)
 	}
-	if err := e.outbox.Delivered(ctx, p.Event.ID, e.now()); err != nil {
+	// Slack has the message: record that even if shutdown began meanwhile, or the
+	// event would be echoed a second time after the restart.
+	markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+	defer cancel()
+	if err := e.outbox.Delivered(markCtx, p.Event.ID, e.now()); err != nil {
 		// The message is in Slack but not marked: it will be echoed again, which is the
 		// lesser evil compared with losing it.
 		e.log.ErrorContext(ctx, "audit outbox: cannot mark delivered", "event_id", p.Event.ID, "err", Redact(err.Error()))
@@ -225,6 +233,9 @@ func (e *Echoer) backoff(attempts int) time.Duration {
 	span := d - half
 	return half + max(0, min(e.jitter(span), span))
 }
+
+// markTimeout bounds recording a delivery, which outlives the echoer's context.
+const markTimeout = 5 * time.Second
 
 // tokenPattern matches Slack tokens and bearer credentials that an HTTP client might have
 // put into an error string.

@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -329,6 +330,22 @@ func (s *Server) Calls(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[method]
+}
+
+// Methods lists, sorted, the Web API methods the bot has called so far (injected
+// faults and unknown methods included; response_url posts are not Web API methods and
+// are left out), so a test can check every one against the app's scopes.
+func (s *Server) Methods() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.calls))
+	for m, n := range s.calls {
+		if n > 0 && m != "response_url" {
+			out = append(out, m)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // AddUser registers a workspace member for users.info and the driver.

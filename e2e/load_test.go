@@ -1,0 +1,200 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"devin-chatops/app"
+	"devin-chatops/bot"
+	"devin-chatops/internal/harness"
+)
+
+// The load driver: a burst of 200 /devin members while every Devin call takes 2 s.
+// It measures what Slack measures (how long each envelope waits for its ack, from the
+// fake's write to the ack frame it reads), how long users wait for their answers, and
+// the process's memory. The process holds the bot and the three fakes, so memory
+// figures are an upper bound for the bot alone.
+//
+//	go test ./e2e/ -run '^$' -bench BenchmarkBurst200SlowAPI -benchtime 1x
+//	CHATOPS_LOAD=1 go test ./e2e/ -run TestLoadDriver -v
+const (
+	roLoadCommands = 200
+	roLoadLatency  = 2 * time.Second
+)
+
+type roLoadResult struct {
+	acks                       []time.Duration // per command, sorted
+	answers                    []time.Duration // from the start of the burst, sorted
+	late                       int             // acks past Slack's 3 s
+	heapInuse, peakHeap        uint64          // bytes
+	rss, peakRSS               uint64          // bytes, 0 where /proc is missing
+	goroutines, peakGoroutines int
+}
+
+// roQuantile is the q-quantile (nearest rank) of sorted durations.
+func roQuantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(sorted))+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// roProcStatus reads a "kB" field of /proc/self/status (VmRSS, VmHWM) in bytes.
+func roProcStatus(field string) uint64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// roLoadBurst starts a bot with the given number of workers (0: the default), sends
+// the burst and waits until every command is answered.
+func roLoadBurst(tb testing.TB, workers int) roLoadResult {
+	tb.Helper()
+	env, err := harness.Start(context.Background(), harness.Options{
+		App: app.Options{Bot: bot.Config{Workers: workers}},
+	})
+	require.NoError(tb, err)
+	defer func() { require.NoError(tb, env.Close()) }()
+	env.Devin.SetLatency("/members", roLoadLatency)
+
+	// Sample the heap and goroutines while the burst runs, for the peaks.
+	var (
+		mu       sync.Mutex
+		peakHeap uint64
+		peakG    int
+	)
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			mu.Lock()
+			peakHeap = max(peakHeap, ms.HeapInuse)
+			peakG = max(peakG, runtime.NumGoroutine())
+			mu.Unlock()
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+
+	began := time.Now()
+	its := roBurst(env, roLoadCommands, "members")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	acks, errs := roAwaitAcks(ctx, its)
+	for i, err := range errs {
+		require.NoError(tb, err, "command %d was never acked", i)
+	}
+	resps, at, errs := roAwaitAnswers(ctx, its)
+	for i, err := range errs {
+		require.NoError(tb, err, "command %d was never answered", i)
+		require.Contains(tb, roShown(resps[i].Content), "*4 members*", "answer %d", i)
+	}
+	close(stop)
+	<-sampled
+
+	var res roLoadResult
+	for i := range its {
+		res.acks = append(res.acks, acks[i].Latency)
+		res.answers = append(res.answers, at[i].Sub(began))
+		if acks[i].Latency >= 3*time.Second || acks[i].Late {
+			res.late++
+		}
+	}
+	slices.Sort(res.acks)
+	slices.Sort(res.answers)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	res.heapInuse, res.goroutines = ms.HeapInuse, runtime.NumGoroutine()
+	res.rss, res.peakRSS = roProcStatus("VmRSS"), roProcStatus("VmHWM")
+	mu.Lock()
+	res.peakHeap, res.peakGoroutines = max(peakHeap, ms.HeapInuse), peakG
+	mu.Unlock()
+	if res.late > 0 {
+		tb.Errorf("%d of %d envelopes were acked after Slack's 3 s deadline", res.late, roLoadCommands)
+	}
+	return res
+}
+
+const roMB = 1 << 20
+
+func (r roLoadResult) report(b *testing.B) {
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(roQuantile(r.acks, 0.50)), "ack-p50-ms")
+	b.ReportMetric(ms(roQuantile(r.acks, 0.99)), "ack-p99-ms")
+	b.ReportMetric(ms(r.acks[len(r.acks)-1]), "ack-max-ms")
+	b.ReportMetric(roQuantile(r.answers, 0.50).Seconds(), "answer-p50-s")
+	b.ReportMetric(roQuantile(r.answers, 0.99).Seconds(), "answer-p99-s")
+	b.ReportMetric(float64(r.heapInuse)/roMB, "heap-inuse-MB")
+	b.ReportMetric(float64(r.peakHeap)/roMB, "peak-heap-inuse-MB")
+	if r.rss > 0 {
+		b.ReportMetric(float64(r.rss)/roMB, "rss-MB")
+		b.ReportMetric(float64(r.peakRSS)/roMB, "peak-rss-MB")
+	}
+	b.ReportMetric(float64(r.peakGoroutines), "peak-goroutines")
+}
+
+func (r roLoadResult) String() string {
+	return fmt.Sprintf("ack p50 %s p99 %s max %s (late %d) | answered p50 %.2fs p99 %.2fs last %.2fs | heap in use %.1f MB (peak %.1f MB) | RSS %.1f MB (peak %.1f MB) | goroutines %d (peak %d)",
+		roQuantile(r.acks, 0.50).Round(10*time.Microsecond), roQuantile(r.acks, 0.99).Round(10*time.Microsecond),
+		r.acks[len(r.acks)-1].Round(10*time.Microsecond), r.late,
+		roQuantile(r.answers, 0.50).Seconds(), roQuantile(r.answers, 0.99).Seconds(), r.answers[len(r.answers)-1].Seconds(),
+		float64(r.heapInuse)/roMB, float64(r.peakHeap)/roMB, float64(r.rss)/roMB, float64(r.peakRSS)/roMB, r.goroutines, r.peakGoroutines)
+}
+
+// BenchmarkBurst200SlowAPI reports ack latency, answer latency and memory for 200
+// commands against a 2 s Devin API, with the default worker pool and a larger one.
+// One iteration takes as long as the burst; run it with -benchtime 1x.
+func BenchmarkBurst200SlowAPI(b *testing.B) {
+	for _, workers := range []int{bot.DefaultWorkers, 64} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			var last roLoadResult
+			for b.Loop() {
+				last = roLoadBurst(b, workers)
+			}
+			last.report(b)
+		})
+	}
+}
+
+// TestLoadDriver is the benchmark as a test that prints its figures, for CI logs.
+func TestLoadDriver(t *testing.T) {
+	if os.Getenv("CHATOPS_LOAD") == "" {
+		t.Skip("load driver: set CHATOPS_LOAD=1 (and -run TestLoadDriver -v) to run 200 commands against a 2 s API")
+	}
+	for _, workers := range []int{bot.DefaultWorkers, 64} {
+		t.Logf("workers=%d: %s", workers, roLoadBurst(t, workers))
+	}
+}
