@@ -140,7 +140,7 @@ func (l list) message() slackui.Message {
 	}
 	body := append([]string(nil), lines[:shown]...)
 	if rest := len(lines) - shown; rest > 0 {
-		tail := fmt.Sprintf("…and %d more", rest)
+		tail := "…and " + slackui.Int(rest) + " more"
 		if l.more != "" {
 			tail += " (" + l.more + ")"
 		}

@@ -62,6 +62,6 @@ func TestTeamList(t *testing.T) {
 		}
 		r := e.run(t, "team list big")
 		assert.Contains(t, blocksText(r.Message), "*2,000 members*")
-		assert.Contains(t, blocksText(r.Message), "…and 1900 more")
+		assert.Contains(t, blocksText(r.Message), "…and 1,900 more")
 	})
 }

@@ -3,7 +3,7 @@
 package slackui
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -93,7 +93,25 @@ func JoinLimited(items []string, sep string, maxItems, maxChars int) string {
 		if shown > 0 {
 			b.WriteString(sep)
 		}
-		fmt.Fprintf(&b, "…and %d more", rest)
+		b.WriteString("…and " + Int(rest) + " more")
+	}
+	return b.String()
+}
+
+// Int formats n with its thousands grouped by commas: 1204 -> "1,204".
+func Int(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
 	}
 	return b.String()
 }
