@@ -198,8 +198,7 @@ func DenyModal(r Request) slack.ModalViewRequest {
 
 // outcomeMessage tells the requester how their request ended.
 func outcomeMessage(r Request) slackui.Message {
-	what := fmt.Sprintf("Your request `%s` (%s, %d %s)", safe(r.ID, 20), slackui.Escape(title(r)),
-		len(r.Items), strings.ToLower(itemNoun(r.Action)))
+	what := fmt.Sprintf("Your request `%s` (%s, %s)", safe(r.ID, 20), slackui.Escape(title(r)), itemCount(r.Action, len(r.Items)))
 	var s string
 	switch r.State {
 	case StateDone:

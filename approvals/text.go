@@ -104,6 +104,18 @@ func itemNoun(a Action) string {
 	return "GitHub logins"
 }
 
+// itemCount is "1 email", "3 emails", "1 GitHub login", "2 GitHub logins".
+func itemCount(a Action, n int) string {
+	noun := "GitHub login"
+	if a == ActionInvite {
+		noun = "email"
+	}
+	if n != 1 {
+		noun += "s"
+	}
+	return fmt.Sprintf("%d %s", n, noun)
+}
+
 // commandLine describes the request the way it was asked, for audit events written
 // after the original command text is gone (the items are listed by the event itself).
 func commandLine(r Request) string {

@@ -179,6 +179,10 @@ func (e *Echoer) Flush(ctx context.Context) (int, error) {
 	}
 	delivered := 0
 	for _, p := range due {
+		if ctx.Err() != nil {
+			// Shutting down: the rest is left for the next process.
+			return delivered, ctx.Err()
+		}
 		if err := e.deliver(ctx, p); err != nil {
 			return delivered, err
 		}
@@ -188,7 +192,12 @@ func (e *Echoer) Flush(ctx context.Context) (int, error) {
 }
 
 func (e *Echoer) deliver(ctx context.Context, p Pending) error {
-	_, postErr := e.poster.Post(ctx, e.channel, slackui.Text(Format(p.Event)))
+	// A post under way is seen through when shutdown begins (for at most shutdownGrace):
+	// cut off half-way, Slack may still have taken the message, and the next process
+	// would echo it a second time.
+	postCtx, cancelPost := graceContext(ctx, shutdownGrace)
+	defer cancelPost()
+	_, postErr := e.poster.Post(postCtx, e.channel, slackui.Text(Format(p.Event)))
 	if postErr != nil {
 		if ctx.Err() != nil {
 			// Shutting down is not Slack's fault: do not count it as an attempt.
@@ -236,6 +245,24 @@ func (e *Echoer) backoff(attempts int) time.Duration {
 
 // markTimeout bounds recording a delivery, which outlives the echoer's context.
 const markTimeout = 5 * time.Second
+
+// shutdownGrace is how long a post already under way may go on after shutdown began.
+const shutdownGrace = 5 * time.Second
+
+// graceContext returns a context that ends grace after parent does (or when cancelled).
+func graceContext(parent context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	stop := context.AfterFunc(parent, func() {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-ctx.Done():
+		}
+	})
+	return ctx, func() { stop(); cancel() }
+}
 
 // tokenPattern matches Slack tokens and bearer credentials that an HTTP client might have
 // put into an error string.
