@@ -178,7 +178,7 @@ func (r roLoadResult) String() string {
 // commands against a 2 s Devin API, with the default worker pool and a larger one.
 // One iteration takes as long as the burst; run it with -benchtime 1x.
 func BenchmarkBurst200SlowAPI(b *testing.B) {
-	for _, workers := range []int{bot.DefaultWorkers, 64} {
+	for _, workers := range []int{16, bot.DefaultWorkers} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			var last roLoadResult
 			for b.Loop() {
@@ -194,7 +194,7 @@ func TestLoadDriver(t *testing.T) {
 	if os.Getenv("CHATOPS_LOAD") == "" {
 		t.Skip("load driver: set CHATOPS_LOAD=1 (and -run TestLoadDriver -v) to run 200 commands against a 2 s API")
 	}
-	for _, workers := range []int{bot.DefaultWorkers, 64} {
+	for _, workers := range []int{16, bot.DefaultWorkers} {
 		t.Logf("workers=%d: %s", workers, roLoadBurst(t, workers))
 	}
 }
