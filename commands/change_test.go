@@ -38,7 +38,7 @@ func TestInvite(t *testing.T) {
 			"Request `R7K3QX0` is waiting for approval in <#CAPPROVAL>.",
 			"It will invite 2 people to the Devin enterprise as admin:",
 			"ada@example.com, grace@example.com",
-			"*Reason:* new @channel team",
+			"*Reason:* new @\u2060channel team",
 			"It expires <!date^",
 		})
 		assert.Equal(t, "Request `R7K3QX0` is waiting for approval in <#CAPPROVAL>.", strings.SplitN(r.Text, "\n", 2)[0])

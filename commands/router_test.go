@@ -79,7 +79,7 @@ func TestRouterUsageErrors(t *testing.T) {
 		{"bad email", "invite not-an-email", []string{"`not-an-email` is not a valid email address", "*Usage:* `/devin invite EMAIL…"}},
 		{"1001 emails", "invite " + strings.Join(emails, " "), []string{"Too many email addresses: 1001 given, the limit is 1000 per request."}},
 		{"bad login", "team add platform octo.cat", []string{"`octo.cat` is not a valid GitHub login"}},
-		{"hostile input is shown inert", "invite <!channel>", []string{"`@channel` is not a valid email address"}},
+		{"hostile input is shown inert", "invite <!channel>", []string{"`@\u2060channel` is not a valid email address"}},
 		{"hostile unclosed form is escaped", "invite \"<!channel> x", []string{"&lt;!channel&gt;"}},
 	}
 	for _, tt := range tests {
@@ -231,7 +231,8 @@ func TestRouterAuditDetailIsInertInTheEcho(t *testing.T) {
 	e.run(t, "members --email <!channel>")
 	line := audit.Format(e.audit.last(t))
 	assert.NotContains(t, line, "<!channel>")
-	assert.Contains(t, line, "@channel")
+	assert.Contains(t, line, "@\u2060channel", "shown, with a word joiner that keeps it from pinging")
+	assert.NotContains(t, line, "@channel")
 }
 
 func TestRouterAuditDetailIsClipped(t *testing.T) {

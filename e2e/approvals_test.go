@@ -550,7 +550,7 @@ func TestApprovalMentionInjectionEscaped(t *testing.T) {
 // apNoForms fails if text holds a Slack form the injected text could have made.
 func apNoForms(t *testing.T, where, text string) {
 	t.Helper()
-	for _, form := range []string{"<!channel>", "<!here>", "<@U0ALICE>", "<https://evil"} {
+	for _, form := range []string{"<!channel>", "<!here>", "<@U0ALICE>", "<https://evil", "@channel", "@here"} {
 		require.NotContains(t, text, form, "%s pings or links through user text", where)
 	}
 }

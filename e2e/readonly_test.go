@@ -348,8 +348,9 @@ func TestReadOnlyHostileAPIData(t *testing.T) {
 		r := slash(t, env, harness.Requester, harness.GeneralChannel, "frobnicate <!channel> <@U0ALICE>")
 		assert.Contains(t, roShown(r.Content), "Unknown command `frobnicate`")
 		// The echo writes Slack's markup out the way a person reads it ("@channel"),
-		// which Slack shows as text: only the <!channel> form pings.
-		line := waitAudit(t, env, "/devin frobnicate @channel @U0ALICE", "outcome: refused")
+		// with a word joiner after the @ so Slack does not parse it as a mention.
+		line := waitAudit(t, env, "/devin frobnicate @\u2060channel @U0ALICE", "outcome: refused")
+		assert.NotContains(t, line.AllText(), "@channel")
 		assert.NotContains(t, line.AllText(), "<!channel>")
 		assert.NotContains(t, line.AllText(), "<@U0ALICE>")
 	})

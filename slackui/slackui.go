@@ -3,6 +3,7 @@
 package slackui
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -47,11 +48,22 @@ func Section(s string) *slack.SectionBlock {
 	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, Clip(s, MaxSectionText), false, false), nil, nil)
 }
 
-var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+var (
+	escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	// broadcast matches the plain-text forms of Slack's channel-wide mentions.
+	broadcast = regexp.MustCompile(`(?i)@(channel|here|everyone)\b`)
+)
+
+// wordJoiner is invisible and keeps Slack from reading "@channel" as a mention.
+const wordJoiner = "\u2060"
 
 // Escape makes user-supplied text inert in mrkdwn: with &, < and > escaped nobody can
-// ping <!channel>, forge a <@U…> mention or hide a link behind a label through the bot.
-func Escape(s string) string { return escaper.Replace(s) }
+// ping <!channel>, forge a <@U…> mention or hide a link behind a label through the bot,
+// and a word joiner after the @ of a plain "@channel", "@here" or "@everyone" keeps
+// Slack's mention parsing of mrkdwn text from turning those into pings.
+func Escape(s string) string {
+	return broadcast.ReplaceAllString(escaper.Replace(s), "@"+wordJoiner+"$1")
+}
 
 // Clip shortens s to at most max runes, ending with "…" when it had to cut.
 func Clip(s string, max int) string {

@@ -15,6 +15,9 @@ func TestEscape(t *testing.T) {
 		{"hidden link", "<https://evil.example|docs>", "&lt;https://evil.example|docs&gt;"},
 		{"ampersand first", "a &lt; b", "a &amp;lt; b"},
 		{"plain text untouched", "ada@example.com", "ada@example.com"},
+		{"bare @channel defused", "hi @channel and @HERE", "hi @\u2060channel and @\u2060HERE"},
+		{"@everyone defused", "@everyone", "@\u2060everyone"},
+		{"longer words untouched", "@channels @hereby", "@channels @hereby"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, Escape(tt.in)) })
