@@ -337,17 +337,32 @@ func (b *Bot) validate() error {
 // verifyTokens fails fast on a bad bot token: without this a wrong token would only
 // surface as failed replies long after start-up. The app token is proven by the first
 // apps.connections.open.
+//
+// A Slack outage or a network error at start-up is not a reason to exit: auth.test is
+// retried with backoff (the process stays up and /readyz says why it is not ready)
+// until it answers or ctx ends. Only a rejected token stops the bot.
 func (b *Bot) verifyTokens(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	resp, err := b.api.AuthTestContext(ctx)
-	if err != nil {
+	wait := time.Second
+	for {
+		attemptCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		resp, err := b.api.AuthTestContext(attemptCtx)
+		cancel()
+		if err == nil {
+			return b.acceptAuth(resp)
+		}
 		if code, ok := rejectedTokenCode(err); ok {
 			b.tokensRejected.Store(true)
 			return fmt.Errorf("SLACK_BOT_TOKEN was rejected by Slack (%s)", code)
 		}
-		return fmt.Errorf("checking SLACK_BOT_TOKEN with auth.test: %w", err)
+		b.log.Warn("auth.test failed; retrying", "error", scrubURL(err), "retry_in", wait)
+		if b.clock.Sleep(ctx, wait) != nil {
+			return fmt.Errorf("checking SLACK_BOT_TOKEN with auth.test: %w", scrubURL(err))
+		}
+		wait = min(wait*2, time.Minute)
 	}
+}
+
+func (b *Bot) acceptAuth(resp *slack.AuthTestResponse) error {
 	b.tokensValid.Store(true)
 	b.log.Info("slack bot token verified", "team_id", resp.TeamID, "user_id", resp.UserID, "bot_id", resp.BotID)
 	return nil

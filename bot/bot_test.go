@@ -1,10 +1,12 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -313,12 +315,21 @@ func TestRunValidatesConfig(t *testing.T) {
 	}
 }
 
-func TestRunReturnsErrorWhenSlackUnreachable(t *testing.T) {
-	b := New(Config{BotToken: "xoxb-secret-value", AppToken: "xapp-secret-value", APIURL: "http://127.0.0.1:1/api/"}, funcHandler{}, nil)
-	err := b.Run(context.Background())
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "auth.test")
-	assert.NotContains(t, err.Error(), "secret-value")
+// An unreachable Slack at start-up is an outage, not a configuration error: the bot
+// keeps retrying auth.test (not ready meanwhile) until it is stopped.
+func TestRunKeepsRetryingWhenSlackUnreachable(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	b := New(Config{BotToken: "xoxb-secret-value", AppToken: "xapp-secret-value", APIURL: "http://127.0.0.1:1/api/"}, funcHandler{}, logger)
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := b.Run(ctx)
+	assert.NoError(t, err, "stopping while Slack is down is a clean stop")
+	assert.GreaterOrEqual(t, time.Since(start), time.Second, "it kept trying until stopped")
+	assert.False(t, b.TokensValid())
+	assert.GreaterOrEqual(t, strings.Count(logs.String(), "auth.test failed; retrying"), 2)
+	assert.NotContains(t, logs.String(), "secret-value")
 }
 
 func parseEventsAPI(payload string) (slackevents.EventsAPIEvent, error) {

@@ -229,16 +229,16 @@ func (p *Poster) do(ctx context.Context, method, paceKey string, call func(conte
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("slack %s: %w", method, ctxErr)
 		}
-		wait, rateLimited, retry := p.classify(err, attempt)
+		wait, rateLimited, retry := p.classify(method, err, attempt)
 		if rateLimited {
 			// Slack's limit is per method: hold back every caller of it, not only
 			// this one, even when this call gives up now.
 			p.blockMethod(method, wait)
 		}
 		if !retry || attempt >= p.maxAttempts {
-			return fmt.Errorf("slack %s: %w", method, err)
+			return fmt.Errorf("slack %s: %w", method, scrubURL(err))
 		}
-		p.log.Debug("retrying Slack call", "method", method, "attempt", attempt, "wait", wait, "error", err)
+		p.log.Debug("retrying Slack call", "method", method, "attempt", attempt, "wait", wait, "error", scrubURL(err))
 		if rateLimited {
 			continue // waitMethod sleeps out the window
 		}
@@ -249,7 +249,10 @@ func (p *Poster) do(ctx context.Context, method, paceKey string, call func(conte
 }
 
 // classify decides whether err is worth another attempt and how long to wait first.
-func (p *Poster) classify(err error, attempt int) (wait time.Duration, rateLimited, retry bool) {
+// A post that may have reached Slack (a timeout or a reset after the request was sent)
+// is not sent again unless resending is harmless: a second chat.postMessage would be a
+// second approval card, and a second response_url post a duplicate reply.
+func (p *Poster) classify(method string, err error, attempt int) (wait time.Duration, rateLimited, retry bool) {
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {
 		if rl.RetryAfter > 0 {
@@ -272,9 +275,27 @@ func (p *Poster) classify(err error, attempt int) (wait time.Duration, rateLimit
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return p.backoff(attempt), false, true
+		if idempotentMethod(method) || neverSent(err) {
+			return p.backoff(attempt), false, true
+		}
 	}
 	return 0, false, false
+}
+
+// idempotentMethod reports whether sending the same call twice leaves Slack as once.
+func idempotentMethod(method string) bool {
+	return method == "chat.update" || method == "conversations.open"
+}
+
+// neverSent reports whether a network error happened before the request left: a
+// failed dial or DNS lookup.
+func neverSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
 
 // backoff is exponential with equal jitter, so callers that failed together do not

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -287,4 +290,43 @@ func TestPosterOpenView(t *testing.T) {
 	err := p.OpenView(context.Background(), "trig-2", view)
 	assert.True(t, isSlackError(errors.Unwrap(err), "expired_trigger_id") || isSlackError(err, "expired_trigger_id"))
 	assert.Len(t, api.Calls("views.open"), 2, "not retried")
+}
+
+// A post whose request reached Slack but whose answer was lost may have been posted:
+// sending it again would duplicate an approval card or a reply. An update may be resent.
+func TestPosterDoesNotResendPostsThatMayHaveArrived(t *testing.T) {
+	var posts, updates atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/chat.postMessage"):
+			posts.Add(1)
+		case strings.HasSuffix(r.URL.Path, "/chat.update"):
+			updates.Add(1)
+		case strings.Contains(r.URL.Path, "/response/"):
+			posts.Add(1)
+		}
+		// Drop the connection after reading the request: the caller cannot tell
+		// whether Slack acted on it.
+		hj, ok := w.(http.Hijacker)
+		require.True(t, ok)
+		conn, _, err := hj.Hijack()
+		require.NoError(t, err)
+		conn.Close()
+	}))
+	t.Cleanup(srv.Close)
+	clock := newAutoClock()
+	client := NewSlackClient(Config{BotToken: "xoxb-test", APIURL: srv.URL + "/api/"})
+	p := NewPoster(client, nil, WithPosterClock(clock), WithRetries(3, time.Second, time.Second))
+
+	_, err := p.Post(context.Background(), "C1", slackui.Text("card"))
+	require.Error(t, err)
+	assert.EqualValues(t, 1, posts.Load(), "chat.postMessage is sent once")
+
+	err = p.Respond(context.Background(), srv.URL+"/response/abc", slackui.Reply{Message: slackui.Text("hi")})
+	require.Error(t, err)
+	assert.EqualValues(t, 2, posts.Load(), "a response_url post is sent once")
+	assert.NotContains(t, err.Error(), "/response/abc", "a response_url never reaches an error")
+
+	require.Error(t, p.Update(context.Background(), "C1", "1.000001", slackui.Text("card")))
+	assert.EqualValues(t, 3, updates.Load(), "chat.update is retried: resending it is harmless")
 }
