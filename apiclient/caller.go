@@ -161,7 +161,10 @@ func (c *Caller) Do(ctx context.Context, req Request) (*Response, error) {
 		if wait < backoff {
 			wait = backoff
 		}
-		if waited+wait > pol.MaxTotalWait {
+		// Waiting past the caller's deadline would end in "did not answer in time"
+		// when the truth is "rate limited, try later": say that now instead.
+		deadline, hasDeadline := ctx.Deadline()
+		if waited+wait > pol.MaxTotalWait || (hasDeadline && clock.Now().Add(wait).After(deadline)) {
 			if lastErr.Kind == KindRateLimited && lastErr.RetryAfter < wait {
 				lastErr.RetryAfter = wait
 			}

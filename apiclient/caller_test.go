@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -476,4 +478,29 @@ func TestCallerErrorsAndLogsHoldNoSecrets(t *testing.T) {
 		})
 	}
 	assert.Contains(t, logs.String(), "retrying", "retries are logged")
+}
+
+// A rate limit that outlasts the caller's deadline is reported as a rate limit at once,
+// not slept on until the context expires.
+func TestCallerRateLimitBeyondDeadlineFailsFast(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Retry-After", "60")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	t.Cleanup(srv.Close)
+	c := &apiclient.Caller{API: "Test API", HTTP: srv.Client(),
+		Classify: func(now time.Time, resp *apiclient.Response) (*apiclient.Error, time.Duration) {
+			wait := apiclient.RetryAfter(resp.Header, now)
+			return &apiclient.Error{Kind: apiclient.KindRateLimited, RetryAfter: wait}, wait
+		}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Do(ctx, apiclient.Request{Method: http.MethodGet, URL: srv.URL + "/x"})
+	require.ErrorIs(t, err, apiclient.ErrRateLimited)
+	assert.Less(t, time.Since(start), 2*time.Second, "no sleeping toward the deadline")
+	assert.Equal(t, "Test API is rate limiting the bot; try again in a minute.", apiclient.UserMessage(err))
+	assert.EqualValues(t, 1, calls.Load(), "one call, no retry that could not finish in time")
 }
