@@ -76,6 +76,10 @@ func runBot(ctx context.Context, stderr io.Writer) int {
 		return 1
 	}
 	logger.Info("devin-chatops starting", "http_addr", cfg.HTTPAddr, "devin", cfg.DevinEnabled(), "github", cfg.GitHubEnabled())
+	if cfg.UsageReportChannel != "" {
+		// Say so rather than let a set variable silently do nothing.
+		logger.Warn("USAGE_REPORT_CHANNEL is set, but scheduled usage reports are not built yet; /devin usage answers on demand")
+	}
 	if err := a.Run(ctx); err != nil {
 		logger.Error("devin-chatops stopped", "error", err)
 		return 1

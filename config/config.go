@@ -236,8 +236,10 @@ func (r raw) validate(mode Mode) (Config, error) {
 	switch {
 	case strings.HasPrefix(c.DatabaseURL, "sqlite:") && len(c.DatabaseURL) > len("sqlite:"):
 	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+		// Never echo the URL: it carries a password.
+		add("DATABASE_URL: PostgreSQL is not supported yet; use sqlite:PATH")
 	default:
-		add("DATABASE_URL must be sqlite:PATH or postgres://…")
+		add("DATABASE_URL must be sqlite:PATH (for example sqlite:devin-chatops.db)")
 	}
 	if c.HTTPAddr != "" && !strings.Contains(c.HTTPAddr, ":") {
 		add("HTTP_ADDR must be host:port or :port, got %q", clip(c.HTTPAddr))

@@ -109,7 +109,8 @@ func TestLoadProblems(t *testing.T) {
 		{"zero approvals", ModeRun, map[string]string{"REQUIRED_APPROVALS": "0"}, []string{"REQUIRED_APPROVALS must be a whole number from 1 to 10"}},
 		{"bad schedule", ModeRun, map[string]string{"USAGE_REPORT_SCHEDULE": "every monday"}, []string{"USAGE_REPORT_SCHEDULE must be"}},
 		{"bad thresholds", ModeRun, map[string]string{"USAGE_ALERT_THRESHOLDS": "80,lots"}, []string{`USAGE_ALERT_THRESHOLDS must be percentages such as 80,100, got "lots"`}},
-		{"bad database", ModeRun, map[string]string{"DATABASE_URL": "mysql://x"}, []string{"DATABASE_URL must be sqlite:PATH or postgres://"}},
+		{"bad database", ModeRun, map[string]string{"DATABASE_URL": "mysql://x"}, []string{"DATABASE_URL must be sqlite:PATH"}},
+		{"postgres not yet", ModeRun, map[string]string{"DATABASE_URL": "postgres://bot:SECRETPG@db/chatops"}, []string{"DATABASE_URL: PostgreSQL is not supported yet"}},
 		{"bad urls", ModeRun, map[string]string{"DEVIN_API_URL": "api.devin.ai", "GITHUB_API_URL": "ftp://x"},
 			[]string{"DEVIN_API_URL must be an http(s) URL", "GITHUB_API_URL must be an http(s) URL"}},
 		{"github token without enterprise", ModeRun, map[string]string{"GITHUB_ENTERPRISE": ""}, []string{"GITHUB_ENTERPRISE is required when GITHUB_TOKEN is set"}},
@@ -171,7 +172,7 @@ func TestMalformedTokenNotEchoed(t *testing.T) {
 
 func assertNoSecret(t *testing.T, s string) {
 	t.Helper()
-	for _, secret := range []string{"SECRETBOT", "SECRETAPP", "SECRETDEVIN", "SECRETGITHUB"} {
+	for _, secret := range []string{"SECRETBOT", "SECRETAPP", "SECRETDEVIN", "SECRETGITHUB", "SECRETPG"} {
 		assert.NotContains(t, s, secret)
 	}
 }
