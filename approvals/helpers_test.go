@@ -68,6 +68,12 @@ type fakePoster struct {
 	views      []slack.ModalViewRequest
 	postErr    error
 	viewErr    error
+	updateErr  error
+	dmErr      error
+	// onCall, when set, runs at the start of every Update ("update") and DM ("dm"),
+	// outside the lock: a hook to make something happen while the service waits for
+	// Slack.
+	onCall func(method string)
 }
 
 func newFakePoster() *fakePoster { return &fakePoster{cards: map[string]slackui.Message{}} }
@@ -86,8 +92,12 @@ func (p *fakePoster) Post(_ context.Context, channel string, m slackui.Message) 
 }
 
 func (p *fakePoster) Update(_ context.Context, channel, ts string, m slackui.Message) error {
+	p.hook("update")
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.updateErr != nil {
+		return p.updateErr
+	}
 	if _, ok := p.cards[ts]; !ok {
 		return errors.New("message_not_found")
 	}
@@ -104,8 +114,12 @@ func (p *fakePoster) Ephemeral(_ context.Context, channel, user string, m slacku
 }
 
 func (p *fakePoster) DM(_ context.Context, user string, m slackui.Message) error {
+	p.hook("dm")
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.dmErr != nil {
+		return p.dmErr
+	}
 	p.dms = append(p.dms, sent{User: user, Msg: m})
 	return nil
 }
@@ -154,6 +168,34 @@ func (p *fakePoster) setPostErr(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.postErr = err
+}
+
+// setFailures makes Update and DM fail with these errors (nil: they work again).
+func (p *fakePoster) setFailures(updateErr, dmErr error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.updateErr, p.dmErr = updateErr, dmErr
+}
+
+func (p *fakePoster) setOnCall(f func(method string)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.onCall = f
+}
+
+func (p *fakePoster) hook(method string) {
+	p.mu.Lock()
+	f := p.onCall
+	p.mu.Unlock()
+	if f != nil {
+		f(method)
+	}
+}
+
+func (p *fakePoster) numUpdates() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.updates)
 }
 
 func (p *fakePoster) numPosts() int {

@@ -89,6 +89,11 @@ type Request struct {
 	CardChannel string
 	CardTS      string
 	Outcomes    []ItemOutcome
+	// CardState is the state the card last showed (empty before it first did), and
+	// NotifiedState the final state the requester was last told about (empty until
+	// then). The sweeper re-sends whatever lags behind State (Service.Reconcile).
+	CardState     State
+	NotifiedState State
 }
 
 // ItemOutcome is what execution did for one item.

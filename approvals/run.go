@@ -178,30 +178,122 @@ func (s *Service) ExpireDue(ctx context.Context) ([]Request, error) {
 	return expired, nil
 }
 
-// postMissingCards posts the card of every pending request created at least minAge
-// ago that has none (its first post failed).
-func (s *Service) postMissingCards(ctx context.Context, minAge time.Duration) error {
-	reqs, err := s.store.ListRequests(ctx, StatePending)
+// reconcileBatch bounds the requests one reconcile pass looks at; the rest wait for the
+// next pass.
+const reconcileBatch = 100
+
+// reconcileSettle is how long a request must have been seen lagging in Slack, in the
+// same way, before the sweeper acts on it: well beyond the time the call that changed
+// it normally takes to update Slack itself (it can take longer when Slack is failing,
+// and then the two may overlap). With the sweeper's one-minute interval the real wait
+// is a pass, this only matters when passes come faster (tests).
+const reconcileSettle = 5 * time.Second
+
+// Reconcile makes Slack show what the store holds, for the requests where an earlier
+// Slack call failed (store.ListStale): it posts a missing card (only once it is
+// cardGrace old, so as not to race the Submit posting it), re-renders a card showing
+// an older state, and tells the requester of a final request who was not told yet.
+//
+// A request is only acted on once an earlier pass found it behind in the same way, at
+// least reconcileSettle ago: the call that changed it, in this process or another
+// replica, has had time to update Slack itself, so the sweeper does not race it (which
+// could DM the requester twice, or land an older card after a newer one). Each request
+// gets at most one try of each per pass; a failure is logged at warn and tried again on
+// the next pass. The error, if any, says how many requests are still behind.
+func (s *Service) Reconcile(ctx context.Context) error {
+	return s.reconcile(ctx, false)
+}
+
+// reconcile is Reconcile; atStartup (Recover) acts on every stale request at once and
+// posts missing cards whatever their age: a previous process left them behind.
+func (s *Service) reconcile(ctx context.Context, atStartup bool) error {
+	stale, err := s.store.ListStale(ctx, reconcileBatch)
 	if err != nil {
-		return err
+		return fmt.Errorf("reconcile: %w", err)
 	}
 	now := s.now()
-	var errs []error
-	for _, r := range reqs {
-		if r.CardTS != "" || now.Sub(r.CreatedAt) < minAge || !r.ExpiresAt.After(now) {
+	cardMinAge, settled := cardGrace, s.settled(stale, now)
+	if atStartup {
+		cardMinAge, settled = 0, nil
+	}
+	tried, failed := 0, 0
+	for _, r := range stale {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if settled != nil && !settled[r.ID] {
 			continue
 		}
-		if err := s.postCard(ctx, r.ID); err != nil {
-			errs = append(errs, fmt.Errorf("request %s: %w", r.ID, err))
+		tried++
+		var errs []error
+		switch {
+		case r.CardTS == "":
+			// Only a pending request is worth a card; an expired one is left to the DM.
+			if r.State == StatePending && now.Sub(r.CreatedAt) >= cardMinAge && r.ExpiresAt.After(now) {
+				if err := s.postCard(ctx, r.ID); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		case r.CardState != r.State:
+			if err := s.syncCard(ctx, r.ID, true); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if r.State.Final() && r.NotifiedState != r.State {
+			if err := s.sendOutcome(ctx, r.ID); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			failed++
+			s.log.WarnContext(ctx, "request not shown as it is in Slack; retrying on the next sweep", "request_id", r.ID, "state", r.State, "err", err)
 		}
 	}
-	return errors.Join(errs...)
+	if failed > 0 {
+		return fmt.Errorf("reconcile: %d of %d requests not brought up to date in Slack", failed, tried)
+	}
+	return nil
+}
+
+// lag is how a request lags in Slack: two sightings of the same lag mean nothing has
+// happened to it in between.
+type lag struct {
+	state, cardState, notifiedState State
+	cardTS                          string
+}
+
+// sighting is a lag and since when reconcile passes have seen it.
+type sighting struct {
+	lag   lag
+	since time.Time
+}
+
+// settled remembers how each stale request lags and returns those seen lagging in
+// exactly the same way for at least reconcileSettle. A request not seen on a pass, or
+// seen changed, starts over.
+func (s *Service) settled(stale []Request, now time.Time) map[string]bool {
+	s.behindMu.Lock()
+	defer s.behindMu.Unlock()
+	prev := s.behind
+	s.behind = make(map[string]sighting, len(stale))
+	out := make(map[string]bool, len(stale))
+	for _, r := range stale {
+		cur := sighting{lag{r.State, r.CardState, r.NotifiedState, r.CardTS}, now}
+		if p, ok := prev[r.ID]; ok && p.lag == cur.lag {
+			cur.since = p.since
+		}
+		s.behind[r.ID] = cur
+		out[r.ID] = now.Sub(cur.since) >= reconcileSettle
+	}
+	return out
 }
 
 // Recover finishes what a previous process left behind; call it once at start-up,
 // before the bot takes clicks. Requests past their expiry are expired; approved ones
 // are executed; executing ones (the process died mid-way) are executed again, which is
-// safe because the actions are idempotent; pending ones without a card get their card.
+// safe because the actions are idempotent; then Slack is reconciled at once (pending
+// requests without a card get it, whatever their age; stale cards are re-rendered and
+// untold requesters told).
 func (s *Service) Recover(ctx context.Context) error {
 	var errs []error
 	if _, err := s.ExpireDue(ctx); err != nil {
@@ -217,7 +309,7 @@ func (s *Service) Recover(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("request %s: %w", r.ID, err))
 		}
 	}
-	if err := s.postMissingCards(ctx, 0); err != nil {
+	if err := s.reconcile(ctx, true); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -226,11 +318,11 @@ func (s *Service) Recover(ctx context.Context) error {
 	return nil
 }
 
-// Sweep runs one round of the sweeper: expire due requests and post the cards whose
-// first post failed.
+// Sweep runs one round of the sweeper: expire due requests, then Reconcile (post the
+// cards whose first post failed, fix stale cards, tell untold requesters).
 func (s *Service) Sweep(ctx context.Context) error {
 	_, err := s.ExpireDue(ctx)
-	return errors.Join(err, s.postMissingCards(ctx, cardGrace))
+	return errors.Join(err, s.Reconcile(ctx))
 }
 
 // RunSweeper calls Sweep every interval until ctx is done.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -115,6 +116,10 @@ type Service struct {
 	decideLocks keyedMutex // votes and decisions on one request
 	execLocks   keyedMutex // executing one request
 	cardLocks   keyedMutex // posting or updating one request's card
+	notifyLocks keyedMutex // telling one request's requester how it ended
+
+	behindMu sync.Mutex
+	behind   map[string]sighting // what the last reconcile pass found lagging in Slack
 }
 
 // NewService checks cfg and deps and builds a Service.
@@ -405,38 +410,85 @@ func (s *Service) postCard(ctx context.Context, id string) error {
 		s.log.ErrorContext(ctx, "approval card posted but not recorded", "request_id", id, "ts", ts, "err", err)
 		return err
 	}
+	if err := s.store.MarkCardShown(ctx, id, r.State); err != nil {
+		// Only costs one needless re-render by the sweeper.
+		s.log.WarnContext(ctx, "approval card state not recorded", "request_id", id, "err", err)
+	}
 	return nil
 }
 
-// refreshCard re-renders a request's card from the store. Card writes for one request
-// are serialised and each reads the state afresh, so whichever runs last shows the
-// latest state: a slow "1 of 2" update can never overwrite "done".
+// refreshCard re-renders a request's card from the store, after a vote or a transition.
+// Failures are logged; the sweeper retries a card whose state is not shown.
 func (s *Service) refreshCard(ctx context.Context, id string) {
+	if err := s.syncCard(ctx, id, false); err != nil {
+		s.log.WarnContext(ctx, "approval card not updated; the sweeper will retry", "request_id", id, "err", err)
+	}
+}
+
+// syncCard re-renders a request's card and records the state it showed. onlyStale
+// leaves alone a card that already shows the request's state (the sweeper's case; a
+// vote changes a pending card without changing its state, so refreshCard always renders).
+//
+// Card writes for one request are serialised and each reads the request afresh under
+// the lock, so whichever runs last shows the latest state: a slow "1 of 2" update can
+// never overwrite "done". The state recorded is the one rendered, not the one stored by
+// then: if a transition lands while Slack is being called, the card stays marked stale
+// and is fixed by that transition's own refresh or by a later sweep.
+func (s *Service) syncCard(ctx context.Context, id string, onlyStale bool) error {
 	unlock := s.cardLocks.lock(id)
 	defer unlock()
 	r, err := s.store.GetRequest(ctx, id)
 	if err != nil {
-		s.log.WarnContext(ctx, "cannot read request to update its card", "request_id", id, "err", err)
-		return
+		return fmt.Errorf("read request: %w", err)
 	}
-	if r.CardTS == "" {
-		return
+	if r.CardTS == "" || (onlyStale && r.CardState == r.State) {
+		return nil
 	}
 	if err := s.poster.Update(ctx, r.CardChannel, r.CardTS, s.renderCard(ctx, r)); err != nil {
-		s.log.WarnContext(ctx, "approval card not updated", "request_id", id, "err", err)
+		return fmt.Errorf("update card: %w", err)
+	}
+	if err := s.store.MarkCardShown(ctx, id, r.State); err != nil {
+		// The card is right; the sweeper will only render it once more.
+		return fmt.Errorf("record card state: %w", err)
+	}
+	return nil
+}
+
+// notifyRequester DMs the requester how their request ended. Failures are logged; the
+// sweeper retries a requester not yet told.
+func (s *Service) notifyRequester(ctx context.Context, id string) {
+	if err := s.sendOutcome(ctx, id); err != nil {
+		s.log.WarnContext(ctx, "requester not told about their request; the sweeper will retry", "request_id", id, "err", err)
 	}
 }
 
-// notifyRequester DMs the requester how their request ended.
-func (s *Service) notifyRequester(ctx context.Context, id string) {
+// sendOutcome DMs the requester of a final request how it ended, unless they were
+// told already, and records it. The check and the send are serialised per request, so
+// the sweeper and the transition that ended the request do not both send it.
+//
+// Delivery is at least once: a crash (or a failed write) between the DM and
+// MarkNotified leaves the request unmarked and the next sweep sends the DM again. A
+// Slack message and a database row cannot be one transaction, and telling twice beats
+// never telling. Across replicas the lock does not hold; the sweeper's settle time
+// (see Reconcile) is what keeps one replica's sweep from sending it while another
+// replica's click is still sending it.
+func (s *Service) sendOutcome(ctx context.Context, id string) error {
+	unlock := s.notifyLocks.lock(id)
+	defer unlock()
 	r, err := s.store.GetRequest(ctx, id)
 	if err != nil {
-		s.log.WarnContext(ctx, "cannot read request to notify its requester", "request_id", id, "err", err)
-		return
+		return fmt.Errorf("read request: %w", err)
+	}
+	if !r.State.Final() || r.NotifiedState == r.State {
+		return nil
 	}
 	if err := s.poster.DM(ctx, r.Requester, outcomeMessage(r)); err != nil {
-		s.log.WarnContext(ctx, "requester not told about their request", "request_id", id, "err", err)
+		return fmt.Errorf("DM requester: %w", err)
 	}
+	if err := s.store.MarkNotified(ctx, id, r.State); err != nil {
+		return fmt.Errorf("record notification (the DM went out and will be sent again): %w", err)
+	}
+	return nil
 }
 
 // HandleInteraction routes the approval card's button clicks and the deny modal's

@@ -47,6 +47,16 @@ type Store interface {
 	// so a request approved meanwhile is left alone) and returns those it moved. mkEvent,
 	// when not nil, makes the audit event written with each expiry.
 	ExpireDue(ctx context.Context, now time.Time, mkEvent func(Request) audit.Event) ([]Request, error)
+	// MarkCardShown records that the request's card now shows state (Request.CardState).
+	// ErrNotFound for an unknown request.
+	MarkCardShown(ctx context.Context, id string, state State) error
+	// MarkNotified records that the requester was told the request ended in state
+	// (Request.NotifiedState). ErrNotFound for an unknown request.
+	MarkNotified(ctx context.Context, id string, state State) error
+	// ListStale returns, oldest first and at most limit (all when limit <= 0), the
+	// requests Slack does not show as they are: a card whose CardState is not State, a
+	// final request whose NotifiedState is not State, a pending request without a card.
+	ListStale(ctx context.Context, limit int) ([]Request, error)
 }
 
 // Change holds the fields a transition sets alongside the state. Zero fields are left

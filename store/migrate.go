@@ -74,6 +74,16 @@ func migrations() []string {
 		last_error      TEXT NOT NULL DEFAULT ''
 	);
 	CREATE INDEX outbox_undelivered ON outbox (event_id) WHERE delivered_at IS NULL;`,
+
+		// 2: what Slack shows. card_state is the request state the card last showed
+		// successfully, notified_state the final state the requester was last told about;
+		// the sweeper re-sends whatever lags behind state. Requests from before this
+		// migration are taken as shown and told (we cannot know, and re-sending every old
+		// DM at upgrade would be worse than the rare one that was lost).
+		`ALTER TABLE requests ADD COLUMN card_state TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN notified_state TEXT NOT NULL DEFAULT '';
+	UPDATE requests SET card_state = state WHERE card_ts <> '';
+	UPDATE requests SET notified_state = state WHERE state IN ('denied', 'expired', 'done', 'failed');`,
 	}
 }
 

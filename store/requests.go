@@ -20,7 +20,8 @@ var (
 )
 
 const requestColumns = `id, action, requester, items, role, org, team, reason, origin_channel, state,
-	created_at, expires_at, decided_at, done_at, decided_by, deny_reason, card_channel, card_ts, outcomes`
+	created_at, expires_at, decided_at, done_at, decided_by, deny_reason, card_channel, card_ts, outcomes,
+	card_state, notified_state`
 
 // CreateRequest stores a new request and its events. State defaults to pending.
 func (db *DB) CreateRequest(ctx context.Context, r approvals.Request, events ...audit.Event) error {
@@ -40,11 +41,11 @@ func (db *DB) CreateRequest(ctx context.Context, r approvals.Request, events ...
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO requests (`+requestColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
 			r.ID, string(r.Action), r.Requester, items, r.Role, r.Org, r.Team, r.Reason, r.OriginChannel, string(r.State),
 			r.CreatedAt.UnixMilli(), r.ExpiresAt.UnixMilli(), millis(r.DecidedAt), millis(r.DoneAt),
-			r.DecidedBy, r.DenyReason, r.CardChannel, r.CardTS, outcomes)
+			r.DecidedBy, r.DenyReason, r.CardChannel, r.CardTS, outcomes, string(r.CardState), string(r.NotifiedState))
 		if err != nil {
 			return fmt.Errorf("create request %s: %w", r.ID, err)
 		}
@@ -112,6 +113,69 @@ func (db *DB) SetCard(ctx context.Context, id, channel, ts string) error {
 		return fmt.Errorf("set card %s: %w", id, approvals.ErrNotFound)
 	}
 	return nil
+}
+
+// MarkCardShown records that the request's card now shows state.
+func (db *DB) MarkCardShown(ctx context.Context, id string, state approvals.State) error {
+	return db.setColumn(ctx, "mark card shown", "card_state", id, string(state))
+}
+
+// MarkNotified records that the requester has been told the request ended in state.
+func (db *DB) MarkNotified(ctx context.Context, id string, state approvals.State) error {
+	return db.setColumn(ctx, "mark notified", "notified_state", id, string(state))
+}
+
+// setColumn sets one column of one request; column is always a constant of this package.
+func (db *DB) setColumn(ctx context.Context, what, column, id, value string) error {
+	res, err := db.sql.ExecContext(ctx, `UPDATE requests SET `+column+` = ? WHERE id = ?`, value, id)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("%s %s: %w", what, id, err)
+	} else if n == 0 {
+		return fmt.Errorf("%s %s: %w", what, id, approvals.ErrNotFound)
+	}
+	return nil
+}
+
+// ListStale returns, oldest first and at most limit (all when limit <= 0), the requests
+// Slack does not show as they are: a card that shows another state than the request's,
+// a final request whose requester has not been told, a pending request without a card.
+//
+// This scans the table, which is fine at the volume of approval requests (people ask
+// for them); a partial index on the same predicate would serve a much larger table.
+func (db *DB) ListStale(ctx context.Context, limit int) ([]approvals.Request, error) {
+	query := `SELECT ` + requestColumns + ` FROM requests
+		WHERE (card_ts <> '' AND card_state <> state)
+		   OR (state IN (?, ?, ?, ?) AND notified_state <> state)
+		   OR (state = ? AND card_ts = '')
+		ORDER BY created_at, id`
+	args := []any{
+		string(approvals.StateDenied), string(approvals.StateExpired), string(approvals.StateDone), string(approvals.StateFailed),
+		string(approvals.StatePending),
+	}
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list stale requests: %w", err)
+	}
+	defer rows.Close()
+	var out []approvals.Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list stale requests: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list stale requests: %w", err)
+	}
+	return out, nil
 }
 
 // AddVote records v unless its voter already voted on the request; the events are written
@@ -285,15 +349,18 @@ func scanRequest(row rowScanner) (approvals.Request, error) {
 	var (
 		r                              approvals.Request
 		action, state, items, outcomes string
+		cardState, notifiedState       string
 		created, expires               int64
 		decided, done                  sql.NullInt64
 	)
 	err := row.Scan(&r.ID, &action, &r.Requester, &items, &r.Role, &r.Org, &r.Team, &r.Reason, &r.OriginChannel, &state,
-		&created, &expires, &decided, &done, &r.DecidedBy, &r.DenyReason, &r.CardChannel, &r.CardTS, &outcomes)
+		&created, &expires, &decided, &done, &r.DecidedBy, &r.DenyReason, &r.CardChannel, &r.CardTS, &outcomes,
+		&cardState, &notifiedState)
 	if err != nil {
 		return approvals.Request{}, err
 	}
 	r.Action, r.State = approvals.Action(action), approvals.State(state)
+	r.CardState, r.NotifiedState = approvals.State(cardState), approvals.State(notifiedState)
 	r.CreatedAt, r.ExpiresAt = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC()
 	r.DecidedAt, r.DoneAt = fromMillis(decided), fromMillis(done)
 	if r.Items, err = unmarshalList[string](items); err != nil {
