@@ -1,7 +1,8 @@
 // Package app wires the bot together: configuration -> store -> API clients ->
 // approval service -> command router -> Slack runtime, plus the background workers
-// (audit echo, expiry sweeper, recovery) and the health listener. Both the `run`
-// subcommand and console mode start the bot through it, so they share one wiring.
+// (audit echo, expiry sweeper, execution pool, recovery) and the health listener.
+// Both the `run` subcommand and console mode start the bot through it, so they share
+// one wiring.
 package app
 
 import (
@@ -71,7 +72,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 	if opts.SweepEvery <= 0 {
 		opts.SweepEvery = time.Minute
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	// The store decides with this clock which requests the sweeper may retry in Slack.
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithClock(opts.Clock))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -137,6 +139,8 @@ func (a *App) build() error {
 		Kicker:   a.Echoer,
 		Clock:    opts.Clock,
 		Logger:   a.log.With("component", "approvals"),
+		// A request Slack refused is retried on the next sweep, then less and less often.
+		SyncRetry: opts.SweepEvery,
 	})
 	if err != nil {
 		return fmt.Errorf("approval service: %w", err)
@@ -186,7 +190,8 @@ func (g slackGroups) Members(ctx context.Context, groupID string) ([]string, err
 
 // Run starts the health listener, finishes work a crash left behind, starts the
 // background workers and runs the Slack runtime until ctx ends. It closes the
-// database before returning.
+// database before returning. Shutdown does not wait for executions to finish: their
+// API calls are cancelled, and a request left executing is resumed by the next start.
 func (a *App) Run(ctx context.Context) error {
 	defer a.DB.Close()
 	ctx, cancel := context.WithCancel(ctx)
@@ -204,9 +209,12 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}()
 
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); a.Echoer.Run(ctx) }()
 	go func() { defer wg.Done(); a.Service.RunSweeper(ctx, a.opts.SweepEvery) }()
+	// Approved requests run here, off the Slack handlers. At shutdown their API calls
+	// are cancelled and only the recording of finished work runs on, briefly.
+	go func() { defer wg.Done(); a.Service.RunExecutor(ctx) }()
 	go func() {
 		defer wg.Done()
 		// Recovery talks to Slack and the APIs; it must not hold up the socket.

@@ -34,7 +34,7 @@ const (
 // (directly or through a user group), not the requester unless self-approval is
 // allowed, and the request must be pending and unexpired; anything else is refused with
 // an ephemeral reply saying why, an audit event, and no change. An Approve records a
-// vote and executes the request once the quorum is reached. A Deny opens a modal that
+// vote and, once the quorum is reached, queues the request for execution (RunExecutor). A Deny opens a modal that
 // asks for an optional reason, or denies at once when the modal cannot be opened.
 func (s *Service) HandleClick(ctx context.Context, c Click) {
 	verb := "deny"
@@ -232,8 +232,11 @@ func (s *Service) approve(ctx context.Context, user, id, channel string) {
 		}
 		s.kick()
 		s.log.InfoContext(ctx, "request approved", "request_id", id, "approvers", ch.DecidedBy)
-		if err := s.execute(ctx, id, false); err != nil {
-			s.log.ErrorContext(ctx, "execution not finished; it will be retried on restart", "request_id", id, "err", err)
+		// The execution runs in the service's pool, not on this Slack handler: the API
+		// calls may take minutes. If it cannot be queued the request stays approved,
+		// and the sweeper queues it again.
+		if s.enqueue(id) == notQueued {
+			s.log.WarnContext(ctx, "approved request not queued for execution; the sweeper will queue it", "request_id", id)
 		}
 	case StateDenied:
 		// A deny vote was stored but its decision was not (a crash in between): finish it.

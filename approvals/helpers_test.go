@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -70,6 +69,9 @@ type fakePoster struct {
 	viewErr    error
 	updateErr  error
 	dmErr      error
+	ephErr     error
+	// updateErrFor fails the updates of one card (by ts) only.
+	updateErrFor map[string]error
 	// onCall, when set, runs at the start of every Update ("update") and DM ("dm"),
 	// outside the lock: a hook to make something happen while the service waits for
 	// Slack.
@@ -98,6 +100,9 @@ func (p *fakePoster) Update(_ context.Context, channel, ts string, m slackui.Mes
 	if p.updateErr != nil {
 		return p.updateErr
 	}
+	if err := p.updateErrFor[ts]; err != nil {
+		return err
+	}
 	if _, ok := p.cards[ts]; !ok {
 		return errors.New("message_not_found")
 	}
@@ -107,8 +112,12 @@ func (p *fakePoster) Update(_ context.Context, channel, ts string, m slackui.Mes
 }
 
 func (p *fakePoster) Ephemeral(_ context.Context, channel, user string, m slackui.Message) error {
+	p.hook("ephemeral")
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.ephErr != nil {
+		return p.ephErr
+	}
 	p.ephemerals = append(p.ephemerals, sent{Channel: channel, User: user, Msg: m})
 	return nil
 }
@@ -286,6 +295,10 @@ type env struct {
 	groups *fakeGroups
 	kicker *countKicker
 	clock  *clock
+	logs   *recLog
+
+	mu       sync.Mutex
+	services []*approvals.Service // every service built by newService, to settle
 }
 
 func defaultConfig() approvals.Config {
@@ -307,7 +320,7 @@ func newEnv(t *testing.T, tweak ...func(*approvals.Config)) *env {
 	e := &env{
 		t: t, path: filepath.Join(t.TempDir(), "db"), cfg: cfg,
 		poster: newFakePoster(), exec: newFakeExecutor(), groups: &fakeGroups{members: map[string][]string{}},
-		kicker: &countKicker{}, clock: &clock{t: t0},
+		kicker: &countKicker{}, clock: &clock{t: t0}, logs: &recLog{},
 	}
 	e.db = e.open()
 	e.svc = e.newService(e.db, e.exec)
@@ -321,13 +334,32 @@ func (e *env) open() *store.DB {
 	return db
 }
 
-func (e *env) newService(db *store.DB, exec approvals.Executor) *approvals.Service {
+// newService builds a service on db and starts its execution pool, stopped at the end
+// of the test.
+func (e *env) newService(db approvals.ServiceStore, exec approvals.Executor) *approvals.Service {
 	svc, err := approvals.NewService(e.cfg, approvals.Deps{
 		Store: db, Poster: e.poster, Executor: exec, Groups: e.groups, Kicker: e.kicker,
-		Clock: e.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock: e.clock.Now, Logger: slog.New(e.logs),
 	})
 	require.NoError(e.t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); svc.RunExecutor(ctx) }()
+	e.t.Cleanup(func() { cancel(); <-done })
+	e.mu.Lock()
+	e.services = append(e.services, svc)
+	e.mu.Unlock()
 	return svc
+}
+
+// settle waits until every service of the test has carried out what it queued.
+func (e *env) settle() {
+	e.mu.Lock()
+	svcs := append([]*approvals.Service(nil), e.services...)
+	e.mu.Unlock()
+	for _, s := range svcs {
+		s.WaitIdle()
+	}
 }
 
 func inviteSub(items ...string) approvals.Submission {
@@ -348,10 +380,12 @@ func (e *env) submit(sub approvals.Submission) approvals.Request {
 	return r
 }
 
+// click clicks and waits for what the click set going (an execution) to be through.
 func (e *env) click(user, id string, approve bool) {
 	e.svc.HandleClick(context.Background(), approvals.Click{
 		User: user, RequestID: id, Approve: approve, TriggerID: "trig-" + user, Channel: approvalChannel, MessageTS: "x",
 	})
+	e.settle()
 }
 
 func (e *env) get(id string) approvals.Request {
@@ -468,4 +502,48 @@ func assertBlockKitLimits(t *testing.T, m slackui.Message) {
 			}
 		}
 	}
+}
+
+// recLog is a slog handler that keeps the service's records (level and message).
+type recLog struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (l *recLog) Enabled(context.Context, slog.Level) bool { return true }
+
+func (l *recLog) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.records = append(l.records, r.Clone())
+	return nil
+}
+
+func (l *recLog) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *recLog) WithGroup(string) slog.Handler      { return l }
+
+// count is how many records at level with message msg were logged.
+func (l *recLog) count(level slog.Level, msg string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, r := range l.records {
+		if r.Level == level && r.Message == msg {
+			n++
+		}
+	}
+	return n
+}
+
+// atLeast lists the messages logged at level or above.
+func (l *recLog) atLeast(level slog.Level) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, r := range l.records {
+		if r.Level >= level {
+			out = append(out, r.Message)
+		}
+	}
+	return out
 }

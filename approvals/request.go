@@ -94,6 +94,11 @@ type Request struct {
 	// then). The sweeper re-sends whatever lags behind State (Service.Reconcile).
 	CardState     State
 	NotifiedState State
+	// SyncAttempts counts the sweeper's failed tries in a row to bring the request up
+	// to date in Slack, and NextSyncAt is when it may try again (zero: at once). Both
+	// are cleared once the request is up to date.
+	SyncAttempts int
+	NextSyncAt   time.Time
 }
 
 // ItemOutcome is what execution did for one item.

@@ -16,12 +16,17 @@ import (
 // failed with the per-item outcomes. resume re-runs a request found executing after a
 // restart; that is safe because the three actions are idempotent on the API side.
 //
-// The execution is detached from ctx's cancellation (a click's context may end long
-// before the API calls do) and bounded by the service's execution timeout instead.
+// ctx is the process's: the API calls end with it (and after the execution timeout).
+// If it ends before they are through, nothing is recorded and errInterrupted is
+// returned: the request stays executing, and the next start's Recover runs it again.
+// Once the calls are through, recording their outcome (and updating the card, telling
+// the requester) runs detached from ctx, for at most finishTimeout.
 func (s *Service) execute(ctx context.Context, id string, resume bool) error {
-	ctx = context.WithoutCancel(ctx)
 	unlock := s.execLocks.lock(id)
 	defer unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 
 	r, err := s.store.GetRequest(ctx, id)
 	if err != nil {
@@ -56,16 +61,23 @@ func (s *Service) execute(ctx context.Context, id string, resume bool) error {
 	outcomes, execErr := s.exec.Execute(execCtx, r)
 	cancel()
 	outcomes = completeOutcomes(r.Items, outcomes, execErr)
+	if ctx.Err() != nil && (execErr != nil || !allOK(outcomes)) {
+		// A failure now may be the cancellation's doing: record nothing, so the
+		// request is run again rather than reported failed for a shutdown.
+		return errInterrupted
+	}
 	if execErr != nil {
 		s.log.WarnContext(ctx, "execution reported an error", "request_id", id, "err", audit.Redact(execErr.Error()))
 	}
 
+	// The API calls are through; what they did must be recorded even if shutdown has
+	// begun meanwhile.
+	ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+
 	final, kind := StateDone, audit.KindDone
-	for _, o := range outcomes {
-		if !OutcomeOK(o.Status) {
-			final, kind = StateFailed, audit.KindFailed
-			break
-		}
+	if !allOK(outcomes) {
+		final, kind = StateFailed, audit.KindFailed
 	}
 	doneAt := s.now().UTC()
 	ev := audit.Event{
@@ -85,6 +97,15 @@ func (s *Service) execute(ctx context.Context, id string, resume bool) error {
 	s.refreshCard(ctx, id)
 	s.notifyRequester(ctx, id)
 	return nil
+}
+
+func allOK(outcomes []ItemOutcome) bool {
+	for _, o := range outcomes {
+		if !OutcomeOK(o.Status) {
+			return false
+		}
+	}
+	return true
 }
 
 // completeOutcomes returns one outcome per item, in the request's order: the
@@ -246,13 +267,34 @@ func (s *Service) reconcile(ctx context.Context, atStartup bool) error {
 		}
 		if err := errors.Join(errs...); err != nil {
 			failed++
-			s.log.WarnContext(ctx, "request not shown as it is in Slack; retrying on the next sweep", "request_id", r.ID, "state", r.State, "err", err)
+			next := s.deferSync(ctx, r, now)
+			s.log.WarnContext(ctx, "request not shown as it is in Slack; retrying on the next sweep", "request_id", r.ID, "state", r.State,
+				"attempts", r.SyncAttempts+1, "next_try", next, "err", err)
 		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("reconcile: %d of %d requests not brought up to date in Slack", failed, tried)
 	}
 	return nil
+}
+
+// syncBackoffMax caps the wait between sweeps' tries of one request, as a multiple of
+// the first wait (Deps.SyncRetry).
+const syncBackoffMax = 30
+
+// deferSync records a failed try to bring r up to date in Slack and returns when the
+// next may be made: the first wait after one failure, doubling with each further one
+// up to syncBackoffMax times it. A request Slack keeps refusing (for a reason that is
+// not known to be permanent) is then tried less and less often and stops taking the
+// places of the others in each pass's batch.
+func (s *Service) deferSync(ctx context.Context, r Request, now time.Time) time.Time {
+	wait := s.syncRetry << min(r.SyncAttempts, 16)
+	wait = min(wait, syncBackoffMax*s.syncRetry)
+	next := now.Add(wait).UTC()
+	if err := s.store.DeferSync(ctx, r.ID, next); err != nil && ctx.Err() == nil {
+		s.log.WarnContext(ctx, "sync backoff not recorded; the request is retried on the next sweep", "request_id", r.ID, "err", err)
+	}
+	return next
 }
 
 // lag is how a request lags in Slack: two sightings of the same lag mean nothing has
@@ -262,28 +304,38 @@ type lag struct {
 	cardTS                          string
 }
 
-// sighting is a lag and since when reconcile passes have seen it.
+// sighting is a lag, since when reconcile passes have seen it, and when one last did.
 type sighting struct {
-	lag   lag
-	since time.Time
+	lag         lag
+	since, seen time.Time
 }
 
 // settled remembers how each stale request lags and returns those seen lagging in
-// exactly the same way for at least reconcileSettle. A request not seen on a pass, or
-// seen changed, starts over.
+// exactly the same way for at least reconcileSettle. A request seen changed starts
+// over. A request not listed on a pass (its next try is not due yet, or the batch was
+// full) keeps its sighting for a while: it cannot lag in the same way again after it
+// was brought up to date (that takes a state change), so the same lag means nothing
+// happened to it, and it need not wait out another pass when its turn comes.
 func (s *Service) settled(stale []Request, now time.Time) map[string]bool {
 	s.behindMu.Lock()
 	defer s.behindMu.Unlock()
-	prev := s.behind
-	s.behind = make(map[string]sighting, len(stale))
+	if s.behind == nil {
+		s.behind = make(map[string]sighting, len(stale))
+	}
 	out := make(map[string]bool, len(stale))
 	for _, r := range stale {
-		cur := sighting{lag{r.State, r.CardState, r.NotifiedState, r.CardTS}, now}
-		if p, ok := prev[r.ID]; ok && p.lag == cur.lag {
+		cur := sighting{lag{r.State, r.CardState, r.NotifiedState, r.CardTS}, now, now}
+		if p, ok := s.behind[r.ID]; ok && p.lag == cur.lag {
 			cur.since = p.since
 		}
 		s.behind[r.ID] = cur
 		out[r.ID] = now.Sub(cur.since) >= reconcileSettle
+	}
+	keep := 2 * syncBackoffMax * s.syncRetry
+	for id, p := range s.behind {
+		if now.Sub(p.seen) > keep {
+			delete(s.behind, id)
+		}
 	}
 	return out
 }
@@ -293,7 +345,8 @@ func (s *Service) settled(stale []Request, now time.Time) map[string]bool {
 // are executed; executing ones (the process died mid-way) are executed again, which is
 // safe because the actions are idempotent; then Slack is reconciled at once (pending
 // requests without a card get it, whatever their age; stale cards are re-rendered and
-// untold requesters told).
+// untold requesters told). When ctx ends it starts nothing more: the requests it did
+// not reach are left as they are for the next start.
 func (s *Service) Recover(ctx context.Context) error {
 	var errs []error
 	if _, err := s.ExpireDue(ctx); err != nil {
@@ -304,10 +357,17 @@ func (s *Service) Recover(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	for _, r := range reqs {
+		if err := ctx.Err(); err != nil {
+			// Shutting down: what is left is still approved or executing in the store.
+			return fmt.Errorf("recover approval requests: %w", err)
+		}
 		s.log.InfoContext(ctx, "recovering request", "request_id", r.ID, "state", r.State)
 		if err := s.execute(ctx, r.ID, r.State == StateExecuting); err != nil {
 			errs = append(errs, fmt.Errorf("request %s: %w", r.ID, err))
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("recover approval requests: %w", err)
 	}
 	if err := s.reconcile(ctx, true); err != nil {
 		errs = append(errs, err)
@@ -318,10 +378,14 @@ func (s *Service) Recover(ctx context.Context) error {
 	return nil
 }
 
-// Sweep runs one round of the sweeper: expire due requests, then Reconcile (post the
-// cards whose first post failed, fix stale cards, tell untold requesters).
+// Sweep runs one round of the sweeper: expire due requests, queue for execution the
+// approved requests whose execution never started (see approvedGrace), then Reconcile
+// (post the cards whose first post failed, fix stale cards, tell untold requesters).
 func (s *Service) Sweep(ctx context.Context) error {
 	_, err := s.ExpireDue(ctx)
+	if qerr := s.requeueApproved(ctx); qerr != nil {
+		err = errors.Join(err, fmt.Errorf("queue approved requests: %w", qerr))
+	}
 	return errors.Join(err, s.Reconcile(ctx))
 }
 

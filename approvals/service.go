@@ -81,6 +81,10 @@ type Deps struct {
 	GroupTTL time.Duration
 	// ExecTimeout bounds one execution's API calls (default 10 minutes).
 	ExecTimeout time.Duration
+	// SyncRetry is how long the sweeper waits before it tries again to bring a request
+	// up to date in Slack after a failed try; the wait doubles with each further failure,
+	// up to 30 times SyncRetry. Give it the sweeper's interval (default 1 minute).
+	SyncRetry time.Duration
 }
 
 // Errors returned by Submit.
@@ -98,7 +102,8 @@ const maxIDAttempts = 5
 const cardGrace = time.Minute
 
 // Service runs the approval flow: requests, cards, clicks, quorum, execution, expiry
-// and recovery after a restart. It is safe for concurrent use; the store's
+// and recovery after a restart. Approved requests are executed by RunExecutor, which
+// must be running beside RunSweeper. It is safe for concurrent use; the store's
 // compare-and-swap transitions make every decision and execution happen once, also
 // across processes, and per-request locks keep one process from racing itself.
 type Service struct {
@@ -112,6 +117,8 @@ type Service struct {
 	log         *slog.Logger
 	ids         io.Reader
 	execTimeout time.Duration
+	syncRetry   time.Duration
+	pool        *execPool // approved requests waiting for RunExecutor
 
 	decideLocks keyedMutex // votes and decisions on one request
 	execLocks   keyedMutex // executing one request
@@ -161,6 +168,9 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.ExecTimeout <= 0 {
 		d.ExecTimeout = 10 * time.Minute
 	}
+	if d.SyncRetry <= 0 {
+		d.SyncRetry = time.Minute
+	}
 	return &Service{
 		cfg:         cfg,
 		store:       d.Store,
@@ -172,6 +182,8 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		log:         d.Logger,
 		ids:         d.IDs,
 		execTimeout: d.ExecTimeout,
+		syncRetry:   d.SyncRetry,
+		pool:        newExecPool(),
 	}, nil
 }
 
@@ -221,7 +233,9 @@ type Submission struct {
 	Org           string
 	Team          string
 	Reason        string
-	// Command is the text the requester typed, kept in the audit log.
+	// Command is the text the requester typed. The router's own command event keeps
+	// it in the audit log; the request event describes the request (commandLine and
+	// Items), so that its items are not listed twice.
 	Command string
 }
 
@@ -278,10 +292,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 		CreatedAt:     now,
 		ExpiresAt:     now.Add(s.cfg.TTL),
 	}
-	command := sub.Command
-	if strings.TrimSpace(command) == "" {
-		command = commandLine(r)
-	}
+	command := commandLine(r)
 	for attempt := 1; ; attempt++ {
 		if r.ID, err = NewID(s.ids); err != nil {
 			return Request{}, err
@@ -445,7 +456,13 @@ func (s *Service) syncCard(ctx context.Context, id string, onlyStale bool) error
 		return nil
 	}
 	if err := s.poster.Update(ctx, r.CardChannel, r.CardTS, s.renderCard(ctx, r)); err != nil {
-		return fmt.Errorf("update card: %w", err)
+		if !permanentSlackError(err) {
+			return fmt.Errorf("update card: %w", err)
+		}
+		// Deleted, or its channel is gone: no retry can fix it. Give up on this state
+		// (recorded as shown) instead of trying again on every sweep.
+		s.log.ErrorContext(ctx, "approval card can no longer be updated; giving up on it", "request_id", id,
+			"state", r.State, "channel", r.CardChannel, "ts", r.CardTS, "err", err)
 	}
 	if err := s.store.MarkCardShown(ctx, id, r.State); err != nil {
 		// The card is right; the sweeper will only render it once more.
@@ -463,7 +480,8 @@ func (s *Service) notifyRequester(ctx context.Context, id string) {
 }
 
 // sendOutcome DMs the requester of a final request how it ended, unless they were
-// told already, and records it. The check and the send are serialised per request, so
+// told already, and records it. A requester who cannot be DM'd (the error is
+// permanent) is told with an ephemeral in the channel they asked from instead. The check and the send are serialised per request, so
 // the sweeper and the transition that ended the request do not both send it.
 //
 // Delivery is at least once: a crash (or a failed write) between the DM and
@@ -482,13 +500,43 @@ func (s *Service) sendOutcome(ctx context.Context, id string) error {
 	if !r.State.Final() || r.NotifiedState == r.State {
 		return nil
 	}
-	if err := s.poster.DM(ctx, r.Requester, outcomeMessage(r)); err != nil {
-		return fmt.Errorf("DM requester: %w", err)
+	msg := outcomeMessage(r)
+	if err := s.poster.DM(ctx, r.Requester, msg); err != nil {
+		if !permanentSlackError(err) {
+			return fmt.Errorf("DM requester: %w", err)
+		}
+		if err := s.tellInOrigin(ctx, r, msg, err); err != nil {
+			return err
+		}
 	}
 	if err := s.store.MarkNotified(ctx, id, r.State); err != nil {
 		return fmt.Errorf("record notification (the DM went out and will be sent again): %w", err)
 	}
 	return nil
+}
+
+// tellInOrigin is the fallback for a requester who cannot be DM'd (dmErr is
+// permanent): an ephemeral in the channel the request was made from. It returns an
+// error only when that may work on a later try; a requester who cannot be reached
+// either way is logged once, and given up on.
+func (s *Service) tellInOrigin(ctx context.Context, r Request, msg slackui.Message, dmErr error) error {
+	if r.OriginChannel == "" {
+		s.log.ErrorContext(ctx, "requester cannot be DM'd and the request has no origin channel; they are not told how it ended",
+			"request_id", r.ID, "requester", r.Requester, "err", dmErr)
+		return nil
+	}
+	err := s.poster.Ephemeral(ctx, r.OriginChannel, r.Requester, msg)
+	switch {
+	case err == nil:
+		s.log.WarnContext(ctx, "requester cannot be DM'd; told in the channel they asked from", "request_id", r.ID,
+			"requester", r.Requester, "channel", r.OriginChannel, "err", dmErr)
+		return nil
+	case permanentSlackError(err):
+		s.log.ErrorContext(ctx, "requester can be neither DM'd nor told in the channel they asked from; they are not told how it ended",
+			"request_id", r.ID, "requester", r.Requester, "channel", r.OriginChannel, "dm_err", dmErr, "err", err)
+		return nil
+	}
+	return fmt.Errorf("DM requester: %w; ephemeral in the origin channel instead: %w", dmErr, err)
 }
 
 // HandleInteraction routes the approval card's button clicks and the deny modal's

@@ -86,7 +86,8 @@ func TestSubmitStoresRequestAndPostsCard(t *testing.T) {
 	require.Len(t, evs, 1)
 	assert.Equal(t, audit.KindRequest, evs[0].Kind)
 	assert.Equal(t, requester, evs[0].Actor)
-	assert.Equal(t, "/devin invite a@example.com b@example.com", evs[0].Command)
+	assert.Equal(t, "invite --role member --org eng", evs[0].Command, "the typed text is in the router's command event")
+	assert.Equal(t, []string{"a@example.com", "b@example.com"}, evs[0].Items, "the items are listed once")
 	assert.Equal(t, t0, evs[0].RequestedAt)
 	assert.Contains(t, evs[0].Detail, "new hires")
 	assert.Positive(t, e.kicker.n.Load(), "the echoer is kicked after the event")
@@ -642,6 +643,7 @@ func TestRestartFinishesInterruptedRequestsOnce(t *testing.T) {
 
 	// The pending request's buttons keep working in the new process.
 	svc.HandleClick(ctx, approvals.Click{User: "UB", RequestID: pending.ID, Approve: true, Channel: approvalChannel})
+	e.settle()
 	r, err := db.GetRequest(ctx, pending.ID)
 	require.NoError(t, err)
 	assert.Equal(t, approvals.StateDone, r.State)
@@ -843,6 +845,7 @@ func TestHandleInteractionRoutesClicks(t *testing.T) {
 		}},
 	})
 	require.True(t, handled)
+	e.settle()
 	assert.Equal(t, approvals.StateDone, e.get(r.ID).State)
 }
 
@@ -873,6 +876,7 @@ func TestTwoReplicasExecuteOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	e.settle()
 	assert.Equal(t, 1, e.exec.callsFor(r.ID))
 	assert.Equal(t, approvals.StateDone, e.get(r.ID).State)
 	n := 0

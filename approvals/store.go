@@ -53,10 +53,18 @@ type Store interface {
 	// MarkNotified records that the requester was told the request ended in state
 	// (Request.NotifiedState). ErrNotFound for an unknown request.
 	MarkNotified(ctx context.Context, id string, state State) error
-	// ListStale returns, oldest first and at most limit (all when limit <= 0), the
-	// requests Slack does not show as they are: a card whose CardState is not State, a
-	// final request whose NotifiedState is not State, a pending request without a card.
+	// MarkCardShown and MarkNotified also clear the sync backoff (SyncAttempts,
+	// NextSyncAt) of a request that is up to date in Slack afterwards.
+	//
+	// ListStale returns at most limit (all when limit <= 0) of the requests Slack does
+	// not show as they are (a card whose CardState is not State, a final request whose
+	// NotifiedState is not State, a pending request without a card) whose NextSyncAt is
+	// due by the store's clock: those never deferred first, oldest first, then the
+	// deferred ones in the order they became due.
 	ListStale(ctx context.Context, limit int) ([]Request, error)
+	// DeferSync records a failed try to bring the request up to date in Slack: it adds
+	// one to SyncAttempts and sets NextSyncAt to next. ErrNotFound for an unknown request.
+	DeferSync(ctx context.Context, id string, next time.Time) error
 }
 
 // Change holds the fields a transition sets alongside the state. Zero fields are left

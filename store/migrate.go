@@ -84,6 +84,13 @@ func migrations() []string {
 	ALTER TABLE requests ADD COLUMN notified_state TEXT NOT NULL DEFAULT '';
 	UPDATE requests SET card_state = state WHERE card_ts <> '';
 	UPDATE requests SET notified_state = state WHERE state IN ('denied', 'expired', 'done', 'failed');`,
+
+		// 3: backoff for the sweeper's Slack sync. sync_attempts counts the passes in a
+		// row that failed to bring the request up to date in Slack; next_sync_at (Unix
+		// milliseconds, 0 = now) is when the next pass may try again, so a request Slack
+		// keeps refusing does not take every pass's turn from the others.
+		`ALTER TABLE requests ADD COLUMN sync_attempts INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE requests ADD COLUMN next_sync_at BIGINT NOT NULL DEFAULT 0;`,
 	}
 }
 

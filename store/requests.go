@@ -21,7 +21,7 @@ var (
 
 const requestColumns = `id, action, requester, items, role, org, team, reason, origin_channel, state,
 	created_at, expires_at, decided_at, done_at, decided_by, deny_reason, card_channel, card_ts, outcomes,
-	card_state, notified_state`
+	card_state, notified_state, sync_attempts, next_sync_at`
 
 // CreateRequest stores a new request and its events. State defaults to pending.
 func (db *DB) CreateRequest(ctx context.Context, r approvals.Request, events ...audit.Event) error {
@@ -41,11 +41,12 @@ func (db *DB) CreateRequest(ctx context.Context, r approvals.Request, events ...
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO requests (`+requestColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
 			r.ID, string(r.Action), r.Requester, items, r.Role, r.Org, r.Team, r.Reason, r.OriginChannel, string(r.State),
 			r.CreatedAt.UnixMilli(), r.ExpiresAt.UnixMilli(), millis(r.DecidedAt), millis(r.DoneAt),
-			r.DecidedBy, r.DenyReason, r.CardChannel, r.CardTS, outcomes, string(r.CardState), string(r.NotifiedState))
+			r.DecidedBy, r.DenyReason, r.CardChannel, r.CardTS, outcomes, string(r.CardState), string(r.NotifiedState),
+			r.SyncAttempts, zeroMillis(r.NextSyncAt))
 		if err != nil {
 			return fmt.Errorf("create request %s: %w", r.ID, err)
 		}
@@ -126,35 +127,71 @@ func (db *DB) MarkNotified(ctx context.Context, id string, state approvals.State
 }
 
 // setColumn sets one column of one request; column is always a constant of this package.
+// A request that is up to date in Slack afterwards has its sync backoff cleared, so the
+// next time it falls behind the sweeper starts again from the first, short wait.
 func (db *DB) setColumn(ctx context.Context, what, column, id, value string) error {
-	res, err := db.sql.ExecContext(ctx, `UPDATE requests SET `+column+` = ? WHERE id = ?`, value, id)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE requests SET `+column+` = ? WHERE id = ?`, value, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return approvals.ErrNotFound
+		}
+		where, args := staleCondition()
+		_, err = tx.ExecContext(ctx, `UPDATE requests SET sync_attempts = 0, next_sync_at = 0
+			WHERE id = ? AND (sync_attempts <> 0 OR next_sync_at <> 0) AND NOT `+where, append([]any{id}, args...)...)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", what, id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("%s %s: %w", what, id, err)
-	} else if n == 0 {
-		return fmt.Errorf("%s %s: %w", what, id, approvals.ErrNotFound)
 	}
 	return nil
 }
 
-// ListStale returns, oldest first and at most limit (all when limit <= 0), the requests
-// Slack does not show as they are: a card that shows another state than the request's,
-// a final request whose requester has not been told, a pending request without a card.
+// DeferSync records that a sweep could not bring the request up to date in Slack: one
+// more failed attempt, and no new try before next.
+func (db *DB) DeferSync(ctx context.Context, id string, next time.Time) error {
+	res, err := db.sql.ExecContext(ctx, `UPDATE requests SET sync_attempts = sync_attempts + 1, next_sync_at = ? WHERE id = ?`,
+		zeroMillis(next), id)
+	if err != nil {
+		return fmt.Errorf("defer sync %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("defer sync %s: %w", id, err)
+	} else if n == 0 {
+		return fmt.Errorf("defer sync %s: %w", id, approvals.ErrNotFound)
+	}
+	return nil
+}
+
+// staleCondition is the SQL predicate (with its arguments) of a request that Slack does
+// not show as it is: a card that shows another state than the request's, a final
+// request whose requester has not been told, a pending request without a card.
+func staleCondition() (string, []any) {
+	return `((card_ts <> '' AND card_state <> state)
+		   OR (state IN (?, ?, ?, ?) AND notified_state <> state)
+		   OR (state = ? AND card_ts = ''))`, []any{
+			string(approvals.StateDenied), string(approvals.StateExpired), string(approvals.StateDone), string(approvals.StateFailed),
+			string(approvals.StatePending),
+		}
+}
+
+// ListStale returns at most limit (all when limit <= 0) of the requests Slack does not
+// show as they are (see staleCondition) whose next sync is due by the store's clock
+// (see DeferSync): the ones never deferred first, oldest first, then the deferred ones
+// by when they became due, so a request Slack keeps refusing cannot crowd out the rest.
 //
 // This scans the table, which is fine at the volume of approval requests (people ask
 // for them); a partial index on the same predicate would serve a much larger table.
 func (db *DB) ListStale(ctx context.Context, limit int) ([]approvals.Request, error) {
+	where, args := staleCondition()
 	query := `SELECT ` + requestColumns + ` FROM requests
-		WHERE (card_ts <> '' AND card_state <> state)
-		   OR (state IN (?, ?, ?, ?) AND notified_state <> state)
-		   OR (state = ? AND card_ts = '')
-		ORDER BY created_at, id`
-	args := []any{
-		string(approvals.StateDenied), string(approvals.StateExpired), string(approvals.StateDone), string(approvals.StateFailed),
-		string(approvals.StatePending),
-	}
+		WHERE ` + where + ` AND next_sync_at <= ?
+		ORDER BY next_sync_at, created_at, id`
+	args = append(args, db.now().UnixMilli())
 	if limit > 0 {
 		query += ` LIMIT ?`
 		args = append(args, limit)
@@ -350,12 +387,12 @@ func scanRequest(row rowScanner) (approvals.Request, error) {
 		r                              approvals.Request
 		action, state, items, outcomes string
 		cardState, notifiedState       string
-		created, expires               int64
+		created, expires, nextSync     int64
 		decided, done                  sql.NullInt64
 	)
 	err := row.Scan(&r.ID, &action, &r.Requester, &items, &r.Role, &r.Org, &r.Team, &r.Reason, &r.OriginChannel, &state,
 		&created, &expires, &decided, &done, &r.DecidedBy, &r.DenyReason, &r.CardChannel, &r.CardTS, &outcomes,
-		&cardState, &notifiedState)
+		&cardState, &notifiedState, &r.SyncAttempts, &nextSync)
 	if err != nil {
 		return approvals.Request{}, err
 	}
@@ -363,6 +400,9 @@ func scanRequest(row rowScanner) (approvals.Request, error) {
 	r.CardState, r.NotifiedState = approvals.State(cardState), approvals.State(notifiedState)
 	r.CreatedAt, r.ExpiresAt = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC()
 	r.DecidedAt, r.DoneAt = fromMillis(decided), fromMillis(done)
+	if nextSync != 0 {
+		r.NextSyncAt = time.UnixMilli(nextSync).UTC()
+	}
 	if r.Items, err = unmarshalList[string](items); err != nil {
 		return approvals.Request{}, fmt.Errorf("request %s items: %w", r.ID, err)
 	}

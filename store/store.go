@@ -29,8 +29,9 @@ type DB struct {
 // Option adjusts a DB opened by Open.
 type Option func(*DB)
 
-// WithClock sets the clock used to stamp audit events that arrive without a time
-// (default time.Now).
+// WithClock sets the clock used to stamp audit events that arrive without a time and
+// to decide which stale requests are due for another Slack sync (default time.Now).
+// Give it the approval service's clock.
 func WithClock(now func() time.Time) Option {
 	return func(db *DB) {
 		if now != nil {
@@ -164,6 +165,14 @@ func millis(t time.Time) sql.NullInt64 {
 		return sql.NullInt64{}
 	}
 	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// zeroMillis is millis for a NOT NULL column: a zero time.Time is stored as 0.
+func zeroMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 func fromMillis(n sql.NullInt64) time.Time {

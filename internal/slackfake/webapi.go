@@ -356,10 +356,12 @@ func (s *Server) chatUpdate(_ *http.Request, p params) apiResult {
 	m.updates++
 	snap := s.recordMessageLocked(m)
 	obj := s.messageObject(m)
+	// Another update may change m as soon as the lock is released.
+	gotChannel, gotTS, gotText := m.channel, m.ts, m.text
 	s.mu.Unlock()
 
-	s.emit(Write{Method: "chat.update", Channel: m.channel, TS: m.ts, Content: snap.Content})
-	return apiResult{"ok": true, "channel": m.channel, "ts": m.ts, "text": m.text, "message": obj}
+	s.emit(Write{Method: "chat.update", Channel: gotChannel, TS: gotTS, Content: snap.Content})
+	return apiResult{"ok": true, "channel": gotChannel, "ts": gotTS, "text": gotText, "message": obj}
 }
 
 func (s *Server) chatPostEphemeral(_ *http.Request, p params) apiResult {

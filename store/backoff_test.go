@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"devin-chatops/approvals"
+)
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// A deferred request is left out of ListStale until its next try is due, then comes
+// after the requests never deferred, whatever their age; being brought up to date
+// clears its backoff.
+func TestDeferSync(t *testing.T) {
+	ctx := context.Background()
+	clk := &testClock{t: t0}
+	db, err := Open(ctx, "sqlite::memory:", WithClock(clk.now))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+
+	// Three approved requests whose cards still show pending, oldest first.
+	for i, id := range []string{"ROLDEST", "RMIDDLE", "RNEWEST"} {
+		r := sampleRequest(id)
+		r.State = approvals.StateApproved
+		r.CreatedAt = t0.Add(time.Duration(i) * time.Minute)
+		r.CardChannel, r.CardTS, r.CardState = "CAPPROVALS", "1700000000.00000"+string(rune('1'+i)), approvals.StatePending
+		require.NoError(t, db.CreateRequest(ctx, r))
+	}
+	require.Equal(t, []string{"ROLDEST", "RMIDDLE", "RNEWEST"}, staleIDs(t, db, 0))
+
+	require.NoError(t, db.DeferSync(ctx, "ROLDEST", t0.Add(2*time.Minute)))
+	require.NoError(t, db.DeferSync(ctx, "RMIDDLE", t0.Add(time.Minute)))
+	require.NoError(t, db.DeferSync(ctx, "RMIDDLE", t0.Add(time.Minute)))
+	got, err := db.GetRequest(ctx, "RMIDDLE")
+	require.NoError(t, err)
+	assert.Equal(t, 2, got.SyncAttempts)
+	assert.Equal(t, t0.Add(time.Minute), got.NextSyncAt)
+
+	assert.Equal(t, []string{"RNEWEST"}, staleIDs(t, db, 0), "not due yet")
+	clk.advance(time.Minute)
+	assert.Equal(t, []string{"RNEWEST", "RMIDDLE"}, staleIDs(t, db, 0), "due exactly now")
+	clk.advance(time.Minute)
+	assert.Equal(t, []string{"RNEWEST", "RMIDDLE", "ROLDEST"}, staleIDs(t, db, 0), "never deferred first, then by due time")
+	assert.Equal(t, []string{"RNEWEST"}, staleIDs(t, db, 1), "a deferred request does not crowd out the batch")
+
+	t.Run("up to date clears the backoff", func(t *testing.T) {
+		require.NoError(t, db.MarkCardShown(ctx, "RMIDDLE", approvals.StateApproved))
+		got, err := db.GetRequest(ctx, "RMIDDLE")
+		require.NoError(t, err)
+		assert.Zero(t, got.SyncAttempts)
+		assert.True(t, got.NextSyncAt.IsZero())
+	})
+	t.Run("still behind keeps it", func(t *testing.T) {
+		ok, err := db.Transition(ctx, "ROLDEST", approvals.StateApproved, approvals.StateExecuting, approvals.Change{})
+		require.NoError(t, err)
+		require.True(t, ok)
+		ok, err = db.Transition(ctx, "ROLDEST", approvals.StateExecuting, approvals.StateDone, approvals.Change{DoneAt: t0})
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, db.MarkCardShown(ctx, "ROLDEST", approvals.StateDone)) // the requester is not told yet
+		got, err := db.GetRequest(ctx, "ROLDEST")
+		require.NoError(t, err)
+		assert.Equal(t, 1, got.SyncAttempts)
+		assert.Equal(t, t0.Add(2*time.Minute), got.NextSyncAt)
+		require.NoError(t, db.MarkNotified(ctx, "ROLDEST", approvals.StateDone))
+		got, err = db.GetRequest(ctx, "ROLDEST")
+		require.NoError(t, err)
+		assert.Zero(t, got.SyncAttempts)
+		assert.True(t, got.NextSyncAt.IsZero())
+	})
+	t.Run("unknown request", func(t *testing.T) {
+		require.ErrorIs(t, db.DeferSync(ctx, "RNOPE00", t0), approvals.ErrNotFound)
+	})
+	t.Run("round trip", func(t *testing.T) {
+		r := sampleRequest("RBACKOF")
+		r.SyncAttempts, r.NextSyncAt = 3, t0.Add(time.Hour)
+		require.NoError(t, db.CreateRequest(ctx, r))
+		got, err := db.GetRequest(ctx, "RBACKOF")
+		require.NoError(t, err)
+		assert.Equal(t, r, got)
+	})
+}
+
+// A database at schema 2 gains the backoff columns, every request due at once.
+func TestMigrateFromSchemaVersion2(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v2.db")
+	old, err := sql.Open("sqlite", path+"?"+filePragmas)
+	require.NoError(t, err)
+	require.NoError(t, migrate(ctx, old, migrations()[:2], func() time.Time { return t0 }))
+	_, err = old.ExecContext(ctx, `INSERT INTO requests (id, action, requester, state, created_at, expires_at, card_channel, card_ts, card_state)
+		VALUES ('RSTALE0', 'invite', 'UREQ', 'approved', ?, ?, 'CAPPROVALS', '1700000000.000001', 'pending')`,
+		t0.UnixMilli(), t0.Add(time.Hour).UnixMilli())
+	require.NoError(t, err)
+	require.NoError(t, old.Close())
+
+	db := openFile(t, path)
+	var version int
+	require.NoError(t, db.sql.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version))
+	assert.Equal(t, 3, version)
+	r, err := db.GetRequest(ctx, "RSTALE0")
+	require.NoError(t, err)
+	assert.Zero(t, r.SyncAttempts)
+	assert.True(t, r.NextSyncAt.IsZero())
+	assert.Equal(t, []string{"RSTALE0"}, staleIDs(t, db, 0))
+}
