@@ -369,7 +369,6 @@ func inviteSub(items ...string) approvals.Submission {
 	return approvals.Submission{
 		Requester: requester, OriginChannel: "CORIGIN", Action: approvals.ActionInvite,
 		Items: items, Role: "member", Org: "eng", Reason: "new hires",
-		Command: "/devin invite " + strings.Join(items, " "),
 	}
 }
 

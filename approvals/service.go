@@ -233,10 +233,6 @@ type Submission struct {
 	Org           string
 	Team          string
 	Reason        string
-	// Command is the text the requester typed. The router's own command event keeps
-	// it in the audit log; the request event describes the request (commandLine and
-	// Items), so that its items are not listed twice.
-	Command string
 }
 
 func (sub Submission) validate() error {

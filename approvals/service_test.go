@@ -182,13 +182,13 @@ func TestApproveExecutesEachAction(t *testing.T) {
 		{
 			name: "team add",
 			sub: approvals.Submission{Requester: requester, OriginChannel: "CORIGIN", Action: approvals.ActionTeamAdd,
-				Team: "ent:platform", Items: []string{"octocat", "hubot"}, Reason: "on-call", Command: "/devin team add ent:platform octocat hubot"},
+				Team: "ent:platform", Items: []string{"octocat", "hubot"}, Reason: "on-call"},
 			header: "Done: add to GitHub team ent:platform", wantOutcome: approvals.OutcomeAdded, wantSummary: "2 added",
 		},
 		{
 			name: "team remove",
 			sub: approvals.Submission{Requester: requester, OriginChannel: "CORIGIN", Action: approvals.ActionTeamRemove,
-				Team: "ent:platform", Items: []string{"octocat", "hubot"}, Command: "/devin team remove ent:platform octocat hubot"},
+				Team: "ent:platform", Items: []string{"octocat", "hubot"}},
 			header: "Done: remove from GitHub team ent:platform", wantOutcome: approvals.OutcomeRemoved, wantSummary: "2 removed",
 		},
 	}

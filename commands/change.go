@@ -69,7 +69,7 @@ func (ch changer) invite(ctx context.Context, c call, cmd Invite) (slackui.Reply
 	}
 	sub := approvals.Submission{
 		Requester: c.user, OriginChannel: c.channel, Action: approvals.ActionInvite,
-		Items: cmd.Emails, Role: cmd.Role, Reason: cmd.Reason, Command: auditDetail(c.text),
+		Items: cmd.Emails, Role: cmd.Role, Reason: cmd.Reason,
 	}
 	if org != nil {
 		sub.Org = org.ID
@@ -97,7 +97,7 @@ func (ch changer) team(ctx context.Context, c call, team string, logins []string
 	}
 	req, err := ch.submit(ctx, approvals.Submission{
 		Requester: c.user, OriginChannel: c.channel, Action: action,
-		Items: logins, Team: team, Reason: reason, Command: auditDetail(c.text),
+		Items: logins, Team: team, Reason: reason,
 	})
 	if err != nil {
 		return slackui.Reply{}, "", err

@@ -30,8 +30,7 @@ func TestInvite(t *testing.T) {
 		assert.Equal(t, approvals.Submission{
 			Requester: "U1", OriginChannel: "C1", Action: approvals.ActionInvite,
 			Items: []string{"ada@example.com", "grace@example.com"}, Role: "admin",
-			Reason:  "new @channel team",
-			Command: `/devin invite Ada@Example.com grace@example.com --role admin --reason "new @channel team"`,
+			Reason: "new @channel team",
 		}, e.approvals.submitted[0])
 		text := blocksText(r.Message)
 		assertInOrder(t, text, []string{
