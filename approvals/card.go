@@ -97,18 +97,18 @@ func details(r Request) string {
 		if role == "" {
 			role = "member"
 		}
-		lines = append(lines, "*Role:* "+safe(role, maxNameRunes))
+		lines = append(lines, "*Role:* "+slackui.Inert(role, maxNameRunes))
 		if r.Org != "" {
-			lines = append(lines, "*Organization:* "+safe(r.Org, maxNameRunes))
+			lines = append(lines, "*Organization:* "+slackui.Inert(r.Org, maxNameRunes))
 		}
 	case ActionTeamAdd:
 		lines = append(lines, "*Action:* add these GitHub users to an enterprise team",
-			"*Team:* "+safe(r.Team, maxNameRunes))
+			"*Team:* "+slackui.Inert(r.Team, maxNameRunes))
 	case ActionTeamRemove:
 		lines = append(lines, "*Action:* remove these GitHub users from an enterprise team",
-			"*Team:* "+safe(r.Team, maxNameRunes))
+			"*Team:* "+slackui.Inert(r.Team, maxNameRunes))
 	default:
-		lines = append(lines, "*Action:* "+safe(string(r.Action), maxNameRunes))
+		lines = append(lines, "*Action:* "+slackui.Inert(string(r.Action), maxNameRunes))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -118,7 +118,7 @@ func reasonText(reason string) string {
 	if strings.TrimSpace(reason) == "" {
 		return "*Reason:* _none given_"
 	}
-	return "*Reason:* " + safe(reason, maxReasonRunes)
+	return "*Reason:* " + slackui.Inert(reason, maxReasonRunes)
 }
 
 // statusText is who decided and when, for every state past pending.
@@ -139,7 +139,7 @@ func statusText(r Request) string {
 	case StateDenied:
 		s := ":x: *Denied by* " + mentions(r.DecidedBy) + at(r.DecidedAt) + "."
 		if strings.TrimSpace(r.DenyReason) != "" {
-			s += "\n*Deny reason:* " + safe(r.DenyReason, maxReasonRunes)
+			s += "\n*Deny reason:* " + slackui.Inert(r.DenyReason, maxReasonRunes)
 		}
 		return s
 	case StateExpired:
@@ -149,7 +149,7 @@ func statusText(r Request) string {
 }
 
 func footer(r Request, v CardVotes) string {
-	parts := []string{"Request `" + safe(r.ID, 20) + "`"}
+	parts := []string{"Request `" + slackui.Inert(r.ID, 20) + "`"}
 	if !r.CreatedAt.IsZero() {
 		parts = append(parts, "requested "+slackDate(r.CreatedAt))
 	}
@@ -184,7 +184,7 @@ func DenyModal(r Request) slack.ModalViewRequest {
 		slack.NewTextBlockObject(slack.PlainTextType, "The requester sees this reason.", false, false),
 		input)
 	block.Optional = true
-	intro := fmt.Sprintf("Deny request `%s` (%s) from %s?", safe(r.ID, 20), slackui.Escape(title(r)), mention(r.Requester))
+	intro := fmt.Sprintf("Deny request `%s` (%s) from %s?", slackui.Inert(r.ID, 20), slackui.Escape(title(r)), mention(r.Requester))
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		Title:           slack.NewTextBlockObject(slack.PlainTextType, "Deny request", false, false),
@@ -198,7 +198,7 @@ func DenyModal(r Request) slack.ModalViewRequest {
 
 // outcomeMessage tells the requester how their request ended.
 func outcomeMessage(r Request) slackui.Message {
-	what := fmt.Sprintf("Your request `%s` (%s, %s)", safe(r.ID, 20), slackui.Escape(title(r)), itemCount(r.Action, len(r.Items)))
+	what := fmt.Sprintf("Your request `%s` (%s, %s)", slackui.Inert(r.ID, 20), slackui.Escape(title(r)), itemCount(r.Action, len(r.Items)))
 	var s string
 	switch r.State {
 	case StateDone:
@@ -208,7 +208,7 @@ func outcomeMessage(r Request) slackui.Message {
 	case StateDenied:
 		s = fmt.Sprintf(":x: %s was denied by %s.", what, mentions(r.DecidedBy))
 		if strings.TrimSpace(r.DenyReason) != "" {
-			s += "\n*Reason:* " + safe(r.DenyReason, maxReasonRunes)
+			s += "\n*Reason:* " + slackui.Inert(r.DenyReason, maxReasonRunes)
 		}
 	case StateExpired:
 		s = fmt.Sprintf(":hourglass: %s expired at %s without a decision. Ask again if it is still needed.", what, slackDate(r.ExpiresAt))

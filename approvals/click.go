@@ -78,7 +78,7 @@ func (s *Service) HandleDenySubmission(ctx context.Context, user, requestID, rea
 func (s *Service) check(ctx context.Context, user, id, verb, channel string) (Request, bool) {
 	r, err := s.store.GetRequest(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		s.refuse(ctx, channel, user, id, verb, fmt.Sprintf("Request %s does not exist.", safe(id, 20)), "unknown request")
+		s.refuse(ctx, channel, user, id, verb, fmt.Sprintf("Request %s does not exist.", slackui.Inert(id, 20)), "unknown request")
 		return Request{}, false
 	}
 	if err != nil {

@@ -2,7 +2,6 @@ package approvals
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -24,22 +23,7 @@ const (
 	maxOutcomeLines = 25
 )
 
-// slackUserID matches the IDs Slack renders as mentions. Anything else is shown as
-// escaped text, so a forged value can never become a ping.
-var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
-
-// safe makes one user-supplied piece inert and bounded: folded to one line, clipped,
-// then escaped (clipping first, so a cut never lands inside an escape sequence).
-func safe(s string, maxRunes int) string {
-	return slackui.Escape(slackui.Clip(strings.Join(strings.Fields(s), " "), maxRunes))
-}
-
-func mention(id string) string {
-	if slackUserID.MatchString(id) {
-		return "<@" + id + ">"
-	}
-	return safe(id, 40)
-}
+func mention(id string) string { return slackui.Mention(id, 40) }
 
 // mentions renders a DecidedBy value, which lists every approver who counted
 // ("U1,U2"), as mentions.
@@ -183,7 +167,7 @@ func Summary(outcomes []ItemOutcome) string {
 	// Statuses this version does not know still get counted rather than hidden.
 	for _, o := range outcomes {
 		if n := counts[o.Status]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, safe(o.Status, 30)))
+			parts = append(parts, fmt.Sprintf("%d %s", n, slackui.Inert(o.Status, 30)))
 			delete(counts, o.Status)
 		}
 	}
@@ -202,9 +186,9 @@ func outcomeLines(outcomes []ItemOutcome) string {
 			if (o.Status == OutcomeFailed) != failedPass {
 				continue
 			}
-			line := "• " + safe(o.Item, maxItemRunes) + " — " + safe(outcomeLabel(o.Status, 1), 30)
+			line := "• " + slackui.Inert(o.Item, maxItemRunes) + " — " + slackui.Inert(outcomeLabel(o.Status, 1), 30)
 			if o.Reason != "" {
-				line += ": " + safe(o.Reason, maxAPIRunes)
+				line += ": " + slackui.Inert(o.Reason, maxAPIRunes)
 			}
 			lines = append(lines, line)
 		}
@@ -216,7 +200,7 @@ func outcomeLines(outcomes []ItemOutcome) string {
 func itemList(items []string) string {
 	esc := make([]string, len(items))
 	for i, it := range items {
-		esc[i] = safe(it, maxItemRunes)
+		esc[i] = slackui.Inert(it, maxItemRunes)
 	}
 	return slackui.JoinLimited(esc, ", ", 0, listBudget)
 }

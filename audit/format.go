@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"regexp"
 	"strings"
 	"time"
 
@@ -22,10 +21,6 @@ const (
 )
 
 const separator = " · "
-
-// slackUserID matches what Slack renders as a mention; anything else is shown as text so
-// that a forged actor cannot become a ping.
-var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
 
 // Format renders an event as one readable mrkdwn line for the audit channel, e.g.
 //
@@ -52,16 +47,8 @@ func Format(e Event) string {
 	return slackui.Clip(strings.Join(parts, separator), maxLineRunes)
 }
 
-// text makes one user-supplied piece safe: one line, clipped, then escaped (clipping
-// first so the cut can never land inside an escape sequence).
-func text(s string, maxRunes int) string {
-	return slackui.Escape(slackui.Clip(oneLine(s), maxRunes))
-}
-
-// oneLine folds line breaks and tabs to spaces: an audit event is exactly one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
+// text makes one user-supplied piece safe: one line, clipped, then escaped.
+func text(s string, maxRunes int) string { return slackui.Inert(s, maxRunes) }
 
 func requestID(id string) string {
 	if id == "" {
@@ -75,10 +62,8 @@ func actor(a string) string {
 	switch {
 	case a == "":
 		return "—"
-	case slackUserID.MatchString(a):
-		return "<@" + a + ">"
 	default:
-		return text(a, 80)
+		return slackui.Mention(a, 80)
 	}
 }
 

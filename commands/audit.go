@@ -81,13 +81,13 @@ func auditLine(e devin.AuditLogEntry, orgNames map[string]string) string {
 	if actor == "" {
 		actor = "_unknown actor_"
 	} else {
-		actor = safe(actor, maxEmailRunes)
+		actor = slackui.Inert(actor, maxEmailRunes)
 	}
 	line := "• " + slackTime(e.CreatedAt) + " — " + code(cmp.Or(e.Action, "unknown action"), maxNameRunes) + " — " + actor
 	if e.OrgID != "" {
 		org := code(e.OrgID, maxIDRunes)
 		if n := strings.ReplaceAll(strings.TrimSpace(orgNames[e.OrgID]), "*", ""); n != "" {
-			org = "*" + safe(n, maxNameRunes) + "*"
+			org = "*" + slackui.Inert(n, maxNameRunes) + "*"
 		}
 		line += " — org " + org
 	}

@@ -78,7 +78,7 @@ func (ch changer) invite(ctx context.Context, c call, cmd Invite) (slackui.Reply
 	if err != nil {
 		return slackui.Reply{}, "", err
 	}
-	what := fmt.Sprintf("It will invite %s to the Devin enterprise as %s", plural(len(cmd.Emails), "person", "people"), safe(cmd.Role, maxNameRunes))
+	what := fmt.Sprintf("It will invite %s to the Devin enterprise as %s", plural(len(cmd.Emails), "person", "people"), slackui.Inert(cmd.Role, maxNameRunes))
 	if org != nil {
 		what += ", and add them to the organization " + orgName(*org) + " " + code(org.ID, maxIDRunes)
 	}
@@ -105,7 +105,7 @@ func (ch changer) team(ctx context.Context, c call, team string, logins []string
 	teamText := "the enterprise team " + code(team, maxNameRunes)
 	if t != nil {
 		if name := strings.TrimSpace(t.Name); name != "" && !strings.EqualFold(name, strings.TrimPrefix(team, "ent:")) {
-			teamText += " (" + safe(name, maxNameRunes) + ")"
+			teamText += " (" + slackui.Inert(name, maxNameRunes) + ")"
 		}
 	}
 	users := plural(len(logins), "GitHub user", "GitHub users")
@@ -148,7 +148,7 @@ func (ch changer) submit(ctx context.Context, sub approvals.Submission) (approva
 func (ch changer) confirm(req approvals.Request, what string, items []string, reason string) slackui.Reply {
 	esc := make([]string, len(items))
 	for i, it := range items {
-		esc[i] = safe(it, maxEmailRunes)
+		esc[i] = slackui.Inert(it, maxEmailRunes)
 	}
 	lines := []string{
 		"Request " + code(req.ID, 20) + " is waiting for approval in " + channelRef(ch.approvalChannel) + ".",
@@ -156,7 +156,7 @@ func (ch changer) confirm(req approvals.Request, what string, items []string, re
 		slackui.JoinLimited(esc, ", ", maxConfirmItems, confirmBudget),
 	}
 	if strings.TrimSpace(reason) != "" {
-		lines = append(lines, "*Reason:* "+safe(reason, maxReasonLen))
+		lines = append(lines, "*Reason:* "+slackui.Inert(reason, maxReasonLen))
 	}
 	if !req.ExpiresAt.IsZero() {
 		lines = append(lines, "It expires "+slackTime(req.ExpiresAt)+" unless an approver decides before then.")

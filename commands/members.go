@@ -52,15 +52,15 @@ func runMembers(ctx context.Context, api MemberLister, cmd Members) (slackui.Rep
 func memberLine(m devin.Member) string {
 	parts := make([]string, 0, 4)
 	if name := strings.TrimSpace(m.Name); name != "" {
-		parts = append(parts, "*"+safe(strings.ReplaceAll(name, "*", ""), maxNameRunes)+"*")
+		parts = append(parts, "*"+slackui.Inert(strings.ReplaceAll(name, "*", ""), maxNameRunes)+"*")
 	}
 	email := strings.TrimSpace(m.Email)
 	if email == "" {
 		email = m.UserID
 	}
-	parts = append(parts, safe(email, maxEmailRunes))
+	parts = append(parts, slackui.Inert(email, maxEmailRunes))
 	if m.Role != "" {
-		parts = append(parts, safe(m.Role, maxNameRunes))
+		parts = append(parts, slackui.Inert(m.Role, maxNameRunes))
 	}
 	if m.LastLogin != nil && !m.LastLogin.IsZero() {
 		parts = append(parts, "last login "+date(*m.LastLogin))

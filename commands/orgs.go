@@ -44,7 +44,7 @@ func orgName(o devin.Organization) string {
 	if name == "" {
 		return "_unnamed_"
 	}
-	return "*" + safe(name, maxNameRunes) + "*"
+	return "*" + slackui.Inert(name, maxNameRunes) + "*"
 }
 
 // cycleLimit is "ACU limit 1,000 per cycle" or "no ACU limit".

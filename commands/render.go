@@ -28,27 +28,15 @@ const (
 	maxIDRunes    = 60
 )
 
-// safe makes one API- or user-supplied value inert and bounded for mrkdwn: folded to one
-// line, clipped, then escaped (clipping first, so a cut never lands inside an escape).
-func safe(s string, maxRunes int) string {
-	return slackui.Escape(slackui.Clip(strings.Join(strings.Fields(s), " "), maxRunes))
-}
-
 // code puts a value in a code span; a backtick in it would end the span early.
 func code(s string, maxRunes int) string {
-	return "`" + safe(strings.ReplaceAll(s, "`", "'"), maxRunes) + "`"
+	return "`" + slackui.Inert(strings.ReplaceAll(s, "`", "'"), maxRunes) + "`"
 }
 
-var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
 var slackChannelID = regexp.MustCompile(`^[CG][A-Z0-9]+$`)
 
 // mention renders a Slack user ID as a mention, and anything else as inert text.
-func mention(id string) string {
-	if slackUserID.MatchString(id) {
-		return "<@" + id + ">"
-	}
-	return safe(id, maxIDRunes)
-}
+func mention(id string) string { return slackui.Mention(id, maxIDRunes) }
 
 // channelRef renders a channel ID as a channel link, and anything else as inert text.
 func channelRef(id string) string {
@@ -58,13 +46,13 @@ func channelRef(id string) string {
 	if id == "" {
 		return "the approvals channel"
 	}
-	return safe(id, maxIDRunes)
+	return slackui.Inert(id, maxIDRunes)
 }
 
 // link is a Slack link to rawURL labelled label, or just the label when the URL is not a
 // plain http(s) URL: a URL from an API must not be able to break out of the <…|…> form.
 func link(rawURL, label string, maxRunes int) string {
-	text := safe(label, maxRunes)
+	text := slackui.Inert(label, maxRunes)
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 		len(rawURL) > 1000 || strings.ContainsAny(rawURL, "<>| \t\r\n") {

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"devin-chatops/slackui"
+
 	"math"
 	"strings"
 	"testing"
@@ -25,8 +27,8 @@ func TestPlural(t *testing.T) {
 }
 
 func TestSafeAndCode(t *testing.T) {
-	assert.Equal(t, "a &amp; b &lt;!here&gt; c", safe("a & b\n<!here>\tc", 100))
-	assert.Equal(t, "&amp;&amp;…", safe("&&&&", 3), "clipped before escaping, never inside an entity")
+	assert.Equal(t, "a &amp; b &lt;!here&gt; c", slackui.Inert("a & b\n<!here>\tc", 100))
+	assert.Equal(t, "&amp;&amp;…", slackui.Inert("&&&&", 3), "clipped before escaping, never inside an entity")
 	assert.Equal(t, "`a'b`", code("a`b", 10))
 	assert.Equal(t, "<@U123ABC>", mention("U123ABC"))
 	assert.Equal(t, "&lt;!channel&gt;", mention("<!channel>"))

@@ -57,7 +57,7 @@ func requestTitle(r approvals.Request) string {
 		s := "invite " + plural(len(r.Items), "person", "people") + " to Devin"
 		var extra []string
 		if r.Role != "" && r.Role != "member" {
-			extra = append(extra, "as "+safe(r.Role, maxNameRunes))
+			extra = append(extra, "as "+slackui.Inert(r.Role, maxNameRunes))
 		}
 		if r.Org != "" {
 			extra = append(extra, "into "+code(r.Org, maxNameRunes))
@@ -71,5 +71,5 @@ func requestTitle(r approvals.Request) string {
 	case approvals.ActionTeamRemove:
 		return "remove " + plural(len(r.Items), "GitHub user", "GitHub users") + " from " + code(r.Team, maxNameRunes)
 	}
-	return safe(string(r.Action), maxNameRunes) + " " + plural(len(r.Items), "item", "items")
+	return slackui.Inert(string(r.Action), maxNameRunes) + " " + plural(len(r.Items), "item", "items")
 }

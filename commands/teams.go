@@ -38,7 +38,7 @@ func runTeams(ctx context.Context, api TeamLister, members TeamMemberLister) (sl
 	for i, t := range teams {
 		line := "• " + code(teamRef(t), maxNameRunes)
 		if name := strings.TrimSpace(t.Name); name != "" && !strings.EqualFold(name, strings.TrimPrefix(t.Slug, "ent:")) {
-			line += " " + safe(name, maxNameRunes)
+			line += " " + slackui.Inert(name, maxNameRunes)
 		}
 		if i < len(counts) && counts[i] >= 0 {
 			line += " — " + plural(counts[i], "member", "members")

@@ -168,7 +168,7 @@ func orgUsageLines(byOrg map[string]float64, orgs []devin.Organization) []string
 	for _, r := range sorted {
 		name := code(r.id, maxIDRunes)
 		if n := strings.ReplaceAll(strings.TrimSpace(r.name), "*", ""); n != "" {
-			name = "*" + safe(n, maxNameRunes) + "*"
+			name = "*" + slackui.Inert(n, maxNameRunes) + "*"
 		}
 		line := "• " + name + " — " + number(r.acus) + " ACUs"
 		if r.known {
@@ -218,7 +218,7 @@ func topUserLines(byUser map[string]float64, emails map[string]string) []string 
 	for i, id := range ids {
 		who := code(id, maxIDRunes)
 		if e := emails[id]; e != "" {
-			who = safe(e, maxEmailRunes)
+			who = slackui.Inert(e, maxEmailRunes)
 		}
 		lines = append(lines, fmt.Sprintf("%d. %s — %s ACUs", i+1, who, number(byUser[id])))
 	}

@@ -127,3 +127,25 @@ func Int(n int) string {
 	}
 	return b.String()
 }
+
+// Inert makes one user- or API-supplied value safe to show in mrkdwn: folded to one
+// line, clipped to maxRunes, then escaped (clipping first, so a cut never lands inside an
+// escape sequence).
+func Inert(s string, maxRunes int) string {
+	return Escape(Clip(strings.Join(strings.Fields(s), " "), maxRunes))
+}
+
+// userID matches the IDs Slack renders as user mentions.
+var userID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
+
+// IsUserID reports whether id is a Slack user ID (U… or W…).
+func IsUserID(id string) bool { return userID.MatchString(id) }
+
+// Mention renders a Slack user ID as a mention and anything else as inert text, so a
+// forged value can never become a ping.
+func Mention(id string, maxRunes int) string {
+	if IsUserID(id) {
+		return "<@" + id + ">"
+	}
+	return Inert(id, maxRunes)
+}

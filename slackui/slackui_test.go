@@ -81,3 +81,13 @@ func TestTextStaysWithinLimits(t *testing.T) {
 	sec := Section(strings.Repeat("y", 5000))
 	assert.LessOrEqual(t, len([]rune(sec.Text.Text)), MaxSectionText)
 }
+
+func TestInertAndMention(t *testing.T) {
+	assert.Equal(t, "a b &lt;!channel&gt;", Inert("a\n\tb   <!channel>", 100), "one line, escaped")
+	assert.Equal(t, "abc…", Inert("abcdef", 4), "clipped before escaping")
+	assert.Equal(t, "&lt;…", Inert("<<<<<<", 2), "a cut never splits an escape")
+	assert.Equal(t, "<@U0ALICE>", Mention("U0ALICE", 40))
+	assert.Equal(t, "<@W12AB>", Mention("W12AB", 40))
+	assert.Equal(t, "&lt;!channel&gt;", Mention("<!channel>", 40), "a forged ID stays text")
+	assert.Equal(t, "u0alice", Mention("u0alice", 40))
+}
