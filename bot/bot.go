@@ -89,14 +89,19 @@ const (
 	slackAckDeadline = 3 * time.Second
 	// ackLogMaxEntries bounds the acks remembered for re-sending after a reconnect.
 	ackLogMaxEntries = 4096
+	// restartReplyTimeout bounds the reply to a command cut off by shutdown.
+	restartReplyTimeout = 3 * time.Second
 	// replyTimeout bounds one reply through a response_url.
 	replyTimeout = 30 * time.Second
 )
 
 // User-facing texts.
 const (
-	busyText  = "The bot is busy, try again in a minute."
-	panicText = "Something went wrong while handling that. Please try again; if it keeps happening, tell the bot's admins."
+	busyText = "The bot is busy, try again in a minute."
+	// restartText answers a command cut off by a shutdown; nothing it asked for
+	// was half-done (changes wait for approval, and executions resume on restart).
+	restartText = "The bot restarted before it could answer; please run the command again."
+	panicText   = "Something went wrong while handling that. Please try again; if it keeps happening, tell the bot's admins."
 )
 
 func (c Config) withDefaults() Config {
@@ -611,8 +616,10 @@ func (b *Bot) enqueue(j job) {
 
 func (b *Bot) runJob(ctx context.Context, j job) {
 	if ctx.Err() != nil {
-		// Past the shutdown deadline: what is still queued is dropped, not started.
+		// Past the shutdown deadline: what is still queued is dropped, not started, and
+		// the user is told rather than left waiting.
 		b.log.Debug("work dropped at shutdown", "envelope_id", j.envelopeID, "kind", j.kind())
+		b.tellRestarting(j)
 		return
 	}
 	defer func() {
@@ -628,6 +635,12 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 	switch {
 	case j.slash != nil:
 		r := b.handler.HandleSlash(ctx, *j.slash)
+		if ctx.Err() != nil {
+			// Cut off by the shutdown deadline: whatever the handler made of the
+			// cancellation, the user should hear that it was a restart.
+			b.tellRestarting(j)
+			return
+		}
 		if r.Text == "" && len(r.Blocks) == 0 {
 			return
 		}
@@ -635,6 +648,17 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 	case j.interaction != nil:
 		b.handler.HandleInteraction(ctx, *j.interaction)
 	}
+}
+
+// tellRestarting answers a slash command the shutdown cut off. The work context is
+// already cancelled, so the reply gets a short context of its own.
+func (b *Bot) tellRestarting(j job) {
+	if j.slash == nil || j.slash.ResponseURL == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), restartReplyTimeout)
+	defer cancel()
+	b.reply(ctx, j, j.slash.ResponseURL, slackui.Reply{Message: slackui.Text(restartText)})
 }
 
 func (b *Bot) reply(ctx context.Context, j job, url string, r slackui.Reply) {

@@ -359,6 +359,10 @@ func TestRuntimeShutdownTimeout(t *testing.T) {
 	began := time.Now()
 	require.NoError(t, env.StopBot())
 	assert.Less(t, time.Since(began), 3*time.Second, "shutdown waited for work past its timeout")
+	// The user whose command was cut off is told, not left waiting.
+	r, err := it.WaitResponse(waitCtx(t, 5*time.Second))
+	require.NoError(t, err)
+	assert.Contains(t, r.AllText(), "The bot restarted before it could answer; please run the command again.")
 }
 
 // roErrorLog is a slog handler that keeps the messages of error records.
