@@ -2,6 +2,8 @@ package audit
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -19,6 +21,10 @@ type Outbox interface {
 	// strictly ordered: it stops before the first undelivered event whose next attempt
 	// is after now, so a retried event is never overtaken by a later one.
 	Due(ctx context.Context, now time.Time, limit int) ([]Pending, error)
+	// Claim takes the lease on an undelivered, due event for owner until until, unless
+	// another owner holds an unexpired one (owner may renew its own). Only one of several
+	// echoers sharing the outbox gets true, so only that one posts the event.
+	Claim(ctx context.Context, eventID, owner string, now, until time.Time) (bool, error)
 	// Delivered marks an event as echoed; it is never returned by Due again.
 	Delivered(ctx context.Context, eventID string, at time.Time) error
 	// Retry records a failed attempt and when the next one may be made.
@@ -39,8 +45,13 @@ type Poster interface {
 // Echoer delivers outbox events to the audit channel, one message per event, in order.
 // Delivery is at least once: an event is marked delivered only after Slack accepted it,
 // so a crash between the two re-sends that one event, but nothing is ever dropped.
+//
+// Several echoers may share one outbox (replicas on one database): each claims an event
+// before posting it and stops its pass when another holds the claim, so every event is
+// posted by one of them, and the queue's order is kept.
 type Echoer struct {
 	outbox  Outbox
+	owner   string
 	poster  Poster
 	channel string
 	now     func() time.Time
@@ -111,6 +122,7 @@ func NewEchoer(outbox Outbox, poster Poster, channel string, clock func() time.T
 	}
 	e := &Echoer{
 		outbox:      outbox,
+		owner:       newOwnerID(),
 		poster:      poster,
 		channel:     channel,
 		now:         clock,
@@ -183,12 +195,33 @@ func (e *Echoer) Flush(ctx context.Context) (int, error) {
 			// Shutting down: the rest is left for the next process.
 			return delivered, ctx.Err()
 		}
+		now := e.now()
+		ok, err := e.outbox.Claim(ctx, p.Event.ID, e.owner, now, now.Add(claimLease))
+		if err != nil {
+			if ctx.Err() != nil {
+				return delivered, ctx.Err()
+			}
+			e.log.ErrorContext(ctx, "audit outbox: cannot claim event", "event_id", p.Event.ID, "err", Redact(err.Error()))
+			return delivered, err
+		}
+		if !ok {
+			// Another echoer holds the head of the queue (or has delivered it since Due
+			// read it): leave the rest to it, keeping the order, and look again next poll.
+			return delivered, nil
+		}
 		if err := e.deliver(ctx, p); err != nil {
 			return delivered, err
 		}
 		delivered++
 	}
 	return delivered, nil
+}
+
+// newOwnerID returns a random ID naming one echoer in outbox claims.
+func newOwnerID() string {
+	var b [12]byte
+	_, _ = crand.Read(b[:]) // never fails (crypto/rand.Read panics rather than err)
+	return hex.EncodeToString(b[:])
 }
 
 func (e *Echoer) deliver(ctx context.Context, p Pending) error {
@@ -242,6 +275,12 @@ func (e *Echoer) backoff(attempts int) time.Duration {
 	span := d - half
 	return half + max(0, min(e.jitter(span), span))
 }
+
+// claimLease is how long an echoer's claim on an event keeps others from posting it. It
+// must outlast one delivery (a post under a 30 s HTTP timeout, its shutdown grace, and
+// marking it), or another echoer may take the event over and echo it a second time; it
+// is also how long the echo waits for an echoer that died holding the head of the queue.
+const claimLease = time.Minute
 
 // markTimeout bounds recording a delivery, which outlives the echoer's context.
 const markTimeout = 5 * time.Second

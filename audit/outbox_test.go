@@ -26,6 +26,8 @@ type memEntry struct {
 	next      time.Time
 	delivered bool
 	lastErr   string
+	claimedBy string
+	until     time.Time
 }
 
 func (o *memOutbox) add(events ...Event) {
@@ -61,6 +63,18 @@ func (o *memOutbox) find(id string) *memEntry {
 	return nil
 }
 
+func (o *memOutbox) Claim(_ context.Context, id, owner string, now, until time.Time) (bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e := o.find(id)
+	if e == nil || e.delivered || e.next.After(now) ||
+		(e.claimedBy != "" && e.claimedBy != owner && !e.until.Before(now)) {
+		return false, nil
+	}
+	e.claimedBy, e.until = owner, until
+	return true, nil
+}
+
 func (o *memOutbox) Delivered(_ context.Context, id string, _ time.Time) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -72,7 +86,7 @@ func (o *memOutbox) Retry(_ context.Context, id string, attempts int, next time.
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	e := o.find(id)
-	e.p.Attempts, e.next, e.lastErr = attempts, next, lastErr
+	e.p.Attempts, e.next, e.lastErr, e.claimedBy = attempts, next, lastErr, ""
 	return nil
 }
 

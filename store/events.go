@@ -127,9 +127,29 @@ func (db *DB) Delivered(ctx context.Context, eventID string, at time.Time) error
 	return nil
 }
 
-// Retry records a failed attempt and when the next may be made.
+// Claim takes the lease on an undelivered event for owner until until, if nobody else
+// holds an unexpired one (owner may renew its own). It is a compare-and-swap: of several
+// echoers on one database only one gets true. An event not yet due at now (waiting for
+// a retry) or already delivered is refused.
+func (db *DB) Claim(ctx context.Context, eventID, owner string, now, until time.Time) (bool, error) {
+	res, err := db.sql.ExecContext(ctx, `UPDATE outbox SET claimed_by = ?, claimed_until = ?
+		WHERE event_id = ? AND delivered_at IS NULL AND next_attempt_at <= ?
+		AND (claimed_by = '' OR claimed_by = ? OR claimed_until < ?)`,
+		owner, until.UnixMilli(), eventID, now.UnixMilli(), owner, now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("outbox claim %s: %w", eventID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("outbox claim %s: %w", eventID, err)
+	}
+	return n == 1, nil
+}
+
+// Retry records a failed attempt and when the next may be made, and releases the claim
+// so that whichever echoer comes first after the backoff makes it.
 func (db *DB) Retry(ctx context.Context, eventID string, attempts int, next time.Time, lastErr string) error {
-	if _, err := db.sql.ExecContext(ctx, `UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?
+	if _, err := db.sql.ExecContext(ctx, `UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, claimed_by = ''
 		WHERE event_id = ? AND delivered_at IS NULL`, attempts, next.UnixMilli(), lastErr, eventID); err != nil {
 		return fmt.Errorf("outbox retry %s: %w", eventID, err)
 	}

@@ -91,6 +91,13 @@ func migrations() []string {
 		// keeps refusing does not take every pass's turn from the others.
 		`ALTER TABLE requests ADD COLUMN sync_attempts INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE requests ADD COLUMN next_sync_at BIGINT NOT NULL DEFAULT 0;`,
+
+		// 4: a lease on outbox entries, so that two processes on one database (say,
+		// overlapping during a rolling restart) do not both echo an event. claimed_by is
+		// the owning echoer ('' = nobody), claimed_until (Unix milliseconds) when its
+		// claim lapses and another echoer may take the event over.
+		`ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+	ALTER TABLE outbox ADD COLUMN claimed_until BIGINT NOT NULL DEFAULT 0;`,
 	}
 }
 
