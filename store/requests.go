@@ -83,20 +83,8 @@ func (db *DB) ListRequests(ctx context.Context, states ...approvals.State) ([]ap
 		}
 	}
 	query += ` ORDER BY created_at, id`
-	rows, err := db.sql.QueryContext(ctx, query, args...)
+	out, err := db.queryRequests(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list requests: %w", err)
-	}
-	defer rows.Close()
-	var out []approvals.Request
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list requests: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list requests: %w", err)
 	}
 	return out, nil
@@ -196,23 +184,29 @@ func (db *DB) ListStale(ctx context.Context, limit int) ([]approvals.Request, er
 		query += ` LIMIT ?`
 		args = append(args, limit)
 	}
-	rows, err := db.sql.QueryContext(ctx, query, args...)
+	out, err := db.queryRequests(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list stale requests: %w", err)
+	}
+	return out, nil
+}
+
+// queryRequests runs a SELECT of requestColumns and scans every row.
+func (db *DB) queryRequests(ctx context.Context, query string, args ...any) ([]approvals.Request, error) {
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []approvals.Request
 	for rows.Next() {
 		r, err := scanRequest(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list stale requests: %w", err)
+			return nil, err
 		}
 		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list stale requests: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // AddVote records v unless its voter already voted on the request; the events are written
@@ -329,23 +323,12 @@ func (db *DB) Transition(ctx context.Context, id string, from, to approvals.Stat
 // requests it moved. Each row is its own compare-and-swap and transaction, so an approval
 // racing the expiry wins or loses cleanly and one failure does not undo earlier expiries.
 func (db *DB) ExpireDue(ctx context.Context, now time.Time, mkEvent func(approvals.Request) audit.Event) ([]approvals.Request, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests
+	// The rows are read in full before any transition: SQLite allows one writer, and a
+	// transition while this read is open would wait on it.
+	due, err := db.queryRequests(ctx, `SELECT `+requestColumns+` FROM requests
 		WHERE state = ? AND expires_at <= ? ORDER BY expires_at, id`,
 		string(approvals.StatePending), now.UnixMilli())
 	if err != nil {
-		return nil, fmt.Errorf("expire due: %w", err)
-	}
-	var due []approvals.Request
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("expire due: %w", err)
-		}
-		due = append(due, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("expire due: %w", err)
 	}
 
