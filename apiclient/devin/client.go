@@ -56,29 +56,29 @@ type Client struct {
 // Option configures a Client.
 type Option func(*settings)
 
+// settings collect the options: the shared caller knobs, set on a Caller the
+// client then completes with its API name and error classifier.
 type settings struct {
-	httpClient *http.Client
-	clock      apiclient.Clock
-	policy     apiclient.RetryPolicy
-	logger     *slog.Logger
-	jitter     func() float64
+	caller apiclient.Caller
 }
 
 // WithHTTPClient sets the HTTP client (default: a plain http.Client; per-attempt
 // timeouts come from the retry policy, not from the client).
-func WithHTTPClient(hc *http.Client) Option { return func(s *settings) { s.httpClient = hc } }
+func WithHTTPClient(hc *http.Client) Option { return func(s *settings) { s.caller.HTTP = hc } }
 
 // WithClock sets the time source used for backoff sleeps and Retry-After dates.
-func WithClock(c apiclient.Clock) Option { return func(s *settings) { s.clock = c } }
+func WithClock(c apiclient.Clock) Option { return func(s *settings) { s.caller.Clock = c } }
 
 // WithRetryPolicy sets attempts, backoff and timeouts; zero fields take the defaults.
-func WithRetryPolicy(p apiclient.RetryPolicy) Option { return func(s *settings) { s.policy = p } }
+func WithRetryPolicy(p apiclient.RetryPolicy) Option {
+	return func(s *settings) { s.caller.Policy = p }
+}
 
 // WithLogger sets where retries and fallbacks are logged (default: not logged).
-func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.caller.Logger = l } }
 
 // WithJitter sets the jitter source, a function returning a number in [0,1).
-func WithJitter(j func() float64) Option { return func(s *settings) { s.jitter = j } }
+func WithJitter(j func() float64) Option { return func(s *settings) { s.caller.Jitter = j } }
 
 // New returns a client for the Devin API at baseURL (for example
 // "https://api.devin.ai"; a URL that already ends in /v2/enterprise is accepted too).
@@ -111,8 +111,8 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(&s)
 	}
-	if s.httpClient == nil {
-		s.httpClient = &http.Client{}
+	if s.caller.HTTP == nil {
+		s.caller.HTTP = &http.Client{}
 	}
 
 	c := &Client{
@@ -120,22 +120,16 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 		display:  u.Redacted(),
 		basePath: u.EscapedPath(),
 		apiKey:   key,
-		logger:   s.logger,
+		logger:   s.caller.Logger,
 		header: http.Header{
 			"Authorization": {"Bearer " + key},
 			"Accept":        {"application/json"},
 			"User-Agent":    {userAgent},
 		},
 	}
-	c.caller = &apiclient.Caller{
-		API:      APIName,
-		HTTP:     s.httpClient,
-		Clock:    s.clock,
-		Policy:   s.policy,
-		Classify: c.classify,
-		Logger:   s.logger,
-		Jitter:   s.jitter,
-	}
+	caller := s.caller
+	caller.API, caller.Classify = APIName, c.classify
+	c.caller = &caller
 	return c, nil
 }
 

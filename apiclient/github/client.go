@@ -56,29 +56,29 @@ type Client struct {
 // Option configures a Client.
 type Option func(*settings)
 
+// settings collect the options: the shared caller knobs, set on a Caller the
+// client then completes with its API name and error classifier.
 type settings struct {
-	httpClient *http.Client
-	clock      apiclient.Clock
-	policy     apiclient.RetryPolicy
-	logger     *slog.Logger
-	jitter     func() float64
-	userAgent  string
+	caller    apiclient.Caller
+	userAgent string
 }
 
 // WithHTTPClient sets the HTTP client (default http.DefaultClient).
-func WithHTTPClient(hc *http.Client) Option { return func(s *settings) { s.httpClient = hc } }
+func WithHTTPClient(hc *http.Client) Option { return func(s *settings) { s.caller.HTTP = hc } }
 
 // WithClock sets the clock used for rate-limit arithmetic and retry waits.
-func WithClock(c apiclient.Clock) Option { return func(s *settings) { s.clock = c } }
+func WithClock(c apiclient.Clock) Option { return func(s *settings) { s.caller.Clock = c } }
 
 // WithRetryPolicy sets attempts, backoff, the total-wait cap and the per-request timeout.
-func WithRetryPolicy(p apiclient.RetryPolicy) Option { return func(s *settings) { s.policy = p } }
+func WithRetryPolicy(p apiclient.RetryPolicy) Option {
+	return func(s *settings) { s.caller.Policy = p }
+}
 
 // WithLogger sets where retries and request ids are logged (default: nowhere).
-func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.caller.Logger = l } }
 
 // WithJitter sets the source of backoff jitter, a number in [0,1).
-func WithJitter(j func() float64) Option { return func(s *settings) { s.jitter = j } }
+func WithJitter(j func() float64) Option { return func(s *settings) { s.caller.Jitter = j } }
 
 // WithUserAgent replaces the User-Agent (default "devin-chatops"); GitHub rejects
 // requests without one, so an empty value keeps the default.
@@ -137,17 +137,11 @@ func New(baseURL, enterprise, token string, opts ...Option) (*Client, error) {
 		token:      token,
 		userAgent:  s.userAgent,
 		ghes:       strings.HasSuffix(strings.ToLower(basePath), "/api/v3"),
-		logger:     s.logger,
+		logger:     s.caller.Logger,
 	}
-	c.caller = &apiclient.Caller{
-		API:      apiName,
-		HTTP:     s.httpClient,
-		Clock:    s.clock,
-		Policy:   s.policy,
-		Classify: newClassifier(token),
-		Logger:   s.logger,
-		Jitter:   s.jitter,
-	}
+	caller := s.caller
+	caller.API, caller.Classify = apiName, newClassifier(token)
+	c.caller = &caller
 	return c, nil
 }
 
