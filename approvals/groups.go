@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"devin-chatops/clock"
 )
 
 // GroupMembers lists the user IDs in a Slack user group (usergroups.users.list).
@@ -43,7 +45,7 @@ func isGroupID(id string) bool { return strings.HasPrefix(id, "S") }
 type groupCache struct {
 	src GroupMembers
 	ttl time.Duration
-	now func() time.Time
+	clock clock.Clock
 
 	mu       sync.Mutex
 	entries  map[string]groupEntry
@@ -61,11 +63,11 @@ type groupCall struct {
 	err     error
 }
 
-func newGroupCache(src GroupMembers, ttl time.Duration, now func() time.Time) *groupCache {
+func newGroupCache(src GroupMembers, ttl time.Duration, clk clock.Clock) *groupCache {
 	if ttl <= 0 {
 		ttl = defaultGroupTTL
 	}
-	return &groupCache{src: src, ttl: ttl, now: now, entries: map[string]groupEntry{}, inflight: map[string]*groupCall{}}
+	return &groupCache{src: src, ttl: ttl, clock: clk, entries: map[string]groupEntry{}, inflight: map[string]*groupCall{}}
 }
 
 // contains reports whether user is one of ids, or a member of a group among them. Users
@@ -103,7 +105,7 @@ func (c *groupCache) members(ctx context.Context, group string) (map[string]bool
 		return nil, errors.New("no user-group source is configured")
 	}
 	c.mu.Lock()
-	if e, ok := c.entries[group]; ok && c.now().Sub(e.at) < c.ttl {
+	if e, ok := c.entries[group]; ok && c.clock.Now().Sub(e.at) < c.ttl {
 		c.mu.Unlock()
 		return e.members, nil
 	}
@@ -132,7 +134,7 @@ func (c *groupCache) members(ctx context.Context, group string) (map[string]bool
 	c.mu.Lock()
 	delete(c.inflight, group)
 	if err == nil {
-		c.entries[group] = groupEntry{members: call.members, at: c.now()}
+		c.entries[group] = groupEntry{members: call.members, at: c.clock.Now()}
 	}
 	c.mu.Unlock()
 	close(call.done)

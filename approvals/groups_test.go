@@ -10,6 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"devin-chatops/clock"
+	"devin-chatops/clock/clocktest"
 )
 
 type scriptedGroups struct {
@@ -39,7 +42,7 @@ func (g *scriptedGroups) Members(ctx context.Context, id string) ([]string, erro
 
 func TestGroupCacheContains(t *testing.T) {
 	src := &scriptedGroups{members: map[string][]string{"SA": {"U1"}, "SB": {"U2"}}}
-	c := newGroupCache(src, time.Minute, time.Now)
+	c := newGroupCache(src, time.Minute, clock.System())
 	ctx := context.Background()
 	tests := []struct {
 		name string
@@ -64,10 +67,9 @@ func TestGroupCacheContains(t *testing.T) {
 }
 
 func TestGroupCacheTTLAndFailures(t *testing.T) {
-	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
+	clk := clocktest.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	src := &scriptedGroups{members: map[string][]string{"SA": {"U1"}}}
-	c := newGroupCache(src, time.Minute, clock)
+	c := newGroupCache(src, time.Minute, clk)
 	ctx := context.Background()
 
 	for range 3 {
@@ -81,17 +83,17 @@ func TestGroupCacheTTLAndFailures(t *testing.T) {
 	src.mu.Lock()
 	src.members["SA"] = nil
 	src.mu.Unlock()
-	now = now.Add(59 * time.Second)
+	clk.Advance(59 * time.Second)
 	ok, _ := c.contains(ctx, []string{"SA"}, "U1")
 	assert.True(t, ok, "still cached")
-	now = now.Add(time.Second)
+	clk.Advance(time.Second)
 	ok, err := c.contains(ctx, []string{"SA"}, "U1")
 	require.NoError(t, err)
 	assert.False(t, ok, "re-read after the TTL")
 	assert.EqualValues(t, 2, src.calls.Load())
 
 	// Failures fail closed and are not cached.
-	now = now.Add(time.Hour)
+	clk.Advance(time.Hour)
 	src.mu.Lock()
 	src.err = errors.New("ratelimited")
 	src.members["SA"] = []string{"U1"}
@@ -113,7 +115,7 @@ func TestGroupCacheTTLAndFailures(t *testing.T) {
 
 func TestGroupCacheOneFailingGroupDoesNotHideAnother(t *testing.T) {
 	src := &failingOne{bad: "SBAD", members: map[string][]string{"SGOOD": {"U1"}}}
-	c := newGroupCache(src, time.Minute, time.Now)
+	c := newGroupCache(src, time.Minute, clock.System())
 	ok, err := c.contains(context.Background(), []string{"SBAD", "SGOOD"}, "U1")
 	require.NoError(t, err)
 	assert.True(t, ok)
@@ -136,7 +138,7 @@ func (f *failingOne) Members(_ context.Context, id string) ([]string, error) {
 
 func TestGroupCacheSharesConcurrentLookups(t *testing.T) {
 	src := &scriptedGroups{members: map[string][]string{"SA": {"U1"}}, gate: make(chan struct{})}
-	c := newGroupCache(src, time.Minute, time.Now)
+	c := newGroupCache(src, time.Minute, clock.System())
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Add(1)
@@ -161,32 +163,8 @@ func TestGroupMembersFunc(t *testing.T) {
 }
 
 func TestGroupCacheWithoutSourceFailsClosed(t *testing.T) {
-	c := newGroupCache(nil, 0, time.Now)
+	c := newGroupCache(nil, 0, clock.System())
 	ok, err := c.contains(context.Background(), []string{"SA"}, "U1")
 	require.ErrorIs(t, err, ErrGroupLookup)
 	assert.False(t, ok)
-}
-
-func TestKeyedMutex(t *testing.T) {
-	var k keyedMutex
-	var inside atomic.Int32
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			unlock := k.lock("R1")
-			defer unlock()
-			assert.EqualValues(t, 1, inside.Add(1))
-			time.Sleep(time.Millisecond)
-			inside.Add(-1)
-		}()
-	}
-	// Another key is not blocked by R1.
-	unlock := k.lock("R2")
-	unlock()
-	wg.Wait()
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	assert.Empty(t, k.locks, "no mutex outlives its users")
 }

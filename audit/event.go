@@ -1,5 +1,5 @@
-// Package audit holds the audit event model, its one-line Slack rendering and the outbox
-// worker that echoes stored events to the audit channel until Slack accepts them.
+// Package audit holds the audit event model: what is recorded, stored and echoed.
+// It knows neither Slack nor the APIs (auditecho renders and posts the events).
 package audit
 
 import "time"
@@ -39,4 +39,10 @@ type Event struct {
 	RequestedAt time.Time
 	DecidedAt   time.Time
 	DoneAt      time.Time
+}
+
+// Pending is an event waiting in the outbox with the number of failed attempts so far.
+type Pending struct {
+	Event    Event
+	Attempts int
 }

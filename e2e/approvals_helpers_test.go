@@ -17,6 +17,7 @@ import (
 	"devin-chatops/app"
 	"devin-chatops/approvals"
 	"devin-chatops/audit"
+	"devin-chatops/auditecho"
 	"devin-chatops/bot"
 	"devin-chatops/internal/harness"
 	"devin-chatops/internal/slackfake"
@@ -198,7 +199,7 @@ func apWaitEchoed(t *testing.T, env *harness.Env, id string, done func([]audit.E
 		evs := apEvents(t, env, id)
 		want = want[:0]
 		for _, e := range evs {
-			want = append(want, audit.Format(e))
+			want = append(want, auditecho.Format(e))
 		}
 		lines = apAuditLines(env, id)
 		got = got[:0]

@@ -18,6 +18,7 @@ import (
 
 	"devin-chatops/approvals"
 	"devin-chatops/audit"
+	"devin-chatops/auditecho"
 	"devin-chatops/slackui"
 )
 
@@ -545,8 +546,8 @@ func TestEchoerDeliversEveryEventOnceInOrder(t *testing.T) {
 	now := t0
 	clock := func() time.Time { return now }
 	poster := &failingPoster{failures: 4}
-	echo := audit.NewEchoer(db, poster, "CAUDIT", clock, slog.New(slog.NewTextHandler(io.Discard, nil)),
-		audit.WithBatchSize(4))
+	echo := auditecho.NewEchoer(db, poster, "CAUDIT", clock, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		auditecho.WithBatchSize(4))
 
 	// Each pass either delivers or fails on the oldest event; advancing the clock past the
 	// longest backoff makes every retry due on the next pass.

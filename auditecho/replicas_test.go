@@ -1,4 +1,4 @@
-package audit_test
+package auditecho_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/audit"
+	"devin-chatops/auditecho"
 	"devin-chatops/slackui"
 	"devin-chatops/store"
 )
@@ -23,6 +24,9 @@ type recordingPoster struct {
 	mu     sync.Mutex
 	posted []string
 }
+
+// The store is the outbox the echoer runs on in production.
+var _ auditecho.Outbox = (*store.DB)(nil)
 
 func (p *recordingPoster) Post(_ context.Context, _ string, m slackui.Message) (string, error) {
 	time.Sleep(time.Millisecond)
@@ -58,7 +62,7 @@ func TestTwoEchoersPostEachEventOnceInOrder(t *testing.T) {
 		e := audit.Event{ID: fmt.Sprintf("E%03d", i), Kind: audit.KindCommand, Actor: "UA",
 			Command: fmt.Sprintf("/devin %d", i), At: at}
 		require.NoError(t, dbs[0].AppendAudit(ctx, e))
-		want = append(want, audit.Format(e))
+		want = append(want, auditecho.Format(e))
 	}
 
 	poster := &recordingPoster{}
@@ -66,8 +70,8 @@ func TestTwoEchoersPostEachEventOnceInOrder(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, db := range dbs {
-		e := audit.NewEchoer(db, poster, "CAUDIT", nil, logger,
-			audit.WithPollInterval(5*time.Millisecond), audit.WithBatchSize(7))
+		e := auditecho.NewEchoer(db, poster, "CAUDIT", nil, logger,
+			auditecho.WithPollInterval(5*time.Millisecond), auditecho.WithBatchSize(7))
 		wg.Go(func() { e.Run(runCtx) })
 	}
 	require.Eventually(t, func() bool {

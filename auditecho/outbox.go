@@ -1,4 +1,4 @@
-package audit
+package auditecho
 
 import (
 	"context"
@@ -7,9 +7,9 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"regexp"
 	"time"
 
+	"devin-chatops/audit"
 	"devin-chatops/slackui"
 )
 
@@ -20,7 +20,7 @@ type Outbox interface {
 	// Due returns undelivered events oldest first, at most limit of them. The queue is
 	// strictly ordered: it stops before the first undelivered event whose next attempt
 	// is after now, so a retried event is never overtaken by a later one.
-	Due(ctx context.Context, now time.Time, limit int) ([]Pending, error)
+	Due(ctx context.Context, now time.Time, limit int) ([]audit.Pending, error)
 	// Claim takes the lease on an undelivered, due event for owner until until, unless
 	// another owner holds an unexpired one (owner may renew its own). Only one of several
 	// echoers sharing the outbox gets true, so only that one posts the event.
@@ -29,12 +29,6 @@ type Outbox interface {
 	Delivered(ctx context.Context, eventID string, at time.Time) error
 	// Retry records a failed attempt and when the next one may be made.
 	Retry(ctx context.Context, eventID string, attempts int, next time.Time, lastErr string) error
-}
-
-// Pending is an event waiting in the outbox with the number of failed attempts so far.
-type Pending struct {
-	Event    Event
-	Attempts int
 }
 
 // Poster posts a message to a Slack channel.
@@ -186,7 +180,7 @@ func (e *Echoer) Flush(ctx context.Context) (int, error) {
 			// Shutting down (Run may pick a pending kick over ctx.Done): nothing failed.
 			return 0, ctx.Err()
 		}
-		e.log.ErrorContext(ctx, "audit outbox: cannot read due events", "err", Redact(err.Error()))
+		e.log.ErrorContext(ctx, "audit outbox: cannot read due events", "err", audit.Redact(err.Error()))
 		return 0, err
 	}
 	delivered := 0
@@ -201,7 +195,7 @@ func (e *Echoer) Flush(ctx context.Context) (int, error) {
 			if ctx.Err() != nil {
 				return delivered, ctx.Err()
 			}
-			e.log.ErrorContext(ctx, "audit outbox: cannot claim event", "event_id", p.Event.ID, "err", Redact(err.Error()))
+			e.log.ErrorContext(ctx, "audit outbox: cannot claim event", "event_id", p.Event.ID, "err", audit.Redact(err.Error()))
 			return delivered, err
 		}
 		if !ok {
@@ -224,7 +218,7 @@ func newOwnerID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (e *Echoer) deliver(ctx context.Context, p Pending) error {
+func (e *Echoer) deliver(ctx context.Context, p audit.Pending) error {
 	// A post under way is seen through when shutdown begins (for at most shutdownGrace):
 	// cut off half-way, Slack may still have taken the message, and the next process
 	// would echo it a second time.
@@ -238,12 +232,12 @@ func (e *Echoer) deliver(ctx context.Context, p Pending) error {
 		}
 		attempts := p.Attempts + 1
 		delay := e.backoff(attempts)
-		msg := Redact(postErr.Error())
+		msg := audit.Redact(postErr.Error())
 		e.log.WarnContext(ctx, "audit echo failed; will retry",
 			"event_id", p.Event.ID, "request_id", p.Event.RequestID,
 			"attempts", attempts, "retry_in", delay, "err", msg)
 		if err := e.outbox.Retry(ctx, p.Event.ID, attempts, e.now().Add(delay), msg); err != nil {
-			e.log.ErrorContext(ctx, "audit outbox: cannot schedule retry", "event_id", p.Event.ID, "err", Redact(err.Error()))
+			e.log.ErrorContext(ctx, "audit outbox: cannot schedule retry", "event_id", p.Event.ID, "err", audit.Redact(err.Error()))
 			return errors.Join(errors.New(msg), err)
 		}
 		return errors.New(msg)
@@ -255,7 +249,7 @@ func (e *Echoer) deliver(ctx context.Context, p Pending) error {
 	if err := e.outbox.Delivered(markCtx, p.Event.ID, e.now()); err != nil {
 		// The message is in Slack but not marked: it will be echoed again, which is the
 		// lesser evil compared with losing it.
-		e.log.ErrorContext(ctx, "audit outbox: cannot mark delivered", "event_id", p.Event.ID, "err", Redact(err.Error()))
+		e.log.ErrorContext(ctx, "audit outbox: cannot mark delivered", "event_id", p.Event.ID, "err", audit.Redact(err.Error()))
 		return err
 	}
 	return nil
@@ -301,17 +295,4 @@ func graceContext(parent context.Context, grace time.Duration) (context.Context,
 		}
 	})
 	return ctx, func() { stop(); cancel() }
-}
-
-// tokenPattern matches Slack tokens and bearer credentials that an HTTP client might have
-// put into an error string.
-var tokenPattern = regexp.MustCompile(`xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|(?i:bearer)\s+[A-Za-z0-9._~+/=-]+`)
-
-// maxErrorLen bounds what is logged and stored per failed attempt.
-const maxErrorLen = 500
-
-// Redact removes anything that looks like a credential from an error message and bounds
-// its length, so that errors can be logged and stored safely.
-func Redact(s string) string {
-	return slackui.Clip(tokenPattern.ReplaceAllString(s, "[redacted]"), maxErrorLen)
 }

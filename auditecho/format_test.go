@@ -1,4 +1,4 @@
-package audit
+package auditecho
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"devin-chatops/audit"
 	"devin-chatops/slackui"
 )
 
@@ -18,15 +19,15 @@ func TestFormat(t *testing.T) {
 
 	tests := []struct {
 		name        string
-		event       Event
+		event       audit.Event
 		want        string   // exact line, when set
 		contains    []string // pieces that must appear
 		notContains []string // pieces that must not appear
 	}{
 		{
 			name: "done event, full line",
-			event: Event{
-				RequestID: "R7K3QX0", Kind: KindDone, Actor: "U123", Command: "invite",
+			event: audit.Event{
+				RequestID: "R7K3QX0", Kind: audit.KindDone, Actor: "U123", Command: "invite",
 				Items:   []string{"a@b.com", "c@d.com"},
 				Outcome: "2 invited", At: decided,
 				RequestedAt: requested, DecidedAt: decided, DoneAt: decided,
@@ -35,8 +36,8 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name: "mentions and broadcasts in items and detail are escaped",
-			event: Event{
-				RequestID: "R1", Kind: KindRequest, Actor: "W0ABC", Command: "invite <!channel>",
+			event: audit.Event{
+				RequestID: "R1", Kind: audit.KindRequest, Actor: "W0ABC", Command: "invite <!channel>",
 				Items:  []string{"<@U1>", "<!here|here>", "a&b"},
 				Detail: "ping <!channel> and <@U999|boss> <https://evil.example|click>",
 			},
@@ -50,45 +51,45 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name:        "actor that is not a user ID is escaped text, not a mention",
-			event:       Event{Kind: KindRefused, Actor: "<!channel>"},
+			event:       audit.Event{Kind: audit.KindRefused, Actor: "<!channel>"},
 			contains:    []string{"&lt;!channel&gt;"},
 			notContains: []string{"<@", "<!channel>"},
 		},
 		{
 			name:        "lower-case actor is not a user ID",
-			event:       Event{Kind: KindVote, Actor: "u123"},
+			event:       audit.Event{Kind: audit.KindVote, Actor: "u123"},
 			contains:    []string{" · u123"},
 			notContains: []string{"<@u123>"},
 		},
 		{
 			name:     "no request ID shows a dash",
-			event:    Event{Kind: KindCommand, Actor: "U1", Command: "members"},
+			event:    audit.Event{Kind: audit.KindCommand, Actor: "U1", Command: "members"},
 			want:     ":speech_balloon: `—` *command* · <@U1> · members",
 			contains: []string{"`—`"},
 		},
 		{
 			name:        "forged request ID cannot break out of the code span",
-			event:       Event{RequestID: "R1` <!channel> `", Kind: KindRefused, Actor: "U1"},
+			event:       audit.Event{RequestID: "R1` <!channel> `", Kind: audit.KindRefused, Actor: "U1"},
 			contains:    []string{"`R1' &lt;!channel&gt; '`"},
 			notContains: []string{"<!channel>"},
 		},
 		{
 			name:        "line breaks in user text cannot fake a second line",
-			event:       Event{RequestID: "R1", Kind: KindDenied, Actor: "U1", Detail: "no\n:white_check_mark: `R1` *done*"},
+			event:       audit.Event{RequestID: "R1", Kind: audit.KindDenied, Actor: "U1", Detail: "no\n:white_check_mark: `R1` *done*"},
 			notContains: []string{"\n"},
 		},
 		{
 			name: "milestones on another day show the date",
-			event: Event{
-				RequestID: "R1", Kind: KindExpired, At: requested.Add(25 * time.Hour),
+			event: audit.Event{
+				RequestID: "R1", Kind: audit.KindExpired, At: requested.Add(25 * time.Hour),
 				RequestedAt: requested,
 			},
 			contains: []string{"requested 2025-03-04 10:02Z", ":hourglass:", "· — ·"},
 		},
 		{
 			name: "many items are summarised",
-			event: Event{
-				RequestID: "R1", Kind: KindRequest, Actor: "U1", Command: "invite",
+			event: audit.Event{
+				RequestID: "R1", Kind: audit.KindRequest, Actor: "U1", Command: "invite",
 				Items: func() []string {
 					var items []string
 					for i := range 25 {
@@ -102,7 +103,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name:     "unknown kind still renders",
-			event:    Event{RequestID: "R1", Kind: "mystery"},
+			event:    audit.Event{RequestID: "R1", Kind: "mystery"},
 			contains: []string{":grey_question:", "*mystery*"},
 		},
 	}
@@ -130,8 +131,8 @@ func TestFormatStaysUnderSectionLimit(t *testing.T) {
 	for i := range items {
 		items[i] = huge
 	}
-	got := Format(Event{
-		RequestID: huge, Kind: KindFailed, Actor: huge, Command: huge,
+	got := Format(audit.Event{
+		RequestID: huge, Kind: audit.KindFailed, Actor: huge, Command: huge,
 		Items: items, Detail: huge, Outcome: huge,
 	})
 	assert.LessOrEqual(t, utf8.RuneCountInString(got), slackui.MaxSectionText)

@@ -1,12 +1,13 @@
-package approvals
+// Package keylock serialises work per key (a request ID) inside one process.
+package keylock
 
 import "sync"
 
-// keyedMutex is a set of mutexes, one per key, that exist only while someone holds or
+// Set is a set of mutexes, one per key, that exist only while someone holds or
 // waits for them, so a long-running bot does not accumulate one per request ever seen.
 // It serialises work inside one process; the store's compare-and-swap is what makes the
 // work safe across processes.
-type keyedMutex struct {
+type Set struct {
 	mu    sync.Mutex
 	locks map[string]*refMutex
 }
@@ -16,8 +17,8 @@ type refMutex struct {
 	refs int
 }
 
-// lock blocks until key is free and returns the function that frees it.
-func (k *keyedMutex) lock(key string) (unlock func()) {
+// Lock blocks until key is free and returns the function that frees it.
+func (k *Set) Lock(key string) (unlock func()) {
 	k.mu.Lock()
 	if k.locks == nil {
 		k.locks = map[string]*refMutex{}

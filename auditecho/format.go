@@ -1,9 +1,10 @@
-package audit
+package auditecho
 
 import (
 	"strings"
 	"time"
 
+	"devin-chatops/audit"
 	"devin-chatops/slackui"
 )
 
@@ -28,7 +29,7 @@ const separator = " · "
 //
 // Every user-supplied piece is escaped and flattened to one line, so nobody can ping
 // @channel, forge a mention or fake a second audit line through it.
-func Format(e Event) string {
+func Format(e audit.Event) string {
 	parts := make([]string, 0, 6)
 	parts = append(parts, kindEmoji(e.Kind)+" `"+requestID(e.RequestID)+"` *"+text(string(e.Kind), 30)+"*")
 	parts = append(parts, actor(e.Actor))
@@ -68,7 +69,7 @@ func actor(a string) string {
 }
 
 // subject is the command and the items it applies to.
-func subject(e Event) string {
+func subject(e audit.Event) string {
 	items := make([]string, 0, len(e.Items))
 	for _, it := range e.Items {
 		items = append(items, text(it, maxItemRunes))
@@ -88,7 +89,7 @@ func subject(e Event) string {
 // timeline lists the request milestones that are set. Times are UTC and shown as 15:04Z
 // when on the same day as the event, with the date otherwise, so a request approved days
 // later is not misread.
-func timeline(e Event) string {
+func timeline(e audit.Event) string {
 	ref := e.At
 	var out []string
 	for _, m := range []struct {
@@ -114,27 +115,27 @@ func clock(t, ref time.Time) string {
 	return t.Format("2006-01-02 15:04Z")
 }
 
-func kindEmoji(k Kind) string {
+func kindEmoji(k audit.Kind) string {
 	switch k {
-	case KindCommand:
+	case audit.KindCommand:
 		return ":speech_balloon:"
-	case KindRequest:
+	case audit.KindRequest:
 		return ":inbox_tray:"
-	case KindVote:
+	case audit.KindVote:
 		return ":ballot_box_with_ballot:"
-	case KindRefused:
+	case audit.KindRefused:
 		return ":no_entry:"
-	case KindApproved:
+	case audit.KindApproved:
 		return ":+1:"
-	case KindDenied:
+	case audit.KindDenied:
 		return ":x:"
-	case KindExpired:
+	case audit.KindExpired:
 		return ":hourglass:"
-	case KindExecuting:
+	case audit.KindExecuting:
 		return ":gear:"
-	case KindDone:
+	case audit.KindDone:
 		return ":white_check_mark:"
-	case KindFailed:
+	case audit.KindFailed:
 		return ":warning:"
 	}
 	return ":grey_question:"

@@ -1,4 +1,4 @@
-package audit
+package auditecho
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"devin-chatops/audit"
 	"devin-chatops/slackui"
 )
 
@@ -22,7 +23,7 @@ type memOutbox struct {
 }
 
 type memEntry struct {
-	p         Pending
+	p         audit.Pending
 	next      time.Time
 	delivered bool
 	lastErr   string
@@ -30,18 +31,18 @@ type memEntry struct {
 	until     time.Time
 }
 
-func (o *memOutbox) add(events ...Event) {
+func (o *memOutbox) add(events ...audit.Event) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, e := range events {
-		o.entries = append(o.entries, &memEntry{p: Pending{Event: e}})
+		o.entries = append(o.entries, &memEntry{p: audit.Pending{Event: e}})
 	}
 }
 
-func (o *memOutbox) Due(_ context.Context, now time.Time, limit int) ([]Pending, error) {
+func (o *memOutbox) Due(_ context.Context, now time.Time, limit int) ([]audit.Pending, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []Pending
+	var out []audit.Pending
 	for _, e := range o.entries {
 		if e.delivered {
 			continue
@@ -172,7 +173,7 @@ func TestEchoerRetriesInOrderUntilDelivered(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	box := &memOutbox{}
-	box.add(Event{ID: "E1", RequestID: "R1", Kind: KindRequest}, Event{ID: "E2", RequestID: "R2", Kind: KindRequest})
+	box.add(audit.Event{ID: "E1", RequestID: "R1", Kind: audit.KindRequest}, audit.Event{ID: "E2", RequestID: "R2", Kind: audit.KindRequest})
 	poster := &flakyPoster{failures: 3, err: errors.New("slack down: token xoxb-123-456-abcdef")}
 	e := NewEchoer(box, poster, "CAUDIT", clock.Now, quietLogger(), WithJitter(noJitter))
 
@@ -209,7 +210,7 @@ func TestEchoerShutdownIsNotAnAttempt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	box := &memOutbox{}
-	box.add(Event{ID: "E1", Kind: KindCommand})
+	box.add(audit.Event{ID: "E1", Kind: audit.KindCommand})
 	e := NewEchoer(box, &flakyPoster{failures: 1, err: context.Canceled}, "CAUDIT", nil, quietLogger())
 	_, err := e.Flush(ctx)
 	require.ErrorIs(t, err, context.Canceled)
@@ -225,7 +226,7 @@ func TestEchoerRunDeliversOnKick(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); e.Run(ctx) }()
 
-	box.add(Event{ID: "E1", RequestID: "R1", Kind: KindCommand})
+	box.add(audit.Event{ID: "E1", RequestID: "R1", Kind: audit.KindCommand})
 	e.Kick()
 	select {
 	case <-poster.notify:
@@ -244,7 +245,7 @@ func TestEchoerRunDeliversOnKick(t *testing.T) {
 func TestEchoerRunDrainsBacklogInBatches(t *testing.T) {
 	box := &memOutbox{}
 	for i := range 7 {
-		box.add(Event{ID: string(rune('a' + i)), Kind: KindCommand})
+		box.add(audit.Event{ID: string(rune('a' + i)), Kind: audit.KindCommand})
 	}
 	poster := &flakyPoster{notify: make(chan struct{}, 10)}
 	e := NewEchoer(box, poster, "CAUDIT", nil, quietLogger(), WithPollInterval(time.Hour), WithBatchSize(2))
@@ -257,19 +258,5 @@ func TestEchoerRunDrainsBacklogInBatches(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("backlog not drained: %d posted", len(poster.texts()))
 		}
-	}
-}
-
-func TestRedact(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"bot token", "post: invalid_auth xoxb-1-2-abc", "post: invalid_auth [redacted]"},
-		{"app token", "dial xapp-1-A0-123-abc failed", "dial [redacted] failed"},
-		{"bearer header", "Authorization: Bearer ghp_abc.def", "Authorization: [redacted]"},
-		{"plain error untouched", "channel_not_found", "channel_not_found"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, Redact(tt.in))
-		})
 	}
 }

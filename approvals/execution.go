@@ -1,0 +1,107 @@
+package approvals
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"devin-chatops/audit"
+)
+
+// BeginExecution makes the caller the executor of an approved request: the
+// approved -> executing compare-and-swap, with its audit event, happens once across
+// every process. resume takes over a request already executing, which only the
+// start-up recovery may do (the process that began it is gone). ok is false when the
+// request is not the caller's to run: another process runs it, or it is finished.
+func (s *Service) BeginExecution(ctx context.Context, id string, resume bool) (r Request, ok bool, err error) {
+	r, err = s.store.GetRequest(ctx, id)
+	if err != nil {
+		return Request{}, false, err
+	}
+	started := audit.Event{
+		RequestID: id, Kind: audit.KindExecuting, Command: CommandLine(r), Items: r.Items,
+		RequestedAt: r.CreatedAt, DecidedAt: r.DecidedAt,
+	}
+	switch {
+	case r.State == StateApproved:
+		swapped, err := s.store.Transition(ctx, id, StateApproved, StateExecuting, Change{}, started)
+		if err != nil || !swapped {
+			return Request{}, false, err
+		}
+		r.State = StateExecuting
+	case r.State == StateExecuting && resume:
+		started.Detail = "resumed after a restart"
+		if err := s.store.AppendAudit(ctx, started); err != nil {
+			return Request{}, false, err
+		}
+	default:
+		return Request{}, false, nil
+	}
+	s.kick()
+	s.refreshCard(ctx, id)
+	s.log.InfoContext(ctx, "executing request", "request_id", id, "action", r.Action, "items", len(r.Items), "resumed", resume)
+	return r, true, nil
+}
+
+// FinishExecution records what the execution of request id did, one outcome per item:
+// executing -> done when every item succeeded, else failed, with the audit event; then
+// the card shows it and the requester is told. It is a no-op when another process
+// recorded the outcome first.
+func (s *Service) FinishExecution(ctx context.Context, id string, outcomes []ItemOutcome) error {
+	r, err := s.store.GetRequest(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read request: %w", err)
+	}
+	final, kind := StateDone, audit.KindDone
+	if !AllOK(outcomes) {
+		final, kind = StateFailed, audit.KindFailed
+	}
+	doneAt := s.clock.Now().UTC()
+	ev := audit.Event{
+		Kind: kind, Command: CommandLine(r), Items: r.Items, Outcome: Summary(outcomes),
+		Detail:      failureDetail(outcomes),
+		RequestedAt: r.CreatedAt, DecidedAt: r.DecidedAt, DoneAt: doneAt,
+	}
+	ok, err := s.store.Transition(ctx, id, StateExecuting, final, Change{Outcomes: outcomes, DoneAt: doneAt}, ev)
+	if err != nil {
+		return fmt.Errorf("record outcome: %w", err)
+	}
+	if !ok {
+		return nil // another process recorded its outcome first
+	}
+	s.kick()
+	s.log.InfoContext(ctx, "request executed", "request_id", id, "state", final, "outcome", ev.Outcome)
+	s.refreshCard(ctx, id)
+	s.notifyRequester(ctx, id)
+	return nil
+}
+
+// AllOK reports whether every outcome counts as success.
+func AllOK(outcomes []ItemOutcome) bool {
+	for _, o := range outcomes {
+		if !OutcomeOK(o.Status) {
+			return false
+		}
+	}
+	return true
+}
+
+// failureDetail names the first few failures for the audit line.
+func failureDetail(outcomes []ItemOutcome) string {
+	const shown = 3
+	var parts []string
+	n := 0
+	for _, o := range outcomes {
+		if o.Status != OutcomeFailed {
+			continue
+		}
+		if n < shown {
+			parts = append(parts, o.Item+": "+o.Reason)
+		}
+		n++
+	}
+	if n > shown {
+		parts = append(parts, fmt.Sprintf("and %d more failures", n-shown))
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,93 @@
+package approvals
+
+import (
+	"fmt"
+	"strings"
+)
+
+// CommandLine describes the request the way it was asked, for audit events written
+// after the original command text is gone (the items are listed by the event itself).
+func CommandLine(r Request) string {
+	var b strings.Builder
+	switch r.Action {
+	case ActionInvite:
+		b.WriteString("invite")
+		if r.Role != "" {
+			b.WriteString(" --role " + r.Role)
+		}
+		if r.Org != "" {
+			b.WriteString(" --org " + r.Org)
+		}
+	case ActionTeamAdd:
+		b.WriteString("team add " + r.Team)
+	case ActionTeamRemove:
+		b.WriteString("team remove " + r.Team)
+	default:
+		b.WriteString(string(r.Action))
+	}
+	return b.String()
+}
+
+// OutcomeOK reports whether an item outcome counts as success.
+func OutcomeOK(status string) bool {
+	switch status {
+	case OutcomeInvited, OutcomeAlreadyMember, OutcomeAdded, OutcomeRemoved, OutcomeNotMember:
+		return true
+	}
+	return false
+}
+
+// outcomeOrder is the order statuses appear in a summary.
+var outcomeOrder = []string{OutcomeInvited, OutcomeAdded, OutcomeRemoved, OutcomeAlreadyMember, OutcomeNotMember, OutcomeFailed}
+
+// OutcomeLabel names a status for people, for a count of n items.
+func OutcomeLabel(status string, n int) string {
+	switch status {
+	case OutcomeAlreadyMember:
+		if n == 1 {
+			return "already a member"
+		}
+		return "already members"
+	case OutcomeNotMember:
+		if n == 1 {
+			return "not a member"
+		}
+		return "not members"
+	}
+	return status
+}
+
+// maxStatusRunes bounds an unknown status in a summary: it comes from the store,
+// which an older or newer version may have written.
+const maxStatusRunes = 30
+
+// Summary counts outcomes by status, e.g. "3 invited, 1 already a member, 1 failed".
+// It is plain text: escape it before putting it in mrkdwn.
+func Summary(outcomes []ItemOutcome) string {
+	counts := map[string]int{}
+	for _, o := range outcomes {
+		counts[o.Status]++
+	}
+	var parts []string
+	for _, s := range outcomeOrder {
+		if n := counts[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, OutcomeLabel(s, n)))
+			delete(counts, s)
+		}
+	}
+	// Statuses this version does not know still get counted rather than hidden.
+	for _, o := range outcomes {
+		if n := counts[o.Status]; n > 0 {
+			status := o.Status
+			if r := []rune(strings.Join(strings.Fields(status), " ")); len(r) > maxStatusRunes {
+				status = string(r[:maxStatusRunes-1]) + "…"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, status))
+			delete(counts, o.Status)
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing to do"
+	}
+	return strings.Join(parts, ", ")
+}
