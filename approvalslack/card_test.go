@@ -1,0 +1,164 @@
+package approvalslack_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"devin-chatops/approvals"
+)
+
+func TestCardPerState(t *testing.T) {
+	base := approvals.Request{
+		ID: "R7K3QX0", Action: approvals.ActionTeamAdd, Requester: "UREQ", Team: "ent:platform",
+		Items: []string{"octocat", "hubot"}, Reason: "on-call", CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour),
+	}
+	decided := t0.Add(5 * time.Minute)
+	tests := []struct {
+		name        string
+		mutate      func(*approvals.Request)
+		votes       approvals.CardVotes
+		wantButtons bool
+		want        []string
+		notWant     []string
+	}{
+		{
+			name: "pending", mutate: func(r *approvals.Request) { r.State = approvals.StatePending },
+			votes: approvals.CardVotes{Approvers: []string{"U1"}, Required: 2}, wantButtons: true,
+			want: []string{"Approval needed: add to GitHub team ent:platform", "*Team:* ent:platform", "octocat, hubot",
+				"*Reason:* on-call", "Request `R7K3QX0`", "expires <!date^", "Approvals: 1 of 2 — <@U1>"},
+		},
+		{
+			name: "pending without a reason", mutate: func(r *approvals.Request) { r.State = approvals.StatePending; r.Reason = "" },
+			wantButtons: true, want: []string{"*Reason:* _none given_", "Approvals: 0 of 1"},
+		},
+		{
+			name: "executing", mutate: func(r *approvals.Request) {
+				r.State, r.DecidedBy, r.DecidedAt = approvals.StateExecuting, "U1,U2", decided
+			},
+			want:    []string{"Approved, running: add to GitHub team", "*Approved by* <@U1>, <@U2> at <!date^1741082820^", "Running now"},
+			notWant: []string{"expires", "Approvals:"},
+		},
+		{
+			name: "done", mutate: func(r *approvals.Request) {
+				r.State, r.DecidedBy, r.DecidedAt, r.DoneAt = approvals.StateDone, "U1", decided, decided
+				r.Outcomes = outcomes("octocat", "already_member", "hubot", "added")
+			},
+			want: []string{"Done: add to GitHub team", "*Approved by* <@U1>", "*Outcome:* 1 added, 1 already a member",
+				"• octocat — already a member", "• hubot — added"},
+		},
+		{
+			name: "failed lists failures first", mutate: func(r *approvals.Request) {
+				r.State, r.DecidedBy, r.DecidedAt, r.DoneAt = approvals.StateFailed, "U1", decided, decided
+				r.Outcomes = []approvals.ItemOutcome{{Item: "octocat", Status: "added"}, {Item: "hubot", Status: "failed", Reason: "unknown user"}}
+			},
+			want: []string{"Failed: add to GitHub team", "finished with failures", "1 added, 1 failed", "• hubot — failed: unknown user\n• octocat — added"},
+		},
+		{
+			name: "denied", mutate: func(r *approvals.Request) {
+				r.State, r.DecidedBy, r.DecidedAt, r.DenyReason = approvals.StateDenied, "U2", decided, "not this quarter"
+			},
+			want: []string{"Denied: add to GitHub team", "*Denied by* <@U2>", "*Deny reason:* not this quarter"},
+		},
+		{
+			name: "expired", mutate: func(r *approvals.Request) { r.State = approvals.StateExpired },
+			want: []string{"Expired: add to GitHub team", "*Expired* at <!date^1741168920^"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := base
+			tt.mutate(&r)
+			m := approvals.Card(r, tt.votes)
+			assertBlockKitLimits(t, m)
+			assert.Equal(t, tt.wantButtons, actionsBlock(t, m) != nil)
+			all := texts(t, m)
+			for _, w := range tt.want {
+				assert.Contains(t, all, w)
+			}
+			for _, w := range tt.notWant {
+				assert.NotContains(t, all, w)
+			}
+		})
+	}
+}
+
+func TestCardHeaders(t *testing.T) {
+	for action, want := range map[approvals.Action]string{
+		approvals.ActionInvite:     "Approval needed: invite to Devin",
+		approvals.ActionTeamAdd:    "Approval needed: add to GitHub team ent:x",
+		approvals.ActionTeamRemove: "Approval needed: remove from GitHub team ent:x",
+	} {
+		m := approvals.Card(approvals.Request{ID: "R1", Action: action, Team: "ent:x", Items: []string{"a"}, State: approvals.StatePending}, approvals.CardVotes{})
+		blocks := blockMaps(t, m.Blocks)
+		require.Equal(t, "header", blocks[0]["type"])
+		assert.Equal(t, want, blocks[0]["text"].(map[string]any)["text"])
+	}
+}
+
+func TestCardWorstCaseInputStaysWithinLimits(t *testing.T) {
+	amp := strings.Repeat("&", 5000) // escapes five-fold
+	items := make([]string, 1000)
+	for i := range items {
+		items[i] = strings.Repeat("<", 300)
+	}
+	outs := make([]approvals.ItemOutcome, len(items))
+	for i, it := range items {
+		outs[i] = approvals.ItemOutcome{Item: it, Status: "failed", Reason: amp}
+	}
+	for _, state := range []approvals.State{approvals.StatePending, approvals.StateDenied, approvals.StateFailed} {
+		r := approvals.Request{
+			ID: "R7K3QX0", Action: approvals.ActionInvite, Requester: "UREQ", Role: amp, Org: amp, Team: amp,
+			Items: items, Reason: amp, DenyReason: amp, DecidedBy: strings.Repeat("U1,", 50), State: state, Outcomes: outs,
+		}
+		m := approvals.Card(r, approvals.CardVotes{Approvers: strings.Split(strings.Repeat("U1,", 100), ","), Required: 100})
+		assertBlockKitLimits(t, m)
+	}
+}
+
+func TestDenyModal(t *testing.T) {
+	v := approvals.DenyModal(approvals.Request{ID: "R7K3QX0", Action: approvals.ActionInvite, Requester: "UREQ"})
+	raw, err := json.Marshal(v)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(raw, &m))
+	assert.Equal(t, "modal", m["type"])
+	assert.Equal(t, "deny_reason", m["callback_id"])
+	assert.Equal(t, "R7K3QX0", m["private_metadata"])
+	assert.LessOrEqual(t, len(m["title"].(map[string]any)["text"].(string)), 24)
+	blocks := m["blocks"].([]any)
+	input := blocks[len(blocks)-1].(map[string]any)
+	assert.Equal(t, "input", input["type"])
+	assert.Equal(t, "reason", input["block_id"])
+	assert.Equal(t, true, input["optional"])
+	el := input["element"].(map[string]any)
+	assert.Equal(t, "plain_text_input", el["type"])
+	assert.Equal(t, "reason", el["action_id"])
+	assert.EqualValues(t, 500, el["max_length"])
+	assert.NotNil(t, m["submit"], "a view with an input needs a submit button")
+}
+
+func TestSummary(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []approvals.ItemOutcome
+		want string
+	}{
+		{"nothing", nil, "nothing to do"},
+		{"spec example", outcomes("a", "invited", "b", "invited", "c", "invited", "d", "already_member", "e", "failed"),
+			"3 invited, 1 already a member, 1 failed"},
+		{"plurals", outcomes("a", "already_member", "b", "already_member", "c", "not_member", "d", "not_member"),
+			"2 already members, 2 not members"},
+		{"fixed order", outcomes("a", "failed", "b", "removed", "c", "not_member"), "1 removed, 1 not a member, 1 failed"},
+		{"unknown status counted", outcomes("a", "weird<!x>"), "1 weird&lt;!x&gt;"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, approvals.Summary(tt.in))
+		})
+	}
+}
