@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/approvals"
+	"devin-chatops/approvalslack"
 	"devin-chatops/audit"
 	"devin-chatops/slackui"
 	"devin-chatops/store"
@@ -72,19 +72,9 @@ func (g *gateExecutor) waitStarted(t *testing.T) string {
 	}
 }
 
-// bareService is a service whose execution pool the test runs itself.
-func (e *env) bareService(db approvals.ServiceStore, exec approvals.Executor) *approvals.Service {
-	svc, err := approvals.NewService(e.cfg, approvals.Deps{
-		Store: db, Poster: e.poster, Executor: exec, Groups: e.groups, Kicker: e.kicker,
-		Clock: e.clock.Now, Logger: slog.New(e.logs),
-	})
-	require.NoError(e.t, err)
-	return svc
-}
-
 // runPool starts svc's execution pool and returns the function that stops it (as a
 // shutdown would) and reports how long it took to return.
-func runPool(t *testing.T, svc *approvals.Service) (stop func() time.Duration) {
+func runPool(t *testing.T, svc *stack) (stop func() time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); svc.RunExecutor(ctx) }()
@@ -107,8 +97,8 @@ func runPool(t *testing.T, svc *approvals.Service) (stop func() time.Duration) {
 	return stop
 }
 
-func approveClick(svc *approvals.Service, user, id string) {
-	svc.HandleClick(context.Background(), approvals.Click{User: user, RequestID: id, Approve: true, Channel: approvalChannel})
+func approveClick(svc *stack, user, id string) {
+	svc.HandleClick(context.Background(), approvalslack.Click{User: user, RequestID: id, Approve: true, Channel: approvalChannel})
 }
 
 // A click returns once the approval is recorded; the execution runs in the pool. At
@@ -296,39 +286,6 @@ func TestSweepRunsApprovedRequestWhoseStartFailed(t *testing.T) {
 	assert.Equal(t, 1, e.exec.callsFor(r.ID), "run once")
 }
 
-func TestPermanentSlackError(t *testing.T) {
-	wrap := func(code string) error {
-		return fmt.Errorf("slack chat.update: %w", slack.SlackErrorResponse{Err: code})
-	}
-	for _, c := range []struct {
-		name string
-		err  error
-		want bool
-	}{
-		{"nil", nil, false},
-		{"deleted card", wrap("message_not_found"), true},
-		{"not editable", wrap("cant_update_message"), true},
-		{"channel gone", wrap("channel_not_found"), true},
-		{"archived", wrap("is_archived"), true},
-		{"user gone", wrap("user_not_found"), true},
-		{"user disabled", wrap("user_disabled"), true},
-		{"bot user", wrap("cannot_dm_bot"), true},
-		{"token type", wrap("not_allowed_token_type"), true},
-		{"bare code as text", errors.New("message_not_found"), true},
-		{"code as text, wrapped", fmt.Errorf("slack conversations.open: %w", errors.New("user_disabled")), true},
-		{"joined", errors.Join(errors.New("other"), wrap("is_archived")), true},
-		{"transient", wrap("internal_error"), false},
-		{"rate limited", &slack.RateLimitedError{RetryAfter: time.Second}, false},
-		{"code inside other text", errors.New("slack chat.update: message_not_found"), false},
-		{"cancelled", fmt.Errorf("slack chat.update: %w", context.Canceled), false},
-		{"unknown code", wrap("something_new"), false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			assert.Equal(t, c.want, approvals.PermanentSlackError(c.err))
-		})
-	}
-}
-
 const msgCardGivenUp = "approval card can no longer be updated; giving up on it"
 
 // A card deleted while the request was pending is given up on: marked shown, logged at
@@ -348,7 +305,7 @@ func TestReconcileGivesUpOnDeletedCard(t *testing.T) {
 			updates.Add(1)
 		}
 	})
-	e.poster.setFailures(fmt.Errorf("slack chat.update: %w", slack.SlackErrorResponse{Err: "message_not_found"}), nil)
+	e.poster.setFailures(permanentErr("chat.update", "message_not_found"), nil)
 	require.NoError(t, e.sweep()) // first sighting
 	require.NoError(t, e.sweep(), "a card that cannot be fixed is not a sweep failure")
 	assert.Equal(t, int32(1), updates.Load())
@@ -369,7 +326,7 @@ func TestReconcileGivesUpOnDeletedCard(t *testing.T) {
 func TestClickOnRequestWithDeletedCardFinishes(t *testing.T) {
 	e := newEnv(t)
 	r := e.submit(inviteSub())
-	e.poster.setFailures(fmt.Errorf("slack chat.update: %w", slack.SlackErrorResponse{Err: "message_not_found"}), nil)
+	e.poster.setFailures(permanentErr("chat.update", "message_not_found"), nil)
 	e.click("UA", r.ID, true)
 	got := e.get(r.ID)
 	assert.Equal(t, approvals.StateDone, got.State)
@@ -402,7 +359,7 @@ func (p *fakePoster) setEphemeralErr(err error) {
 // A requester who cannot be DM'd is told with an ephemeral in the channel they asked
 // from, once; the DM is not retried forever.
 func TestRequesterWhoCannotBeDMd(t *testing.T) {
-	cannotDM := fmt.Errorf("slack conversations.open: %w", slack.SlackErrorResponse{Err: "user_disabled"})
+	cannotDM := permanentErr("conversations.open", "user_disabled")
 
 	t.Run("told in the origin channel", func(t *testing.T) {
 		e := newEnv(t)
@@ -462,7 +419,7 @@ func TestRequesterWhoCannotBeDMd(t *testing.T) {
 		e := newEnv(t)
 		r := e.submit(inviteSub())
 		e.poster.setFailures(nil, cannotDM)
-		e.poster.setEphemeralErr(fmt.Errorf("slack chat.postEphemeral: %w", slack.SlackErrorResponse{Err: "channel_not_found"}))
+		e.poster.setEphemeralErr(permanentErr("chat.postEphemeral", "channel_not_found"))
 		e.click("UA", r.ID, true)
 		assert.Equal(t, approvals.StateDone, e.get(r.ID).NotifiedState, "given up on")
 	})
@@ -539,4 +496,9 @@ func TestReconcileFailingRequestsDoNotStarveNewerOnes(t *testing.T) {
 	old := e.get("RX00000")
 	assert.Equal(t, approvals.StatePending, old.CardState)
 	assert.Positive(t, old.SyncAttempts)
+}
+
+// permanentErr is how the poster reports a Slack refusal that no retry can fix.
+func permanentErr(method, code string) error {
+	return &slackui.Error{Kind: slackui.Permanent, Method: method, Code: code}
 }

@@ -19,7 +19,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/approvals"
+	"devin-chatops/approvalslack"
 	"devin-chatops/audit"
+	"devin-chatops/clock/clocktest"
+	"devin-chatops/executor"
 	"devin-chatops/slackui"
 	"devin-chatops/store"
 )
@@ -31,23 +34,6 @@ const (
 	approvalChannel = "CAPPROVALS"
 	requester       = "UREQ"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // sent is one message the fake poster accepted.
 type sent struct {
@@ -288,23 +274,21 @@ type env struct {
 	t      *testing.T
 	path   string
 	db     *store.DB
-	svc    *approvals.Service
+	svc    *stack
 	cfg    approvals.Config
 	poster *fakePoster
 	exec   *fakeExecutor
 	groups *fakeGroups
 	kicker *countKicker
-	clock  *clock
+	clock  *clocktest.Fake
 	logs   *recLog
 
 	mu       sync.Mutex
-	services []*approvals.Service // every service built by newService, to settle
+	services []*stack // every stack built by newService, to settle
 }
 
 func defaultConfig() approvals.Config {
 	return approvals.Config{
-		ApprovalChannel:   approvalChannel,
-		AuditChannel:      "CAUDIT",
 		Approvers:         []string{"UA", "UB", "UC"},
 		RequiredApprovals: 1,
 		TTL:               24 * time.Hour,
@@ -320,7 +304,7 @@ func newEnv(t *testing.T, tweak ...func(*approvals.Config)) *env {
 	e := &env{
 		t: t, path: filepath.Join(t.TempDir(), "db"), cfg: cfg,
 		poster: newFakePoster(), exec: newFakeExecutor(), groups: &fakeGroups{members: map[string][]string{}},
-		kicker: &countKicker{}, clock: &clock{t: t0}, logs: &recLog{},
+		kicker: &countKicker{}, clock: clocktest.New(t0), logs: &recLog{},
 	}
 	e.db = e.open()
 	e.svc = e.newService(e.db, e.exec)
@@ -334,14 +318,65 @@ func (e *env) open() *store.DB {
 	return db
 }
 
-// newService builds a service on db and starts its execution pool, stopped at the end
-// of the test.
-func (e *env) newService(db approvals.ServiceStore, exec approvals.Executor) *approvals.Service {
+// stack is the approval flow as the app wires it: the domain, its Slack messenger and
+// click handler, the execution queue and runner, and the sweeper.
+type stack struct {
+	*approvals.Service
+	handler *approvalslack.Handler
+	queue   *executor.Queue
+	runner  *executor.Runner
+	sweeper *executor.Sweeper
+}
+
+func (s *stack) HandleClick(ctx context.Context, c approvalslack.Click) {
+	s.handler.HandleClick(ctx, c)
+}
+func (s *stack) HandleDenySubmission(ctx context.Context, user, id, reason string) {
+	s.handler.HandleDenySubmission(ctx, user, id, reason)
+}
+func (s *stack) HandleInteraction(ctx context.Context, cb slack.InteractionCallback) bool {
+	return s.handler.HandleInteraction(ctx, cb)
+}
+func (s *stack) Recover(ctx context.Context) error               { return s.sweeper.Recover(ctx) }
+func (s *stack) Sweep(ctx context.Context) error                 { return s.sweeper.Sweep(ctx) }
+func (s *stack) Reconcile(ctx context.Context) error             { return s.sweeper.Reconcile(ctx) }
+func (s *stack) RunSweeper(ctx context.Context, d time.Duration) { s.sweeper.Run(ctx, d) }
+func (s *stack) RunExecutor(ctx context.Context)                 { s.runner.Run(ctx) }
+func (s *stack) WaitIdle()                                       { s.queue.WaitIdle() }
+
+// bareService is a stack whose execution pool the test runs itself.
+// flowStore is what the stack needs of the database: *store.DB, or a wrapper of it
+// that injects failures.
+type flowStore interface {
+	approvals.ServiceStore
+	executor.Store
+}
+
+func (e *env) bareService(db flowStore, exec executor.Action) *stack {
+	e.t.Helper()
+	q := executor.NewQueue()
+	msg, err := approvalslack.NewMessenger(e.poster, approvalChannel, slog.New(e.logs))
+	require.NoError(e.t, err)
 	svc, err := approvals.NewService(e.cfg, approvals.Deps{
-		Store: db, Poster: e.poster, Executor: exec, Groups: e.groups, Kicker: e.kicker,
-		Clock: e.clock.Now, Logger: slog.New(e.logs),
+		Store: db, Messenger: msg, Queue: q, Groups: e.groups, Kicker: e.kicker,
+		Clock: e.clock, Logger: slog.New(e.logs),
 	})
 	require.NoError(e.t, err)
+	all := executor.Actions{approvals.ActionInvite: exec, approvals.ActionTeamAdd: exec, approvals.ActionTeamRemove: exec}
+	runner := executor.NewRunner(svc, all, q, 0, slog.New(e.logs))
+	return &stack{
+		Service: svc,
+		handler: approvalslack.NewHandler(svc, e.poster, slog.New(e.logs)),
+		queue:   q,
+		runner:  runner,
+		sweeper: executor.NewSweeper(svc, db, runner, e.clock, 0, slog.New(e.logs)),
+	}
+}
+
+// newService builds a stack on db and starts its execution pool, stopped at the end
+// of the test.
+func (e *env) newService(db flowStore, exec executor.Action) *stack {
+	svc := e.bareService(db, exec)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); svc.RunExecutor(ctx) }()
@@ -352,10 +387,10 @@ func (e *env) newService(db approvals.ServiceStore, exec approvals.Executor) *ap
 	return svc
 }
 
-// settle waits until every service of the test has carried out what it queued.
+// settle waits until every stack of the test has carried out what it queued.
 func (e *env) settle() {
 	e.mu.Lock()
-	svcs := append([]*approvals.Service(nil), e.services...)
+	svcs := append([]*stack(nil), e.services...)
 	e.mu.Unlock()
 	for _, s := range svcs {
 		s.WaitIdle()
@@ -381,7 +416,7 @@ func (e *env) submit(sub approvals.Submission) approvals.Request {
 
 // click clicks and waits for what the click set going (an execution) to be through.
 func (e *env) click(user, id string, approve bool) {
-	e.svc.HandleClick(context.Background(), approvals.Click{
+	e.svc.HandleClick(context.Background(), approvalslack.Click{
 		User: user, RequestID: id, Approve: approve, TriggerID: "trig-" + user, Channel: approvalChannel, MessageTS: "x",
 	})
 	e.settle()
@@ -543,6 +578,15 @@ func (l *recLog) atLeast(level slog.Level) []string {
 		if r.Level >= level {
 			out = append(out, r.Message)
 		}
+	}
+	return out
+}
+
+// outcomes builds item outcomes from item, status pairs.
+func outcomes(pairs ...string) []approvals.ItemOutcome {
+	var out []approvals.ItemOutcome
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, approvals.ItemOutcome{Item: pairs[i], Status: pairs[i+1]})
 	}
 	return out
 }

@@ -18,29 +18,18 @@ import (
 
 	"devin-chatops/apiclient"
 	"devin-chatops/approvals"
+	"devin-chatops/approvalslack"
 	"devin-chatops/audit"
+	"devin-chatops/auditecho"
+	"devin-chatops/executor"
 	"devin-chatops/slackui"
 )
 
-func TestNewServiceValidates(t *testing.T) {
-	ok := approvals.Deps{Store: nil}
-	_, err := approvals.NewService(approvals.Config{}, ok)
-	require.Error(t, err)
-	for _, want := range []string{"no approval channel", "no approvers", "no store", "no poster", "no executor"} {
-		assert.Contains(t, err.Error(), want)
-	}
-
-	e := newEnv(t)
-	_, err = approvals.NewService(approvals.Config{ApprovalChannel: "C", Approvers: []string{"SGROUP"}},
-		approvals.Deps{Store: e.db, Poster: e.poster, Executor: e.exec})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "user group")
-
-	svc, err := approvals.NewService(approvals.Config{ApprovalChannel: "C", Approvers: []string{"UA"}},
-		approvals.Deps{Store: e.db, Poster: e.poster, Executor: e.exec})
-	require.NoError(t, err)
-	assert.Equal(t, 1, svc.Config().RequiredApprovals, "default quorum")
-	assert.Equal(t, 24*time.Hour, svc.Config().TTL, "default TTL")
+func TestNewMessengerValidates(t *testing.T) {
+	_, err := approvalslack.NewMessenger(nil, "C", nil)
+	assert.ErrorContains(t, err, "no poster")
+	_, err = approvalslack.NewMessenger(newFakePoster(), "", nil)
+	assert.ErrorContains(t, err, "no approval channel")
 }
 
 func TestSubmitStoresRequestAndPostsCard(t *testing.T) {
@@ -69,7 +58,7 @@ func TestSubmitStoresRequestAndPostsCard(t *testing.T) {
 
 	acts := actionsBlock(t, card)
 	require.NotNil(t, acts, "a pending card has buttons")
-	assert.Equal(t, approvals.CardBlockIDPrefix+r.ID, acts["block_id"])
+	assert.Equal(t, approvalslack.CardBlockIDPrefix+r.ID, acts["block_id"])
 	els := acts["elements"].([]any)
 	require.Len(t, els, 2)
 	approve, deny := els[0].(map[string]any), els[1].(map[string]any)
@@ -153,8 +142,10 @@ func TestSubmitRetriesDuplicateID(t *testing.T) {
 	e := newEnv(t)
 	zeros := make([]byte, 6)
 	ones := bytes.Repeat([]byte{1}, 6)
+	msg, err := approvalslack.NewMessenger(e.poster, approvalChannel, nil)
+	require.NoError(t, err)
 	svc, err := approvals.NewService(e.cfg, approvals.Deps{
-		Store: e.db, Poster: e.poster, Executor: e.exec, Clock: e.clock.Now,
+		Store: e.db, Messenger: msg, Queue: executor.NewQueue(), Clock: e.clock,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		IDs:    bytes.NewReader(append(append(append([]byte{}, zeros...), zeros...), ones...)),
 	})
@@ -242,7 +233,7 @@ func TestDenyWithReasonThroughModal(t *testing.T) {
 
 	require.Len(t, e.poster.views, 1, "Deny opens the reason modal")
 	v := e.poster.views[0]
-	assert.Equal(t, approvals.DenyCallbackID, v.CallbackID)
+	assert.Equal(t, approvalslack.DenyCallbackID, v.CallbackID)
 	assert.Equal(t, "deny_reason", v.CallbackID)
 	assert.Equal(t, r.ID, v.PrivateMetadata)
 	var input *slack.InputBlock
@@ -642,7 +633,7 @@ func TestRestartFinishesInterruptedRequestsOnce(t *testing.T) {
 	assert.Equal(t, "resumed after a restart", last[0].Detail)
 
 	// The pending request's buttons keep working in the new process.
-	svc.HandleClick(ctx, approvals.Click{User: "UB", RequestID: pending.ID, Approve: true, Channel: approvalChannel})
+	svc.HandleClick(ctx, approvalslack.Click{User: "UB", RequestID: pending.ID, Approve: true, Channel: approvalChannel})
 	e.settle()
 	r, err := db.GetRequest(ctx, pending.ID)
 	require.NoError(t, err)
@@ -774,7 +765,7 @@ func TestMentionInjectionIsEscapedEverywhere(t *testing.T) {
 		assertInert("DM", texts(t, dm))
 	}
 	for _, ev := range e.events(r.ID) {
-		assertInert("audit echo", audit.Format(ev))
+		assertInert("audit echo", auditecho.Format(ev))
 	}
 
 	// Execution outcomes, with API reasons, are escaped too.
@@ -787,7 +778,7 @@ func TestMentionInjectionIsEscapedEverywhere(t *testing.T) {
 		assertInert("DM", texts(t, dm))
 	}
 	for _, ev := range e.events(r2.ID) {
-		assertInert("audit echo", audit.Format(ev))
+		assertInert("audit echo", auditecho.Format(ev))
 	}
 }
 
@@ -841,7 +832,7 @@ func TestHandleInteractionRoutesClicks(t *testing.T) {
 		Channel:   slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: approvalChannel}}},
 		Container: slack.Container{MessageTs: r.CardTS},
 		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{
-			{BlockID: approvals.CardBlockIDPrefix + r.ID, ActionID: approvals.ActionIDApprove, Value: r.ID},
+			{BlockID: approvalslack.CardBlockIDPrefix + r.ID, ActionID: approvalslack.ActionIDApprove, Value: r.ID},
 		}},
 	})
 	require.True(t, handled)
@@ -863,7 +854,7 @@ func TestTwoReplicasExecuteOnce(t *testing.T) {
 	e.exec.delay = 10 * time.Millisecond
 	// Two processes: each has its own connection pool and in-process locks; only the
 	// database is shared.
-	replicas := []*approvals.Service{e.newService(e.db, e.exec), e.newService(e.open(), e.exec)}
+	replicas := []*stack{e.newService(e.db, e.exec), e.newService(e.open(), e.exec)}
 	r, err := replicas[0].Submit(context.Background(), inviteSub())
 	require.NoError(t, err)
 
@@ -872,7 +863,7 @@ func TestTwoReplicasExecuteOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			replicas[i%2].HandleClick(context.Background(), approvals.Click{User: u, RequestID: r.ID, Approve: true, Channel: approvalChannel})
+			replicas[i%2].HandleClick(context.Background(), approvalslack.Click{User: u, RequestID: r.ID, Approve: true, Channel: approvalChannel})
 		}()
 	}
 	wg.Wait()

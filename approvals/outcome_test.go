@@ -1,0 +1,38 @@
+package approvals_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"devin-chatops/approvals"
+)
+
+func outcomes(pairs ...string) []approvals.ItemOutcome {
+	var out []approvals.ItemOutcome
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, approvals.ItemOutcome{Item: pairs[i], Status: pairs[i+1]})
+	}
+	return out
+}
+
+func TestSummary(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []approvals.ItemOutcome
+		want string
+	}{
+		{"nothing", nil, "nothing to do"},
+		{"spec example", outcomes("a", "invited", "b", "invited", "c", "invited", "d", "already_member", "e", "failed"),
+			"3 invited, 1 already a member, 1 failed"},
+		{"plurals", outcomes("a", "already_member", "b", "already_member", "c", "not_member", "d", "not_member"),
+			"2 already members, 2 not members"},
+		{"fixed order", outcomes("a", "failed", "b", "removed", "c", "not_member"), "1 removed, 1 not a member, 1 failed"},
+		{"unknown status counted, as plain text", outcomes("a", "weird<!x>"), "1 weird<!x>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, approvals.Summary(tt.in))
+		})
+	}
+}
