@@ -163,12 +163,6 @@ func TestChangeRefusals(t *testing.T) {
 			})
 		}
 	}
-	t.Run("a refused requester is not sent to the APIs", func(t *testing.T) {
-		e := changeEnv()
-		e.approvals.canRequest = false
-		e.run(t, "invite a@x.io --org platform")
-		assert.Empty(t, e.devin.found)
-	})
 }
 
 func TestChannelRef(t *testing.T) {

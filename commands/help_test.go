@@ -13,7 +13,7 @@ func TestHelpTextOverview(t *testing.T) {
 	approval := strings.Index(text, "*Needs approval*")
 	assert.True(t, readOnly >= 0 && approval > readOnly, "read-only commands come first, then those that need approval")
 
-	for _, s := range commandTable() {
+	for _, s := range registry() {
 		line := "`" + s.usage() + "`"
 		if s.planned {
 			assert.NotContains(t, text, "/devin "+s.name, "planned commands are not offered")
@@ -101,7 +101,7 @@ func TestHelpTextTopics(t *testing.T) {
 
 // TestHelpTopicsParse keeps Parse and HelpText agreeing on which topics exist.
 func TestHelpTopicsParse(t *testing.T) {
-	for _, s := range commandTable() {
+	for _, s := range registry() {
 		for _, topic := range []string{s.name, s.verb()} {
 			cmd, err := Parse("help " + topic)
 			if s.planned {

@@ -582,7 +582,7 @@ func TestClosest(t *testing.T) {
 // TestSpecTable keeps the command table and the command types in step: every example in
 // the help parses to a command with that name and approval rule.
 func TestSpecTable(t *testing.T) {
-	for _, s := range commandTable() {
+	for _, s := range registry() {
 		if s.planned {
 			continue
 		}
