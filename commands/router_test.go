@@ -349,20 +349,6 @@ func TestUsageReplyShowsUsage(t *testing.T) {
 	assert.Contains(t, r.Text, "/devin help")
 }
 
-func TestReadableCommand(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"members", "members"},
-		{`invite  a@x.io   --reason "new hire"`, `invite a@x.io --reason "new hire"`},
-		{"team add <#C1|general>", "team add #general"},
-		{`invite "unclosed`, `invite "unclosed`},
-		{"a&amp;b &lt;x&gt;", "a&b <x>"},
-		{"line\nbreak", "line break"},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, lex(tt.in).readable(), tt.in)
-	}
-}
-
 // Keep the compiler honest about the real types satisfying the router's interfaces.
 var (
 	_ DevinAPI        = (*devin.Client)(nil)
