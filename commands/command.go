@@ -57,15 +57,19 @@ func (s *spec) usage() string {
 		b.WriteString(s.args)
 	}
 	for _, f := range s.flags {
-		b.WriteString(" [--")
-		b.WriteString(f.name)
-		if f.value != "" {
-			b.WriteString(" ")
-			b.WriteString(f.value)
-		}
+		b.WriteString(" [")
+		b.WriteString(f.usage())
 		b.WriteString("]")
 	}
 	return b.String()
+}
+
+// usage is the flag as typed: "--org ORG", or "--post" for a switch.
+func (f flagSpec) usage() string {
+	if f.value == "" {
+		return "--" + f.name
+	}
+	return "--" + f.name + " " + f.value
 }
 
 // verb is the first word of the command's name: "team" for "team add".

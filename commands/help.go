@@ -151,12 +151,8 @@ func topicHelp(specs []*spec) string {
 			b.WriteString(d)
 		}
 		for _, f := range s.flags {
-			b.WriteString("\n• `--")
-			b.WriteString(f.name)
-			if f.value != "" {
-				b.WriteString(" ")
-				b.WriteString(f.value)
-			}
+			b.WriteString("\n• `")
+			b.WriteString(f.usage())
 			b.WriteString("` — ")
 			b.WriteString(f.help)
 		}
