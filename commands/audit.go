@@ -14,6 +14,41 @@ import (
 	"devin-chatops/slackui"
 )
 
+// Audit lists Devin audit-log entries from the last Since.
+type Audit struct{ Since time.Duration }
+
+func (Audit) Name() string  { return "audit" }
+func (Audit) Changes() bool { return false }
+
+func auditSpec() spec {
+	return spec{
+		name:    "audit",
+		flags:   []flagSpec{{name: "since", value: "DURATION", help: "how far back to look, e.g. `12h`, `7d`, `2w` (default 24h, at most 90d)"}},
+		summary: "recent entries of the Devin audit log",
+		example: "/devin audit --since 7d",
+		needs:   needsDevin,
+		build:   buildAudit,
+		run: answers(func(ctx context.Context, env *runEnv, cmd Audit) (slackui.Reply, error) {
+			return runAudit(ctx, env.devin, env.devin, env.log, env.now, cmd)
+		}),
+	}
+}
+
+func buildAudit(in *input) (Command, error) {
+	if err := in.noArgs(); err != nil {
+		return nil, err
+	}
+	w, ok := in.flags["since"]
+	if !ok {
+		return Audit{Since: 24 * time.Hour}, nil
+	}
+	since, problem := parseSince(w.text())
+	if problem != "" {
+		return nil, in.errorf("`--since` %s: %s. Use a duration like `12h`, `7d` or `2w`.", quote(w.display()), problem)
+	}
+	return Audit{Since: since}, nil
+}
+
 // AuditLogReader reads the Devin enterprise audit log (*devin.Client).
 type AuditLogReader interface {
 	AuditLogs(ctx context.Context, q devin.AuditLogsQuery) ([]devin.AuditLogEntry, error)

@@ -89,3 +89,18 @@ func TestWindow(t *testing.T) {
 		assert.Equal(t, want, window(d), d.String())
 	}
 }
+
+func TestParseAuditAccepts(t *testing.T) {
+	assertParses(t, []parseCase{
+		{"audit defaults to a day", "audit", Audit{Since: 24 * time.Hour}},
+		{"audit go duration", "audit --since 12h", Audit{Since: 12 * time.Hour}},
+		{"audit compound go duration", "audit --since 1h30m", Audit{Since: 90 * time.Minute}},
+		{"audit days", "audit --since=7d", Audit{Since: 7 * 24 * time.Hour}},
+		{"audit weeks", "audit --since 2w", Audit{Since: 14 * 24 * time.Hour}},
+		{"audit weeks and days", "audit --since 1w2d12h", Audit{Since: (9*24 + 12) * time.Hour}},
+		{"audit fraction of a day", "audit --since 1.5d", Audit{Since: 36 * time.Hour}},
+		{"audit upper-case unit", "audit --since 36H", Audit{Since: 36 * time.Hour}},
+		{"audit exactly 90 days", "audit --since 90d", Audit{Since: 90 * 24 * time.Hour}},
+		{"audit 2160h is 90 days", "audit --since 2160h", Audit{Since: 90 * 24 * time.Hour}},
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"devin-chatops/apiclient/github"
 	"devin-chatops/approvals"
 	"devin-chatops/audit"
+	"devin-chatops/clock/clocktest"
 	"devin-chatops/slackui"
 )
 
@@ -175,7 +177,8 @@ func ghNotFound() error {
 	return &apiclient.Error{API: "GitHub API", Kind: apiclient.KindNotFound, Status: 404}
 }
 
-// fakeApprovals records submissions and the interactions handed to it.
+// fakeApprovals records submissions. Like the real service, Submit checks the
+// requester (canRequest, canErr) before it stores anything.
 type fakeApprovals struct {
 	mu sync.Mutex
 
@@ -185,19 +188,18 @@ type fakeApprovals struct {
 	pending    []approvals.PendingView
 	pendingErr error
 
-	submitted    []approvals.Submission
-	interactions []slack.InteractionCallback
-	// claims says which interaction types the fake reports as handled.
-	claims map[slack.InteractionType]bool
-}
-
-func (f *fakeApprovals) CanRequest(context.Context, string) (bool, error) {
-	return f.canRequest, f.canErr
+	submitted []approvals.Submission
 }
 
 func (f *fakeApprovals) Submit(_ context.Context, sub approvals.Submission) (approvals.Request, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	switch {
+	case f.canErr != nil:
+		return approvals.Request{}, fmt.Errorf("check requester: %w", f.canErr)
+	case !f.canRequest:
+		return approvals.Request{}, approvals.ErrNotRequester
+	}
 	if f.submitErr != nil {
 		return approvals.Request{}, f.submitErr
 	}
@@ -211,14 +213,6 @@ func (f *fakeApprovals) Submit(_ context.Context, sub approvals.Submission) (app
 
 func (f *fakeApprovals) Pending(context.Context) ([]approvals.PendingView, error) {
 	return f.pending, f.pendingErr
-}
-
-// HandleInteraction claims every interaction whose type is in f.claims.
-func (f *fakeApprovals) HandleInteraction(_ context.Context, cb slack.InteractionCallback) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.interactions = append(f.interactions, cb)
-	return f.claims[cb.Type]
 }
 
 // fakeAudit stores events and counts kicks.
@@ -279,7 +273,7 @@ func newEnv() *env {
 
 func (e *env) router() *Router {
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return NewRouter(e.deps, logger, func() time.Time { return testNow })
+	return NewRouter(e.deps, logger, clocktest.New(testNow))
 }
 
 func (e *env) run(t *testing.T, text string) slackui.Reply {

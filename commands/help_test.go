@@ -13,7 +13,7 @@ func TestHelpTextOverview(t *testing.T) {
 	approval := strings.Index(text, "*Needs approval*")
 	assert.True(t, readOnly >= 0 && approval > readOnly, "read-only commands come first, then those that need approval")
 
-	for _, s := range commandTable() {
+	for _, s := range registry() {
 		line := "`" + s.usage() + "`"
 		if s.planned {
 			assert.NotContains(t, text, "/devin "+s.name, "planned commands are not offered")
@@ -101,7 +101,7 @@ func TestHelpTextTopics(t *testing.T) {
 
 // TestHelpTopicsParse keeps Parse and HelpText agreeing on which topics exist.
 func TestHelpTopicsParse(t *testing.T) {
-	for _, s := range commandTable() {
+	for _, s := range registry() {
 		for _, topic := range []string{s.name, s.verb()} {
 			cmd, err := Parse("help " + topic)
 			if s.planned {
@@ -114,4 +114,60 @@ func TestHelpTopicsParse(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestParseHelpAccepts(t *testing.T) {
+	assertParses(t, []parseCase{
+		{"empty text is help", "", Help{}},
+		{"blank text is help", " \t\n ", Help{}},
+		{"help", "help", Help{}},
+		{"help with a topic", "help invite", Help{Topic: "invite"}},
+		{"help topic of two words, any case", "HELP Team  Add", Help{Topic: "team add"}},
+		{"help for a group", "help team", Help{Topic: "team"}},
+		{"help topic written with /devin", "help /devin usage", Help{Topic: "usage"}},
+		{"--help on a command", "invite a@example.com --help", Help{Topic: "invite"}},
+		{"--help on a team command", "team add --help", Help{Topic: "team add"}},
+	})
+}
+
+func TestParseHelpRefuses(t *testing.T) {
+	assertRefuses(t, []refusalCase{
+		{name: "help for an unknown topic", text: "help invit",
+			wantMsg: []string{"There is no help for `invit`", "Did you mean `/devin help invite`?"}, wantUsage: "/devin help [COMMAND]"},
+		{name: "help for a planned command", text: "help offboard",
+			wantMsg: []string{"There is no help for `offboard`"}},
+	})
+}
+
+func TestHelpCommand(t *testing.T) {
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"", []string{"*`/devin` runs the Devin enterprise", "`/devin usage [--post]`"}},
+		{"help", []string{"*Read-only*", "*Needs approval*"}},
+		{"help invite", []string{"`/devin invite EMAIL… [--role member|admin] [--org ORG] [--reason TEXT]`", "Example: `/devin invite"}},
+		{"team add --help", []string{"`/devin team add TEAM LOGIN… [--reason TEXT]`", "`mona_acme`"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			e := newEnv()
+			r := e.run(t, tt.text)
+			for _, w := range tt.want {
+				assert.Contains(t, blocksText(r.Message), w)
+			}
+			assert.False(t, r.InChannel)
+			assert.Equal(t, "help", e.audit.last(t).Command)
+		})
+	}
+}
+
+func TestTextMessageSplitsInsteadOfClipping(t *testing.T) {
+	line := strings.Repeat("x", 1000)
+	text := strings.Repeat(line+"\n", 10) + "END"
+	m := textMessage(text)
+	checkLimits(t, m)
+	assert.Len(t, m.Blocks, 5, "two 1000-character lines per section")
+	assert.Contains(t, blocksText(m), "END")
+	assert.NotContains(t, blocksText(m), "…")
 }

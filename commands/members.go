@@ -10,6 +10,41 @@ import (
 	"devin-chatops/slackui"
 )
 
+// Members lists enterprise members, or only the one with Email.
+type Members struct{ Email string }
+
+func (Members) Name() string  { return "members" }
+func (Members) Changes() bool { return false }
+
+func membersSpec() spec {
+	return spec{
+		name:    "members",
+		flags:   []flagSpec{{name: "email", value: "EMAIL", help: "show only the member with this email address"}},
+		summary: "list the members of the Devin enterprise",
+		example: "/devin members --email ada@example.com",
+		needs:   needsDevin,
+		build:   buildMembers,
+		run: answers(func(ctx context.Context, env *runEnv, cmd Members) (slackui.Reply, error) {
+			return runMembers(ctx, env.devin, cmd)
+		}),
+	}
+}
+
+func buildMembers(in *input) (Command, error) {
+	if err := in.noArgs(); err != nil {
+		return nil, err
+	}
+	w, ok := in.flags["email"]
+	if !ok {
+		return Members{}, nil
+	}
+	email, problem := checkEmail(w)
+	if problem != "" {
+		return nil, in.errorf("%s is not a valid email address (%s).", quote(w.display()), problem)
+	}
+	return Members{Email: email}, nil
+}
+
 // MemberLister lists the members of the Devin enterprise (*devin.Client).
 type MemberLister interface {
 	ListMembers(ctx context.Context, opts devin.ListMembersOptions) ([]devin.Member, error)

@@ -93,3 +93,13 @@ func assertInOrder(t *testing.T, text string, want []string) {
 		rest = rest[i+len(w):]
 	}
 }
+
+func TestParseMembersAccepts(t *testing.T) {
+	assertParses(t, []parseCase{
+		{"members", "members", Members{}},
+		{"members --email, lower-cased", "members --email Ada@Example.COM", Members{Email: "ada@example.com"}},
+		{"members --email=", "members --email=ada@example.com", Members{Email: "ada@example.com"}},
+		{"members --email as a Slack mailto", "members --email <mailto:ada@example.com|ada@example.com>", Members{Email: "ada@example.com"}},
+		{"members --email= as a Slack mailto", "members --email=<mailto:ada@example.com|ada@example.com>", Members{Email: "ada@example.com"}},
+	})
+}

@@ -11,6 +11,25 @@ import (
 	"devin-chatops/slackui"
 )
 
+// Orgs lists organizations with their ACU limits.
+type Orgs struct{}
+
+func (Orgs) Name() string  { return "orgs" }
+func (Orgs) Changes() bool { return false }
+
+func orgsSpec() spec {
+	return spec{
+		name:    "orgs",
+		summary: "list the Devin organizations and their ACU limits",
+		example: "/devin orgs",
+		needs:   needsDevin,
+		build:   func(in *input) (Command, error) { return Orgs{}, in.noArgs() },
+		run: answers(func(ctx context.Context, env *runEnv, _ Orgs) (slackui.Reply, error) {
+			return runOrgs(ctx, env.devin)
+		}),
+	}
+}
+
 // OrgLister lists the organizations of the Devin enterprise (*devin.Client).
 type OrgLister interface {
 	ListOrganizations(ctx context.Context) ([]devin.Organization, error)

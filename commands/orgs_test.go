@@ -51,3 +51,10 @@ func TestOrgsBlockKitLimits(t *testing.T) {
 	r := e.run(t, "orgs")
 	assert.Contains(t, blocksText(r.Message), "…and 900 more")
 }
+
+func TestParseOrgsAccepts(t *testing.T) {
+	assertParses(t, []parseCase{
+		{"verb in capitals", "ORGS", Orgs{}},
+		{"orgs", "orgs", Orgs{}},
+	})
+}

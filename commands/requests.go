@@ -10,6 +10,25 @@ import (
 	"devin-chatops/slackui"
 )
 
+// Requests lists pending approval requests.
+type Requests struct{}
+
+func (Requests) Name() string  { return "requests" }
+func (Requests) Changes() bool { return false }
+
+func requestsSpec() spec {
+	return spec{
+		name:    "requests",
+		summary: "list the approval requests still waiting for a decision",
+		example: "/devin requests",
+		needs:   needsApprovals,
+		build:   func(in *input) (Command, error) { return Requests{}, in.noArgs() },
+		run: answers(func(ctx context.Context, env *runEnv, _ Requests) (slackui.Reply, error) {
+			return runRequests(ctx, env.approvals, env.now)
+		}),
+	}
+}
+
 // PendingLister lists the approval requests still waiting for a decision
 // (*approvals.Service).
 type PendingLister interface {

@@ -53,3 +53,9 @@ func TestAge(t *testing.T) {
 	assert.Equal(t, "47 h ago", age(47*time.Hour))
 	assert.Equal(t, "2 days ago", age(48*time.Hour))
 }
+
+func TestParseRequestsAccepts(t *testing.T) {
+	assertParses(t, []parseCase{
+		{"requests", "requests", Requests{}},
+	})
+}

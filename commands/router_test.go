@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -17,7 +16,6 @@ import (
 	"devin-chatops/apiclient/github"
 	"devin-chatops/approvals"
 	"devin-chatops/audit"
-	"devin-chatops/bot"
 	"devin-chatops/slackui"
 	"devin-chatops/store"
 )
@@ -40,9 +38,10 @@ func TestRouterNotConfigured(t *testing.T) {
 		{"team remove without GitHub", func(d *Deps) { d.GitHub = nil }, "team remove platform octocat", msgGitHubNotConfigured},
 		{"requests without approvals", func(d *Deps) { d.Approvals = nil }, "requests", msgApprovalsNotConfigured},
 		{"invite without approvals", func(d *Deps) { d.Approvals = nil }, "invite a@x.io", msgApprovalsNotConfigured},
+		{"help for a command without Devin", func(d *Deps) { d.Devin = nil }, "help invite", msgDevinNotConfigured},
+		{"--help without GitHub", func(d *Deps) { d.GitHub = nil }, "team add --help", msgGitHubNotConfigured},
+		{"help for a group without GitHub", func(d *Deps) { d.GitHub = nil }, "help team", msgGitHubNotConfigured},
 		{"team add without approvals", func(d *Deps) { d.Approvals = nil }, "team add platform octocat", msgApprovalsNotConfigured},
-		{"typed nil Devin client", func(d *Deps) { d.Devin = (*fakeDevin)(nil) }, "members", msgDevinNotConfigured},
-		{"typed nil GitHub client", func(d *Deps) { d.GitHub = (*fakeGitHub)(nil) }, "teams", msgGitHubNotConfigured},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,12 +56,53 @@ func TestRouterNotConfigured(t *testing.T) {
 	}
 }
 
+// TestRouterHelpNeedsNothingConfigured: help answers with nothing configured, and
+// offers only the commands that can run.
 func TestRouterHelpNeedsNothingConfigured(t *testing.T) {
 	e := newEnv()
 	e.deps = Deps{Audit: e.audit}
 	r := e.run(t, "")
-	assert.Contains(t, textOf(r.Message), "/devin invite EMAIL…")
+	text := textOf(r.Message)
+	assert.Contains(t, text, "/devin help [COMMAND]")
+	assert.NotContains(t, text, "/devin invite EMAIL…")
+	assert.NotContains(t, text, "*Needs approval*")
 	assert.Equal(t, outcomeOK, e.audit.last(t).Outcome)
+}
+
+func TestRouterHelpListsOnlyConfiguredCommands(t *testing.T) {
+	tests := []struct {
+		name    string
+		unset   func(*Deps)
+		text    string
+		want    []string
+		notWant []string
+	}{
+		{"without GitHub", func(d *Deps) { d.GitHub = nil }, "help",
+			[]string{"/devin members", "/devin invite EMAIL…", "/devin requests"},
+			[]string{"/devin teams", "/devin team list", "/devin team add"}},
+		{"without Devin", func(d *Deps) { d.Devin = nil }, "help",
+			[]string{"/devin teams", "/devin team add", "/devin requests"},
+			[]string{"/devin members", "/devin orgs", "/devin usage", "/devin audit", "/devin invite"}},
+		{"without approvals", func(d *Deps) { d.Approvals = nil }, "help",
+			[]string{"/devin members", "/devin team list"},
+			[]string{"/devin requests", "/devin invite", "/devin team add", "*Needs approval*"}},
+		{"a group without approvals shows the commands that can run", func(d *Deps) { d.Approvals = nil }, "help team",
+			[]string{"/devin team list TEAM"},
+			[]string{"/devin team add", "/devin team remove"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv()
+			tt.unset(&e.deps)
+			text := textOf(e.run(t, tt.text).Message)
+			for _, w := range tt.want {
+				assert.Contains(t, text, w)
+			}
+			for _, w := range tt.notWant {
+				assert.NotContains(t, text, w)
+			}
+		})
+	}
 }
 
 func TestRouterUsageErrors(t *testing.T) {
@@ -259,33 +299,6 @@ func TestRouterWithoutAuditLogStillAnswers(t *testing.T) {
 	assert.Contains(t, textOf(r.Message), "/devin")
 }
 
-func TestRouterInteractions(t *testing.T) {
-	click := slack.InteractionCallback{Type: slack.InteractionTypeBlockActions, TriggerID: "TRIG"}
-	click.User.ID = "UAPPROVER"
-	click.ActionCallback.BlockActions = []*slack.BlockAction{{ActionID: approvals.ActionIDApprove, BlockID: approvals.CardBlockIDPrefix + "R7K3QX0", Value: "R7K3QX0"}}
-
-	t.Run("approval interactions go to the approval service", func(t *testing.T) {
-		e := newEnv()
-		e.approvals.claims = map[slack.InteractionType]bool{slack.InteractionTypeBlockActions: true}
-		e.router().HandleInteraction(context.Background(), click)
-		require.Len(t, e.approvals.interactions, 1)
-		assert.Equal(t, "UAPPROVER", e.approvals.interactions[0].User.ID)
-		assert.NotContains(t, e.logs.String(), "interaction ignored")
-	})
-	t.Run("interactions nobody handles are logged and dropped", func(t *testing.T) {
-		e := newEnv()
-		e.router().HandleInteraction(context.Background(), slack.InteractionCallback{Type: slack.InteractionTypeShortcut})
-		require.Len(t, e.approvals.interactions, 1)
-		assert.Contains(t, e.logs.String(), "interaction ignored")
-	})
-	t.Run("without approvals nothing happens", func(t *testing.T) {
-		e := newEnv()
-		e.deps.Approvals = nil
-		assert.NotPanics(t, func() { e.router().HandleInteraction(context.Background(), click) })
-		assert.Contains(t, e.logs.String(), "approvals are not configured")
-	})
-}
-
 func TestRouterIsSafeForConcurrentUse(t *testing.T) {
 	e := newEnv()
 	e.devin.members = []devin.Member{{UserID: "u1", Email: "a@x.io"}}
@@ -312,20 +325,6 @@ func TestUsageReplyShowsUsage(t *testing.T) {
 	assert.Contains(t, r.Text, "/devin help")
 }
 
-func TestReadableCommand(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"members", "members"},
-		{`invite  a@x.io   --reason "new hire"`, `invite a@x.io --reason "new hire"`},
-		{"team add <#C1|general>", "team add #general"},
-		{`invite "unclosed`, `invite "unclosed`},
-		{"a&amp;b &lt;x&gt;", "a&b <x>"},
-		{"line\nbreak", "line break"},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, readableCommand(tt.in), tt.in)
-	}
-}
-
 // Keep the compiler honest about the real types satisfying the router's interfaces.
 var (
 	_ DevinAPI        = (*devin.Client)(nil)
@@ -333,6 +332,5 @@ var (
 	_ Approvals       = (*approvals.Service)(nil)
 	_ AuditAppender   = (*store.DB)(nil)
 	_ Kicker          = (*audit.Echoer)(nil)
-	_ bot.Handler     = (*Router)(nil)
 	_ slackui.Message = slackui.Message{}
 )

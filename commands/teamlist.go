@@ -12,6 +12,44 @@ import (
 	"devin-chatops/slackui"
 )
 
+// TeamList lists the members of Team.
+type TeamList struct{ Team string }
+
+func (TeamList) Name() string  { return "team list" }
+func (TeamList) Changes() bool { return false }
+
+func teamListSpec() spec {
+	return spec{
+		name:    "team list",
+		args:    "TEAM",
+		summary: "list the members of a GitHub enterprise team",
+		details: []string{teamDetail},
+		example: "/devin team list ent:platform",
+		needs:   needsGitHub,
+		build:   buildTeamList,
+		run: answers(func(ctx context.Context, env *runEnv, cmd TeamList) (slackui.Reply, error) {
+			return runTeamList(ctx, env.github, cmd)
+		}),
+	}
+}
+
+// teamDetail explains TEAM to every command that takes one.
+const teamDetail = "`TEAM` — the team's slug, with or without `ent:` (e.g. `ent:platform` or `platform`), or its numeric id"
+
+func buildTeamList(in *input) (Command, error) {
+	if len(in.args) == 0 {
+		return nil, in.errorf("Which team? Give its slug (like `ent:platform`) or its id.")
+	}
+	if len(in.args) > 1 {
+		return nil, in.errorf("`/devin team list` takes one team, but got also %s.", quote(in.args[1].display()))
+	}
+	team, err := in.team(in.args[0].word)
+	if err != nil {
+		return nil, err
+	}
+	return TeamList{Team: team}, nil
+}
+
 // TeamMemberLister lists the members of one GitHub enterprise team (*github.Client).
 type TeamMemberLister interface {
 	ListTeamMembers(ctx context.Context, team string) ([]github.User, error)

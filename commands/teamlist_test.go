@@ -65,3 +65,22 @@ func TestTeamList(t *testing.T) {
 		assert.Contains(t, blocksText(r.Message), "…and 1,900 more")
 	})
 }
+
+func TestParseTeamListAccepts(t *testing.T) {
+	assertParses(t, []parseCase{
+		{"team list with ent: prefix", "team list ent:Platform", TeamList{Team: "ent:platform"}},
+		{"team list without prefix", "team list platform", TeamList{Team: "ent:platform"}},
+		{"team list prefix in capitals", "team list ENT:my_team-2", TeamList{Team: "ent:my_team-2"}},
+		{"team list by id", "team list 4242", TeamList{Team: "4242"}},
+		{"team list subcommand in capitals", "Team LIST platform", TeamList{Team: "ent:platform"}},
+	})
+}
+
+func TestParseTeamListRefuses(t *testing.T) {
+	assertRefuses(t, []refusalCase{
+		{name: "missing team for team list", text: "team list",
+			wantMsg: []string{"Which team?"}, wantUsage: teamListUsage},
+		{name: "two teams for team list", text: "team list a b",
+			wantMsg: []string{"takes one team, but got also `b`"}},
+	})
+}

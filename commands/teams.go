@@ -13,6 +13,25 @@ import (
 	"devin-chatops/slackui"
 )
 
+// Teams lists GitHub enterprise teams.
+type Teams struct{}
+
+func (Teams) Name() string  { return "teams" }
+func (Teams) Changes() bool { return false }
+
+func teamsSpec() spec {
+	return spec{
+		name:    "teams",
+		summary: "list the GitHub enterprise teams",
+		example: "/devin teams",
+		needs:   needsGitHub,
+		build:   func(in *input) (Command, error) { return Teams{}, in.noArgs() },
+		run: answers(func(ctx context.Context, env *runEnv, _ Teams) (slackui.Reply, error) {
+			return runTeams(ctx, env.github, env.github)
+		}),
+	}
+}
+
 // TeamLister lists the GitHub enterprise teams (*github.Client).
 type TeamLister interface {
 	ListTeams(ctx context.Context) ([]github.Team, error)

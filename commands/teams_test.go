@@ -71,3 +71,9 @@ func TestTeams(t *testing.T) {
 		assert.Len(t, e.github.memberCalls, maxListLines)
 	})
 }
+
+func TestParseTeamsAccepts(t *testing.T) {
+	assertParses(t, []parseCase{
+		{"teams", "teams", Teams{}},
+	})
+}

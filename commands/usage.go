@@ -17,6 +17,32 @@ import (
 	"devin-chatops/slackui"
 )
 
+// Usage reports ACU consumption; Post puts the report in the channel for everyone.
+type Usage struct{ Post bool }
+
+func (Usage) Name() string  { return "usage" }
+func (Usage) Changes() bool { return false }
+
+func usageSpec() spec {
+	return spec{
+		name:    "usage",
+		flags:   []flagSpec{{name: "post", help: "post the report in this channel instead of only to you"}},
+		summary: "ACU consumption for the current billing cycle",
+		example: "/devin usage --post",
+		needs:   needsDevin,
+		build:   buildUsage,
+		run: answers(func(ctx context.Context, env *runEnv, cmd Usage) (slackui.Reply, error) {
+			d := usageDeps{cycles: env.devin, consumption: env.devin, orgs: env.devin, members: env.devin}
+			return runUsage(ctx, d, env.log, env.now, cmd)
+		}),
+	}
+}
+
+func buildUsage(in *input) (Command, error) {
+	_, post := in.flags["post"]
+	return Usage{Post: post}, in.noArgs()
+}
+
 // CycleLister lists the Devin billing cycles (*devin.Client).
 type CycleLister interface {
 	ListCycles(ctx context.Context) ([]devin.Cycle, error)

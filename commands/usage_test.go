@@ -168,3 +168,11 @@ func TestCycleWindow(t *testing.T) {
 	assert.Equal(t, "2024-05-01 – 2024-05-31 (day 1 of 31)", cycleWindow(mayCycle, time.Date(2024, 5, 2, 7, 59, 0, 0, time.UTC)))
 	assert.Equal(t, "2024-05-01 – 2024-05-31", cycleWindow(mayCycle, mayCycle.End))
 }
+
+func TestParseUsageAccepts(t *testing.T) {
+	assertParses(t, []parseCase{
+		{"usage", "usage", Usage{}},
+		{"usage --post", "usage --post", Usage{Post: true}},
+		{"usage em-dash flag", "usage —post", Usage{Post: true}},
+	})
+}

@@ -1,0 +1,104 @@
+package commands
+
+import (
+	"context"
+	"strings"
+
+	"devin-chatops/apiclient/github"
+	"devin-chatops/approvals"
+	"devin-chatops/slackui"
+)
+
+// TeamGetter reads one GitHub enterprise team (*github.Client).
+type TeamGetter interface {
+	GetTeam(ctx context.Context, team string) (*github.Team, error)
+}
+
+// teamChange is what team add and team remove both carry. They take the same arguments
+// and run the same way, so they share this file's grammar and run; TeamAdd and
+// TeamRemove convert to it.
+type teamChange struct {
+	Team   string   // "ent:slug", or a numeric team id
+	Logins []string // valid, no repeats (ignoring case), 1 to 1000
+	Reason string
+}
+
+// teamChanger is a parsed team add or team remove.
+type teamChanger interface {
+	Command
+	change() (teamChange, approvals.Action)
+}
+
+// loginDetail explains LOGIN… to the commands that take logins.
+const loginDetail = "`LOGIN…` — up to 1000 GitHub logins (managed users too, like `mona_acme`), separated by spaces or commas; repeats are dropped"
+
+// teamChangeSpec completes s (name, summary, example) with what team add and team
+// remove share; typed makes the command's own type from the parsed arguments.
+func teamChangeSpec(s spec, typed func(teamChange) Command) spec {
+	s.args = "TEAM LOGIN…"
+	s.flags = []flagSpec{reasonFlag()}
+	s.details = []string{teamDetail, loginDetail}
+	s.changes = true
+	s.needs = needsApprovals | needsGitHub
+	s.build = func(in *input) (Command, error) {
+		tc, err := buildTeamChange(in)
+		if err != nil {
+			return nil, err
+		}
+		return typed(tc), nil
+	}
+	s.run = runs(func(ctx context.Context, env *runEnv, c call, cmd teamChanger) (slackui.Reply, string, error) {
+		tc, action := cmd.change()
+		return newChanger(env).team(ctx, env.github, c, tc, action)
+	})
+	return s
+}
+
+// buildTeamChange reads TEAM LOGIN… [--reason TEXT].
+func buildTeamChange(in *input) (teamChange, error) {
+	if len(in.args) == 0 {
+		return teamChange{}, in.errorf("Which team? Give its slug (like `ent:platform`) or its id, then the GitHub logins.")
+	}
+	team, err := in.team(in.args[0].word)
+	if err != nil {
+		return teamChange{}, err
+	}
+	logins, err := in.list(in.args[1:], itemKind{"GitHub login", "GitHub logins"}, checkLogin)
+	if err != nil {
+		return teamChange{}, err
+	}
+	reason, err := in.reason()
+	if err != nil {
+		return teamChange{}, err
+	}
+	return teamChange{Team: team, Logins: logins, Reason: reason}, nil
+}
+
+// team submits /devin team add and /devin team remove. The team is read first, so an
+// unknown team is refused before anything is submitted.
+func (ch changer) team(ctx context.Context, teams TeamGetter, c call, tc teamChange, action approvals.Action) (slackui.Reply, string, error) {
+	team, logins, reason := tc.Team, tc.Logins, tc.Reason
+	t, err := teams.GetTeam(ctx, team)
+	if err != nil {
+		return slackui.Reply{}, "", teamError(team, err)
+	}
+	req, err := ch.submit(ctx, approvals.Submission{
+		Requester: c.user, OriginChannel: c.channel, Action: action,
+		Items: logins, Team: team, Reason: reason,
+	})
+	if err != nil {
+		return slackui.Reply{}, "", err
+	}
+	teamText := "the enterprise team " + code(team, maxNameRunes)
+	if t != nil {
+		if name := strings.TrimSpace(t.Name); name != "" && !strings.EqualFold(name, strings.TrimPrefix(team, "ent:")) {
+			teamText += " (" + slackui.Inert(name, maxNameRunes) + ")"
+		}
+	}
+	users := plural(len(logins), "GitHub user", "GitHub users")
+	what := "It will add " + users + " to " + teamText
+	if action == approvals.ActionTeamRemove {
+		what = "It will remove " + users + " from " + teamText
+	}
+	return ch.confirm(req, what, logins, reason), req.ID, nil
+}
