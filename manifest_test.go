@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"devin-chatops/approvals"
+	"devin-chatops/approvalslack"
 	"devin-chatops/commands"
 	"devin-chatops/internal/harness"
 	"devin-chatops/internal/slackfake"
@@ -259,11 +259,11 @@ func TestManifestScopesCoverWhatTheBotCalls(t *testing.T) {
 	// Mallory is no approver: refused, in an ephemeral beside the card. Carol approves
 	// through the admins user group; the requester hears the outcome by DM.
 	first := card("scopes.one@example.com")
-	_, err = s.ClickButton(harness.Mallory, first.Channel, first.TS, approvals.ActionIDApprove)
+	_, err = s.ClickButton(harness.Mallory, first.Channel, first.TS, approvalslack.ActionIDApprove)
 	require.NoError(t, err)
 	_, err = s.WaitEphemeral(ctx, func(e slackfake.Ephemeral) bool { return e.User == harness.Mallory })
 	require.NoError(t, err)
-	_, err = s.ClickButton(harness.Carol, first.Channel, first.TS, approvals.ActionIDApprove)
+	_, err = s.ClickButton(harness.Carol, first.Channel, first.TS, approvalslack.ActionIDApprove)
 	require.NoError(t, err)
 	decided(first)
 	_, err = s.WaitMessage(ctx, func(m slackfake.Message) bool {
@@ -273,12 +273,12 @@ func TestManifestScopesCoverWhatTheBotCalls(t *testing.T) {
 
 	// Alice denies through the reason modal.
 	second := card("scopes.two@example.com")
-	click, err := s.ClickButton(harness.Alice, second.Channel, second.TS, approvals.ActionIDDeny)
+	click, err := s.ClickButton(harness.Alice, second.Channel, second.TS, approvalslack.ActionIDDeny)
 	require.NoError(t, err)
 	view, err := s.WaitView(ctx, func(v slackfake.View) bool { return v.User == harness.Alice && !v.Closed })
 	require.NoError(t, err, "the deny modal opens (trigger %s)", click.TriggerID)
 	_, err = s.SubmitView(harness.Alice, view.ID, map[string]map[string]string{
-		approvals.DenyReasonBlockID: {approvals.DenyReasonActionID: "not needed"},
+		approvalslack.DenyReasonBlockID: {approvalslack.DenyReasonActionID: "not needed"},
 	})
 	require.NoError(t, err)
 	decided(second)

@@ -20,10 +20,14 @@ import (
 	"devin-chatops/apiclient/devin"
 	"devin-chatops/apiclient/github"
 	"devin-chatops/approvals"
-	"devin-chatops/audit"
+	"devin-chatops/approvalslack"
+	"devin-chatops/auditecho"
 	"devin-chatops/bot"
+	"devin-chatops/clock"
 	"devin-chatops/commands"
 	"devin-chatops/config"
+	"devin-chatops/executor"
+	"devin-chatops/slackui"
 	"devin-chatops/store"
 )
 
@@ -31,8 +35,8 @@ import (
 type Options struct {
 	// APIHTTPClient is used for the Devin and GitHub clients.
 	APIHTTPClient *http.Client
-	// Clock defaults to time.Now.
-	Clock func() time.Time
+	// Clock defaults to the wall clock.
+	Clock clock.Clock
 	// SweepEvery is how often expired requests are looked for (default 1 minute).
 	SweepEvery time.Duration
 	// EchoPoll is how often the audit outbox is polled besides kicks (default 1 s).
@@ -58,22 +62,23 @@ type App struct {
 	Bot      *bot.Bot
 	Poster   *bot.Poster
 	Service  *approvals.Service
+	Runner   *executor.Runner
+	Sweeper  *executor.Sweeper
 	Router   *commands.Router
-	Echoer   *audit.Echoer
+	Clicks   *approvalslack.Handler
+	Echoer   *auditecho.Echoer
 	health   *http.Server
 	listener net.Listener
 }
 
 // New builds every part without starting anything but the database.
 func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Options) (*App, error) {
-	if opts.Clock == nil {
-		opts.Clock = time.Now
-	}
+	opts.Clock = clock.OrSystem(opts.Clock)
 	if opts.SweepEvery <= 0 {
 		opts.SweepEvery = time.Minute
 	}
 	// The store decides with this clock which requests the sweeper may retry in Slack.
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithClock(opts.Clock))
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithClock(opts.Clock.Now))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -95,89 +100,75 @@ func (a *App) build() error {
 	api := bot.NewSlackClient(bc)
 	a.Poster = bot.NewPoster(api, a.log.With("component", "poster"), opts.PosterOptions...)
 
-	echoOpts := []audit.EchoerOption{}
+	echoOpts := []auditecho.EchoerOption{}
 	if opts.EchoPoll > 0 {
-		echoOpts = append(echoOpts, audit.WithPollInterval(opts.EchoPoll))
+		echoOpts = append(echoOpts, auditecho.WithPollInterval(opts.EchoPoll))
 	}
 	if opts.EchoBackoffBase > 0 {
-		echoOpts = append(echoOpts, audit.WithBackoff(opts.EchoBackoffBase, max(opts.EchoBackoffMax, opts.EchoBackoffBase)))
+		echoOpts = append(echoOpts, auditecho.WithBackoff(opts.EchoBackoffBase, max(opts.EchoBackoffMax, opts.EchoBackoffBase)))
 	}
-	a.Echoer = audit.NewEchoer(a.DB, a.Poster, cfg.AuditChannel, opts.Clock, a.log.With("component", "audit"), echoOpts...)
+	a.Echoer = auditecho.NewEchoer(a.DB, a.Poster, cfg.AuditChannel, opts.Clock.Now, a.log.With("component", "audit"), echoOpts...)
 
-	var dc *devin.Client
+	deps := commands.Deps{Audit: a.DB, Kicker: a.Echoer, ApprovalChannel: cfg.ApprovalChannel}
+	actions := executor.Actions{
+		approvals.ActionInvite:     executor.Unavailable("the Devin API is not configured (DEVIN_API_KEY)"),
+		approvals.ActionTeamAdd:    executor.Unavailable("the GitHub API is not configured (GITHUB_TOKEN, GITHUB_ENTERPRISE)"),
+		approvals.ActionTeamRemove: executor.Unavailable("the GitHub API is not configured (GITHUB_TOKEN, GITHUB_ENTERPRISE)"),
+	}
 	if cfg.DevinEnabled() {
-		var err error
-		dc, err = devin.New(cfg.DevinAPIURL, cfg.DevinAPIKey.Reveal(),
+		dc, err := devin.New(cfg.DevinAPIURL, cfg.DevinAPIKey.Reveal(),
 			devin.WithHTTPClient(opts.APIHTTPClient), devin.WithLogger(a.log.With("component", "devin")))
 		if err != nil {
 			return fmt.Errorf("devin client: %w", err)
 		}
+		deps.Devin = dc
+		actions[approvals.ActionInvite] = executor.NewInvite(dc)
 	}
-	var gc *github.Client
 	if cfg.GitHubEnabled() {
-		var err error
-		gc, err = github.New(cfg.GitHubAPIURL, cfg.GitHubEnterprise, cfg.GitHubToken.Reveal(),
+		gc, err := github.New(cfg.GitHubAPIURL, cfg.GitHubEnterprise, cfg.GitHubToken.Reveal(),
 			github.WithHTTPClient(opts.APIHTTPClient), github.WithLogger(a.log.With("component", "github")))
 		if err != nil {
 			return fmt.Errorf("github client: %w", err)
 		}
+		deps.GitHub = gc
+		actions[approvals.ActionTeamAdd] = executor.NewTeamAdd(gc)
+		actions[approvals.ActionTeamRemove] = executor.NewTeamRemove(gc)
 	}
 
+	msgr, err := approvalslack.NewMessenger(a.Poster, cfg.ApprovalChannel, a.log.With("component", "approvals"))
+	if err != nil {
+		return err
+	}
+	queue := executor.NewQueue()
 	svc, err := approvals.NewService(approvals.Config{
-		ApprovalChannel:   cfg.ApprovalChannel,
-		AuditChannel:      cfg.AuditChannel,
 		Approvers:         cfg.Approvers,
 		Requesters:        cfg.Requesters,
 		RequiredApprovals: cfg.RequiredApprovals,
 		AllowSelfApproval: cfg.AllowSelfApproval,
 		TTL:               cfg.RequestTTL,
 	}, approvals.Deps{
-		Store:    a.DB,
-		Poster:   a.Poster,
-		Executor: approvals.NewExecutor(inviterOrNil(dc), teamsOrNil(gc)),
-		Groups:   slackGroups{api: api},
-		Kicker:   a.Echoer,
-		Clock:    opts.Clock,
-		Logger:   a.log.With("component", "approvals"),
-		// A request Slack refused is retried on the next sweep, then less and less often.
-		SyncRetry: opts.SweepEvery,
+		Store:     a.DB,
+		Messenger: msgr,
+		Queue:     queue,
+		Groups:    slackGroups{api: api},
+		Kicker:    a.Echoer,
+		Clock:     opts.Clock,
+		Logger:    a.log.With("component", "approvals"),
 	})
 	if err != nil {
 		return fmt.Errorf("approval service: %w", err)
 	}
 	a.Service = svc
+	a.Runner = executor.NewRunner(svc, actions, queue, 0, a.log.With("component", "executor"))
+	// A request Slack refused is retried on the next sweep, then less and less often.
+	a.Sweeper = executor.NewSweeper(svc, a.DB, a.Runner, opts.Clock, opts.SweepEvery, a.log.With("component", "sweeper"))
+	a.Clicks = approvalslack.NewHandler(svc, a.Poster, a.log.With("component", "approvals"))
 
-	deps := commands.Deps{
-		Approvals:       svc,
-		Audit:           a.DB,
-		Kicker:          a.Echoer,
-		ApprovalChannel: cfg.ApprovalChannel,
-	}
-	if dc != nil {
-		deps.Devin = dc
-	}
-	if gc != nil {
-		deps.GitHub = gc
-	}
+	deps.Approvals = svc
 	a.Router = commands.NewRouter(deps, a.log.With("component", "commands"), opts.Clock)
-	a.Bot = bot.New(bc, a.Router, a.log.With("component", "bot"), bot.WithSlackClient(api), bot.WithResponder(a.Poster))
+	a.Bot = bot.New(bc, handlers{slash: a.Router, clicks: a.Clicks, log: a.log}, a.log.With("component", "bot"),
+		bot.WithSlackClient(api), bot.WithResponder(a.Poster))
 	return nil
-}
-
-// inviterOrNil and teamsOrNil keep a nil client a nil interface, so the executor can
-// say "not configured" instead of calling through a nil pointer.
-func inviterOrNil(c *devin.Client) approvals.Inviter {
-	if c == nil {
-		return nil
-	}
-	return c
-}
-
-func teamsOrNil(c *github.Client) approvals.TeamMembers {
-	if c == nil {
-		return nil
-	}
-	return c
 }
 
 // slackGroups resolves user-group members with usergroups.users.list; the approval
@@ -211,14 +202,14 @@ func (a *App) Run(ctx context.Context) error {
 
 	wg.Add(4)
 	go func() { defer wg.Done(); a.Echoer.Run(ctx) }()
-	go func() { defer wg.Done(); a.Service.RunSweeper(ctx, a.opts.SweepEvery) }()
+	go func() { defer wg.Done(); a.Sweeper.Run(ctx, a.opts.SweepEvery) }()
 	// Approved requests run here, off the Slack handlers. At shutdown their API calls
 	// are cancelled and only the recording of finished work runs on, briefly.
-	go func() { defer wg.Done(); a.Service.RunExecutor(ctx) }()
+	go func() { defer wg.Done(); a.Runner.Run(ctx) }()
 	go func() {
 		defer wg.Done()
 		// Recovery talks to Slack and the APIs; it must not hold up the socket.
-		if err := a.Service.Recover(ctx); err != nil && ctx.Err() == nil {
+		if err := a.Sweeper.Recover(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("recovering unfinished requests failed", "error", err)
 		}
 	}()
@@ -256,4 +247,22 @@ func (a *App) listen() error {
 	}
 	a.listener = l
 	return nil
+}
+
+// handlers hands slash commands to the router and interactions to the approvals'
+// Slack handler.
+type handlers struct {
+	slash  *commands.Router
+	clicks *approvalslack.Handler
+	log    *slog.Logger
+}
+
+func (h handlers) HandleSlash(ctx context.Context, cmd slack.SlashCommand) slackui.Reply {
+	return h.slash.HandleSlash(ctx, cmd)
+}
+
+func (h handlers) HandleInteraction(ctx context.Context, cb slack.InteractionCallback) {
+	if !h.clicks.HandleInteraction(ctx, cb) {
+		h.log.DebugContext(ctx, "interaction ignored", "type", cb.Type, "user", cb.User.ID)
+	}
 }

@@ -43,8 +43,8 @@ func isGroupID(id string) bool { return strings.HasPrefix(id, "S") }
 // and user-group IDs, caching each group's members for ttl. Failed lookups are not
 // cached, so the next click retries; concurrent misses for one group share one call.
 type groupCache struct {
-	src GroupMembers
-	ttl time.Duration
+	src   GroupMembers
+	ttl   time.Duration
 	clock clock.Clock
 
 	mu       sync.Mutex

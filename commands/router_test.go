@@ -16,6 +16,7 @@ import (
 	"devin-chatops/apiclient/github"
 	"devin-chatops/approvals"
 	"devin-chatops/audit"
+	"devin-chatops/auditecho"
 	"devin-chatops/slackui"
 	"devin-chatops/store"
 )
@@ -269,7 +270,7 @@ func TestRouterAuditEvents(t *testing.T) {
 func TestRouterAuditDetailIsInertInTheEcho(t *testing.T) {
 	e := newEnv()
 	e.run(t, "members --email <!channel>")
-	line := audit.Format(e.audit.last(t))
+	line := auditecho.Format(e.audit.last(t))
 	assert.NotContains(t, line, "<!channel>")
 	assert.Contains(t, line, "@\u2060channel", "shown, with a word joiner that keeps it from pinging")
 	assert.NotContains(t, line, "@channel")
@@ -331,6 +332,6 @@ var (
 	_ GitHubAPI       = (*github.Client)(nil)
 	_ Approvals       = (*approvals.Service)(nil)
 	_ AuditAppender   = (*store.DB)(nil)
-	_ Kicker          = (*audit.Echoer)(nil)
+	_ Kicker          = (*auditecho.Echoer)(nil)
 	_ slackui.Message = slackui.Message{}
 )

@@ -16,6 +16,7 @@ import (
 
 	"devin-chatops/app"
 	"devin-chatops/approvals"
+	"devin-chatops/approvalslack"
 	"devin-chatops/audit"
 	"devin-chatops/auditecho"
 	"devin-chatops/bot"
@@ -291,9 +292,9 @@ func apEmails(n int) []string {
 // apButtons checks a pending card's two buttons: labels, styles and the request ID.
 func apButtons(t *testing.T, card slackfake.Message, id string) {
 	t.Helper()
-	approve, ok := card.Button(approvals.ActionIDApprove)
+	approve, ok := card.Button(approvalslack.ActionIDApprove)
 	require.True(t, ok, "no Approve button")
-	deny, ok := card.Button(approvals.ActionIDDeny)
+	deny, ok := card.Button(approvalslack.ActionIDDeny)
 	require.True(t, ok, "no Deny button")
 	require.Equal(t, "Approve", approve.Text)
 	require.Equal(t, "primary", approve.Style)

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,8 +13,10 @@ import (
 
 	"devin-chatops/app"
 	"devin-chatops/approvals"
+	"devin-chatops/approvalslack"
 	"devin-chatops/audit"
 	"devin-chatops/bot"
+	"devin-chatops/clock/clocktest"
 	"devin-chatops/config"
 	"devin-chatops/internal/devinfake"
 	"devin-chatops/internal/harness"
@@ -43,7 +44,7 @@ func TestApprovalInviteAdminIntoOrg(t *testing.T) {
 	apButtons(t, card, id)
 	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"), "nothing runs before approval")
 
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 
 	done := apCard(t, env, id, "Done: ", "Approved by* <@"+harness.Alice+">", "1 invited", email)
 	require.Empty(t, done.Buttons(), "a decided card has no buttons")
@@ -80,14 +81,14 @@ func TestApprovalTeamAddAndRemove(t *testing.T) {
 	card := apCard(t, env, add, "Approval needed: ", "add to GitHub team "+harness.TeamPlatform, "mona", "defunkt", "octocat")
 	apButtons(t, card, add)
 	require.ElementsMatch(t, []string{"octocat", "hubot"}, env.GitHub.Members(harness.TeamPlatform), "nothing runs before approval")
-	apClick(t, env, harness.Bob, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Bob, card, approvalslack.ActionIDApprove)
 	apCard(t, env, add, "Done: ", "2 added, 1 already a member")
 	require.ElementsMatch(t, []string{"octocat", "hubot", "mona", "defunkt"}, env.GitHub.Members(harness.TeamPlatform))
 	apDM(t, env, harness.Requester, add, "(add to GitHub team "+harness.TeamPlatform+", 3 GitHub logins)", "is done", "2 added")
 
 	remove, _ := apSubmit(t, env, harness.Requester, "team remove "+harness.TeamPlatform+" hubot dev01")
 	card = apCard(t, env, remove, "Approval needed: ", "remove from GitHub team "+harness.TeamPlatform, "hubot", "dev01")
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apCard(t, env, remove, "Done: ", "1 removed, 1 not a member")
 	require.ElementsMatch(t, []string{"octocat", "mona", "defunkt"}, env.GitHub.Members(harness.TeamPlatform))
 
@@ -102,9 +103,9 @@ func TestApprovalDenyWithReason(t *testing.T) {
 	id, _ := apSubmit(t, env, harness.Requester, "invite eve@example.com")
 	card := apCard(t, env, id, "Approval needed: ")
 
-	click := apClick(t, env, harness.Bob, card, approvals.ActionIDDeny)
+	click := apClick(t, env, harness.Bob, card, approvalslack.ActionIDDeny)
 	view, err := env.Slack.WaitView(waitCtx(t, apWait), func(v slackfake.View) bool {
-		return v.CallbackID == approvals.DenyCallbackID && v.PrivateMetadata == id
+		return v.CallbackID == approvalslack.DenyCallbackID && v.PrivateMetadata == id
 	})
 	require.NoError(t, err, "Deny opens the reason modal")
 	require.Equal(t, harness.Bob, view.User, "the modal opens for the approver who clicked, through the click's trigger_id")
@@ -114,7 +115,7 @@ func TestApprovalDenyWithReason(t *testing.T) {
 	require.Equal(t, approvals.StatePending, apState(t, env, id).State)
 
 	sub, err := env.Slack.SubmitView(harness.Bob, view.ID, map[string]map[string]string{
-		approvals.DenyReasonBlockID: {approvals.DenyReasonActionID: "no budget this quarter"},
+		approvalslack.DenyReasonBlockID: {approvalslack.DenyReasonActionID: "no budget this quarter"},
 	})
 	require.NoError(t, err)
 	_, err = sub.WaitAck(waitCtx(t, apWait))
@@ -138,7 +139,7 @@ func TestApprovalDenyWithoutModal(t *testing.T) {
 	// The trigger_id is refused (the bot was too slow, say): the deny goes through
 	// without a reason rather than not at all.
 	env.Slack.FailNext("views.open", "expired_trigger_id", 1)
-	apClick(t, env, harness.Bob, card, approvals.ActionIDDeny)
+	apClick(t, env, harness.Bob, card, approvalslack.ActionIDDeny)
 
 	denied := apCard(t, env, id, "Denied: ", "Denied by* <@"+harness.Bob+">")
 	require.NotContains(t, denied.AllText(), "Deny reason")
@@ -156,7 +157,7 @@ func TestApprovalSelfApprovalRefused(t *testing.T) {
 	id, _ := apSubmit(t, env, harness.Alice, "invite self@example.com")
 	card := apCard(t, env, id, "Approval needed: ")
 
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apEphemeral(t, env, harness.Alice, "You cannot approve your own request.")
 	waitAudit(t, env, "`"+id+"` *refused*", "<@"+harness.Alice+">", "own request")
 
@@ -171,10 +172,10 @@ func TestApprovalSelfApprovalRefused(t *testing.T) {
 	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
 
 	// Her own Deny is refused too.
-	apClick(t, env, harness.Alice, card, approvals.ActionIDDeny)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDDeny)
 	apEphemeral(t, env, harness.Alice, "You cannot deny your own request.")
 
-	apClick(t, env, harness.Bob, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Bob, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Done: ", "Approved by* <@"+harness.Bob+">", "1 invited")
 	_, ok := env.Devin.MemberByEmail("self@example.com")
 	require.True(t, ok)
@@ -188,9 +189,9 @@ func TestApprovalNonApproverRefused(t *testing.T) {
 	id, _ := apSubmit(t, env, harness.Requester, "invite eve@example.com")
 	card := apCard(t, env, id, "Approval needed: ")
 
-	apClick(t, env, harness.Mallory, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Mallory, card, approvalslack.ActionIDApprove)
 	apEphemeral(t, env, harness.Mallory, "Only approvers can decide on requests")
-	apClick(t, env, harness.Mallory, card, approvals.ActionIDDeny)
+	apClick(t, env, harness.Mallory, card, approvalslack.ActionIDDeny)
 	waitAudit(t, env, "`"+id+"` *refused*", "<@"+harness.Mallory+">", "deny", "not an approver")
 	require.Empty(t, env.Slack.Views(), "a non-approver's Deny opens no modal")
 
@@ -202,7 +203,7 @@ func TestApprovalNonApproverRefused(t *testing.T) {
 	require.Len(t, apEphemerals(env, "Only approvers"), 2)
 
 	// The requester is no approver either.
-	apClick(t, env, harness.Requester, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Requester, card, approvalslack.ActionIDApprove)
 	apEphemeral(t, env, harness.Requester, "Only approvers can decide on requests")
 	require.Equal(t, approvals.StatePending, apState(t, env, id).State)
 }
@@ -212,7 +213,7 @@ func TestApprovalByUserGroupMember(t *testing.T) {
 	id, _ := apSubmit(t, env, harness.Requester, "invite carol.pick@example.com")
 	card := apCard(t, env, id, "Approval needed: ")
 
-	apClick(t, env, harness.Carol, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Carol, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Done: ", "Approved by* <@"+harness.Carol+">", "1 invited")
 	_, ok := env.Devin.MemberByEmail("carol.pick@example.com")
 	require.True(t, ok)
@@ -226,7 +227,7 @@ func TestApprovalQuorumOfTwo(t *testing.T) {
 	apCard(t, env, id, "Approval needed: ", "Approvals: 0 of 2")
 	card := apCard(t, env, id, "Approval needed: ")
 
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apEphemeral(t, env, harness.Alice, id, "1 of 2")
 	one := apCard(t, env, id, "Approval needed: ", "Approvals: 1 of 2", "<@"+harness.Alice+">")
 	require.Len(t, one.Buttons(), 2, "still open for the second approver")
@@ -236,12 +237,12 @@ func TestApprovalQuorumOfTwo(t *testing.T) {
 	require.Zero(t, apKindLines(env, id, audit.KindApproved))
 
 	// The same approver twice is still one approval.
-	apClick(t, env, harness.Alice, one, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, one, approvalslack.ActionIDApprove)
 	apEphemeral(t, env, harness.Alice, "You already approved "+id)
 	require.Equal(t, approvals.StatePending, apState(t, env, id).State)
 	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
 
-	apClick(t, env, harness.Bob, one, approvals.ActionIDApprove)
+	apClick(t, env, harness.Bob, one, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Done: ", "<@"+harness.Alice+">, <@"+harness.Bob+">", "1 invited")
 	require.Equal(t, 1, env.Devin.Count(http.MethodPost, "/members/invite"))
 	lines := apWaitEchoed(t, env, id, apHasKind(audit.KindDone))
@@ -267,7 +268,7 @@ func TestApprovalConcurrentClicksExecuteOnce(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-gate
-			_, err := env.Slack.ClickButton(clickers[i%len(clickers)], card.Channel, card.TS, approvals.ActionIDApprove)
+			_, err := env.Slack.ClickButton(clickers[i%len(clickers)], card.Channel, card.TS, approvalslack.ActionIDApprove)
 			errs <- err
 		})
 	}
@@ -313,7 +314,7 @@ func TestApprovalExpiry(t *testing.T) {
 	require.Equal(t, approvals.StateExpired, apState(t, env, id).State)
 
 	// The buttons are gone: a later click cannot even be made.
-	_, err := env.Slack.ClickButton(harness.Alice, pending.Channel, pending.TS, approvals.ActionIDApprove)
+	_, err := env.Slack.ClickButton(harness.Alice, pending.Channel, pending.TS, approvalslack.ActionIDApprove)
 	require.Error(t, err)
 	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
 	lines := apWaitEchoed(t, env, id, apHasKind(audit.KindExpired))
@@ -335,7 +336,7 @@ func TestApprovalClickAfterExpiryRefused(t *testing.T) {
 	cur, _ := apCurrentCard(env, id)
 	require.Len(t, cur.Buttons(), 2, "the card still offers its buttons")
 
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apEphemeral(t, env, harness.Alice, "Request "+id+" expired")
 	expired := apCard(t, env, id, "Expired: ")
 	require.Empty(t, expired.Buttons())
@@ -358,7 +359,7 @@ func TestApprovalPendingSurvivesRestart(t *testing.T) {
 	})
 	id, _ := apSubmit(t, env, harness.Requester, "invite restart@example.com")
 	card := apCard(t, env, id, "Approval needed: ")
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Approval needed: ", "Approvals: 1 of 2")
 	apWaitEchoed(t, env, id, apHasKind(audit.KindVote))
 
@@ -368,7 +369,7 @@ func TestApprovalPendingSurvivesRestart(t *testing.T) {
 
 	// The button on the card posted by the previous process still works, and the
 	// approval given before the restart still counts.
-	apClick(t, env, harness.Bob, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Bob, card, approvalslack.ActionIDApprove)
 	done := apCard(t, env, id, "Done: ", "<@"+harness.Alice+">, <@"+harness.Bob+">", "1 invited")
 	require.Equal(t, card.TS, done.TS, "the same card is updated in place")
 	require.Equal(t, 1, apCards(env, id), "the restart posted no second card")
@@ -449,7 +450,7 @@ func TestApprovalDevinRateLimitedThenInvited(t *testing.T) {
 
 	env.Devin.SetRetryAfter("1")
 	env.Devin.Fail(http.MethodPost, "/members/invite", http.StatusTooManyRequests, 1)
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 
 	done := apCard(t, env, id, "Done: ", "1 invited")
 	require.NotContains(t, done.AllText(), "failed")
@@ -465,7 +466,7 @@ func TestApprovalDevinServerErrorFails(t *testing.T) {
 	card := apCard(t, env, id, "Approval needed: ")
 
 	env.Devin.Fail(http.MethodPost, "/members/invite", http.StatusInternalServerError, 1)
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 
 	failed := apCard(t, env, id, "Failed: ", "1 failed", "unlucky@example.com", "finished with failures")
 	require.Empty(t, failed.Buttons())
@@ -495,7 +496,7 @@ func TestApprovalAuditEchoSurvivesSlackOutage(t *testing.T) {
 	const failures = 8
 	env.Slack.FailNext("chat.postMessage", "internal_error", failures)
 	before := env.Slack.Calls("chat.postMessage")
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Done: ", "1 invited") // card updates are chat.update, not affected
 
 	lines := apWaitEchoed(t, env, id, apHasKind(audit.KindDone))
@@ -517,12 +518,12 @@ func TestApprovalMentionInjectionEscaped(t *testing.T) {
 	apNoForms(t, "the pending card", card.AllText())
 
 	// The deny reason comes from a modal, as raw text.
-	apClick(t, env, harness.Bob, card, approvals.ActionIDDeny)
+	apClick(t, env, harness.Bob, card, approvalslack.ActionIDDeny)
 	view, err := env.Slack.WaitView(waitCtx(t, apWait), func(v slackfake.View) bool { return v.PrivateMetadata == id })
 	require.NoError(t, err)
 	raw := "<!channel> <@U0ALICE> <https://evil|click> <!here> & more"
 	sub, err := env.Slack.SubmitView(harness.Bob, view.ID, map[string]map[string]string{
-		approvals.DenyReasonBlockID: {approvals.DenyReasonActionID: raw},
+		approvalslack.DenyReasonBlockID: {approvalslack.DenyReasonActionID: raw},
 	})
 	require.NoError(t, err)
 	_, err = sub.WaitAck(waitCtx(t, apWait))
@@ -565,7 +566,7 @@ func TestApprovalLargeInvite(t *testing.T) {
 	require.Regexp(t, `…and \d+ more`, card.AllText())
 	require.NotContains(t, card.AllText(), emails[249], "the card lists the first ones only")
 
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	done := apCard(t, env, id, "Done: ", "250 invited")
 	require.Regexp(t, `…and \d+ more`, done.AllText())
 	require.Equal(t, 3, env.Devin.Count(http.MethodPost, "/members/invite"), "100 per call")
@@ -602,28 +603,28 @@ func apLogins(n int) []string {
 }
 
 func TestApprovalRequestsList(t *testing.T) {
-	var offset atomic.Int64
+	offset := &clocktest.Shifted{}
 	opts := harness.Options{Configure: func(c *config.Config) { c.RequiredApprovals = 2 }}
-	opts.App.Clock = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	opts.App.Clock = offset
 	env := apStart(t, opts)
 
 	r := slash(t, env, harness.Mallory, harness.GeneralChannel, "requests")
 	require.Contains(t, r.AllText(), "Nothing is waiting for approval")
 
 	first, _ := apSubmit(t, env, harness.Requester, "invite one@example.com two@example.com --role admin")
-	offset.Store(int64(2 * time.Hour))
+	offset.Shift(2 * time.Hour)
 	second, _ := apSubmit(t, env, harness.Alice, "team add "+harness.TeamSecurity+" octocat")
 	decided, _ := apSubmit(t, env, harness.Requester, "invite gone@example.com")
 
 	card := apCard(t, env, first, "Approval needed: ")
-	apClick(t, env, harness.Bob, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Bob, card, approvalslack.ActionIDApprove)
 	apCard(t, env, first, "Approval needed: ", "Approvals: 1 of 2")
 	card = apCard(t, env, decided, "Approval needed: ")
 	env.Slack.FailNext("views.open", "expired_trigger_id", 1)
-	apClick(t, env, harness.Bob, card, approvals.ActionIDDeny)
+	apClick(t, env, harness.Bob, card, approvalslack.ActionIDDeny)
 	apCard(t, env, decided, "Denied: ")
 
-	offset.Store(int64(2*time.Hour + 5*time.Minute))
+	offset.Shift(2*time.Hour + 5*time.Minute)
 	r = slash(t, env, harness.Mallory, harness.GeneralChannel, "requests")
 	text := r.AllText()
 	require.Contains(t, text, "2 requests")
@@ -662,7 +663,7 @@ func TestApprovalStoppedMidExecution(t *testing.T) {
 	card := apCard(t, env, id, "Approval needed: ")
 
 	env.Devin.SetLatency("/members/invite", 3*time.Second)
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Approved, running: ")
 	apEventually(t, "the invitation is in flight", func() bool {
 		return env.Devin.Count(http.MethodPost, "/members/invite") == 1
@@ -713,7 +714,7 @@ func TestApprovalTwoReplicasExecuteOnce(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-gate
-			_, err := env.Slack.ClickButton(clickers[i%len(clickers)], card.Channel, card.TS, approvals.ActionIDApprove)
+			_, err := env.Slack.ClickButton(clickers[i%len(clickers)], card.Channel, card.TS, approvalslack.ActionIDApprove)
 			require.NoError(t, err)
 		})
 	}
@@ -746,7 +747,7 @@ func TestApprovalAuditEchoInFlightAtShutdown(t *testing.T) {
 
 	env.Slack.SetLatency("chat.postMessage", time.Second)
 	posts := env.Slack.Calls("chat.postMessage")
-	apClick(t, env, harness.Mallory, card, approvals.ActionIDApprove) // a refusal: one audit line
+	apClick(t, env, harness.Mallory, card, approvalslack.ActionIDApprove) // a refusal: one audit line
 	apEventually(t, "the refusal's audit line is on its way", func() bool {
 		return env.Slack.Calls("chat.postMessage") > posts
 	})

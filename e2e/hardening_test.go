@@ -4,14 +4,15 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/approvals"
+	"devin-chatops/approvalslack"
 	"devin-chatops/audit"
+	"devin-chatops/clock/clocktest"
 	"devin-chatops/internal/harness"
 	"devin-chatops/internal/slackfake"
 	"devin-chatops/store"
@@ -78,7 +79,7 @@ func TestHardeningStopDuringExecutionIsPrompt(t *testing.T) {
 	card := apCard(t, env, id, "Approval needed: ")
 
 	env.Devin.SetLatency("/members/invite", hdSlowAPI)
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	hdInvitesInFlight(t, env, 1)
 	apWaitEchoed(t, env, id, apHasKind(audit.KindExecuting))
 	hdStop(t, env)
@@ -159,7 +160,7 @@ func TestHardeningClicksAnsweredWhileExecutionsRun(t *testing.T) {
 	env.Devin.SetLatency("/members/invite", latency)
 	began := time.Now()
 	for _, card := range cards {
-		apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+		apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	}
 	hdInvitesInFlight(t, env, len(ids))
 	reply := slash(t, env, harness.Requester, harness.GeneralChannel, "help")
@@ -179,15 +180,15 @@ func TestHardeningClicksAnsweredWhileExecutionsRun(t *testing.T) {
 // An approved request whose execution never started (the click recorded the approval,
 // then the store failed it) is run by the sweeper a minute later, without a restart.
 func TestHardeningApprovedRequestRunWithoutRestart(t *testing.T) {
-	var skew atomic.Int64 // how far the bot's clock is ahead of the real one
+	skew := &clocktest.Shifted{} // how far the bot's clock is ahead of the real one
 	opts := harness.Options{}
-	opts.App.Clock = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	opts.App.Clock = skew
 	env := apStart(t, opts)
 	id, _ := apSubmit(t, env, harness.Requester, "invite hd.stuck@example.com")
 	apCard(t, env, id, "Approval needed: ")
 
 	ctx := apCtx(t)
-	now := opts.App.Clock().UTC()
+	now := opts.App.Clock.Now().UTC()
 	added, err := env.App.DB.AddVote(ctx, approvals.Vote{RequestID: id, Voter: harness.Alice, Approve: true, At: now},
 		audit.Event{Kind: audit.KindVote, Actor: harness.Alice, Command: "approve"})
 	require.NoError(t, err)
@@ -203,7 +204,7 @@ func TestHardeningApprovedRequestRunWithoutRestart(t *testing.T) {
 	require.Equal(t, approvals.StateApproved, apState(t, env, id).State)
 	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
 
-	skew.Store(int64(2 * time.Minute))
+	skew.Shift(2 * time.Minute)
 	apCard(t, env, id, "Done: ", "Approved by* <@"+harness.Alice+">", "1 invited")
 	apDM(t, env, harness.Requester, id, "is done")
 	apWaitEchoed(t, env, id, apHasKind(audit.KindDone))
@@ -221,7 +222,7 @@ func TestHardeningDeletedCardGivenUp(t *testing.T) {
 	card := apCard(t, env, id, "Approval needed: ")
 
 	env.Slack.FailNext("chat.update", "message_not_found", 1<<30)
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apDM(t, env, harness.Requester, id, "is done", "1 invited")
 	apEventually(t, "the store records the card as given up", func() bool {
 		r := apState(t, env, id)
@@ -249,7 +250,7 @@ func TestHardeningRequesterWhoCannotBeDMd(t *testing.T) {
 	card := apCard(t, env, id, "Approval needed: ")
 
 	env.Slack.FailNext("conversations.open", "user_disabled", 1<<30)
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	told, err := env.Slack.WaitEphemeral(waitCtx(t, apWait), func(e slackfake.Ephemeral) bool {
 		return e.Channel == harness.GeneralChannel && e.User == harness.Requester && containsAll(e.AllText(), id, "is done")
 	})

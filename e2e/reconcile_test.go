@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/approvals"
+	"devin-chatops/approvalslack"
 	"devin-chatops/audit"
 	"devin-chatops/bot"
 	"devin-chatops/internal/harness"
@@ -37,7 +38,7 @@ func TestReconcileCardAndDMAfterSlackOutage(t *testing.T) {
 	const outage = 1 << 30
 	env.Slack.FailNext("chat.update", "internal_error", outage)
 	env.Slack.FailNext("chat.postMessage", "internal_error", outage)
-	apClick(t, env, harness.Alice, card, approvals.ActionIDApprove)
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apEventually(t, "the request is done", func() bool { return apState(t, env, id).State == approvals.StateDone })
 	apEventually(t, "the poster gives up on the card and the DM, and a sweep fails too", func() bool {
 		return logs.count("approval card not updated; the sweeper will retry", id) > 0 &&

@@ -161,4 +161,3 @@ func completeOutcomes(items []string, got []approvals.ItemOutcome, execErr error
 	}
 	return out
 }
-

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"devin-chatops/approvals"
+	"devin-chatops/approvalslack"
 	"devin-chatops/config"
 	"devin-chatops/internal/harness"
 	"devin-chatops/internal/slackfake"
@@ -197,9 +198,9 @@ func (s *session) click(ctx context.Context, rawID string, approve bool, reason 
 		s.p.printf("no approval card with buttons for %s (decided, expired, or unknown)\n", id)
 		return
 	}
-	action := approvals.ActionIDApprove
+	action := approvalslack.ActionIDApprove
 	if !approve {
-		action = approvals.ActionIDDeny
+		action = approvalslack.ActionIDDeny
 	}
 	if _, err := s.env.Slack.ClickButton(s.user, harness.ApprovalChannel, card.TS, action); err != nil {
 		s.p.printf("click failed: %v\n", err)
@@ -214,7 +215,7 @@ func (s *session) click(ctx context.Context, rawID string, approve bool, reason 
 		if err == nil {
 			s.p.printf("(modal %q opened; submitting the reason)\n", v.Title)
 			if _, err := s.env.Slack.SubmitView(s.user, v.ID, map[string]map[string]string{
-				approvals.DenyReasonBlockID: {approvals.DenyReasonActionID: reason},
+				approvalslack.DenyReasonBlockID: {approvalslack.DenyReasonActionID: reason},
 			}); err != nil {
 				s.p.printf("submit failed: %v\n", err)
 			}
