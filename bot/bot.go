@@ -20,6 +20,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
+	"devin-chatops/clock"
 	"devin-chatops/slackui"
 )
 
@@ -155,14 +156,14 @@ func WithSlackClient(api *slack.Client) Option { return func(b *Bot) { b.api = a
 func WithResponder(r Responder) Option { return func(b *Bot) { b.responder = r } }
 
 // WithClock replaces the wall clock used for de-duplication TTLs.
-func WithClock(c Clock) Option { return func(b *Bot) { b.clock = c } }
+func WithClock(c clock.Clock) Option { return func(b *Bot) { b.clock = c } }
 
 // Bot is the Slack Socket Mode runtime. Create it with New and start it with Run.
 type Bot struct {
 	cfg       Config
 	handler   Handler
 	log       *slog.Logger
-	clock     Clock
+	clock     clock.Clock
 	api       *slack.Client
 	socket    *socketmode.Client
 	responder Responder
@@ -218,7 +219,7 @@ func New(cfg Config, h Handler, logger *slog.Logger, opts ...Option) *Bot {
 		cfg:     cfg,
 		handler: h,
 		log:     orDiscard(logger),
-		clock:   SystemClock{},
+		clock:   clock.System(),
 		queue:   make(chan job, cfg.QueueSize),
 		metrics: newMetrics(),
 		busy:    make(chan struct{}, maxBusyReplies),
@@ -233,7 +234,7 @@ func New(cfg Config, h Handler, logger *slog.Logger, opts ...Option) *Bot {
 	if b.responder == nil {
 		b.responder = NewPoster(b.api, b.log)
 	}
-	b.seen = newDedupe(cfg.DedupeTTL, dedupeMaxEntries, b.clock.Now)
+	b.seen = newDedupe(cfg.DedupeTTL, dedupeMaxEntries, b.clock)
 	b.acked = newAckLog(slackAckDeadline, ackLogMaxEntries)
 	b.socket = socketmode.New(b.api,
 		socketmode.OptionPingInterval(cfg.PingInterval),

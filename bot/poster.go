@@ -14,6 +14,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"devin-chatops/clock"
 	"devin-chatops/slackui"
 )
 
@@ -27,7 +28,7 @@ import (
 type Poster struct {
 	api         *slack.Client
 	log         *slog.Logger
-	clock       Clock
+	clock       clock.Clock
 	pace        *pacer
 	maxAttempts int
 	backoffBase time.Duration
@@ -44,7 +45,7 @@ type Poster struct {
 type PosterOption func(*Poster)
 
 // WithPosterClock replaces the wall clock, for tests that must not sleep.
-func WithPosterClock(c Clock) PosterOption { return func(p *Poster) { p.clock = c } }
+func WithPosterClock(c clock.Clock) PosterOption { return func(p *Poster) { p.clock = c } }
 
 // WithPacing sets the per-channel rate: one message per interval, with bursts of up to
 // burst messages. An interval of 0 turns pacing off.
@@ -79,7 +80,7 @@ func NewPoster(api *slack.Client, logger *slog.Logger, opts ...PosterOption) *Po
 	p := &Poster{
 		api:          api,
 		log:          orDiscard(logger),
-		clock:        SystemClock{},
+		clock:        clock.System(),
 		pace:         newPacer(DefaultPaceInterval, DefaultPaceBurst),
 		maxAttempts:  defaultMaxAttempts,
 		backoffBase:  defaultBackoffBase,

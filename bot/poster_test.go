@@ -16,10 +16,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"devin-chatops/clock/clocktest"
 	"devin-chatops/slackui"
 )
 
-func newTestPoster(t *testing.T, clock *fakeClock, opts ...PosterOption) (*Poster, *webAPI) {
+func newTestPoster(t *testing.T, clock *clocktest.Fake, opts ...PosterOption) (*Poster, *webAPI) {
 	t.Helper()
 	api := newWebAPI(t, clock)
 	client := NewSlackClient(Config{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: api.URL()})

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"devin-chatops/apiclient"
+	"devin-chatops/clock"
 )
 
 // APIName is how errors and log lines name this API.
@@ -67,7 +68,7 @@ type settings struct {
 func WithHTTPClient(hc *http.Client) Option { return func(s *settings) { s.caller.HTTP = hc } }
 
 // WithClock sets the time source used for backoff sleeps and Retry-After dates.
-func WithClock(c apiclient.Clock) Option { return func(s *settings) { s.caller.Clock = c } }
+func WithClock(c clock.Clock) Option { return func(s *settings) { s.caller.Clock = c } }
 
 // WithRetryPolicy sets attempts, backoff and timeouts; zero fields take the defaults.
 func WithRetryPolicy(p apiclient.RetryPolicy) Option {

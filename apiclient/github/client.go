@@ -20,6 +20,7 @@ import (
 	"unicode"
 
 	"devin-chatops/apiclient"
+	"devin-chatops/clock"
 )
 
 const (
@@ -67,7 +68,7 @@ type settings struct {
 func WithHTTPClient(hc *http.Client) Option { return func(s *settings) { s.caller.HTTP = hc } }
 
 // WithClock sets the clock used for rate-limit arithmetic and retry waits.
-func WithClock(c apiclient.Clock) Option { return func(s *settings) { s.caller.Clock = c } }
+func WithClock(c clock.Clock) Option { return func(s *settings) { s.caller.Clock = c } }
 
 // WithRetryPolicy sets attempts, backoff, the total-wait cap and the per-request timeout.
 func WithRetryPolicy(p apiclient.RetryPolicy) Option {
