@@ -356,7 +356,7 @@ func (b *Bot) verifyTokens(ctx context.Context) error {
 		if err == nil {
 			return b.acceptAuth(resp)
 		}
-		if code, ok := rejectedTokenCode(err); ok {
+		if code, ok := rejectedTokenCode(methodAuthTest, err); ok {
 			b.tokensRejected.Store(true)
 			return fmt.Errorf("SLACK_BOT_TOKEN was rejected by Slack (%s)", code)
 		}
@@ -384,7 +384,7 @@ func (b *Bot) supervise(ctx context.Context, fatal chan<- error) {
 		if ctx.Err() != nil {
 			return
 		}
-		if code, ok := rejectedTokenCode(err); ok {
+		if code, ok := rejectedTokenCode(methodConnectionsOpen, err); ok {
 			b.rejectAppToken(fatal, code)
 			return
 		}
@@ -446,8 +446,8 @@ func (b *Bot) dispatch(evt socketmode.Event, fatal chan<- error) {
 		if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
 			// slack-go retries these forever, but a wrong kind of token or a missing
 			// scope never heals by itself: stop with a clear message instead.
-			if isSlackError(ce.ErrorObj, "not_allowed_token_type", "missing_scope", "invalid_auth", "not_authed") {
-				b.rejectAppToken(fatal, ce.ErrorObj.Error())
+			if code, ok := rejectedTokenCode(methodConnectionsOpen, ce.ErrorObj); ok {
+				b.rejectAppToken(fatal, code)
 				return
 			}
 			b.log.Warn("socket mode connection failed", "attempt", ce.Attempt, "backoff", ce.Backoff, "error", ce.ErrorObj)
@@ -671,22 +671,15 @@ func (b *Bot) reply(ctx context.Context, j job, url string, r slackui.Reply) {
 	}
 }
 
-// rejectedTokenCode recognises the errors with which Slack refuses a token; they are
-// the ones slack-go itself treats as fatal.
-func rejectedTokenCode(err error) (string, bool) {
-	if err == nil {
+// rejectedTokenCode recognises the codes with which Slack refuses a token on method
+// (auth.test or apps.connections.open): no retry can make them work. An HTTP status
+// alone (a proxy's 401) is not taken as a verdict on the token.
+func rejectedTokenCode(method string, err error) (string, bool) {
+	e := classify(method, err)
+	if e == nil || e.Kind != slackui.Auth || e.Code == "" {
 		return "", false
 	}
-	code := err.Error()
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) {
-		code = se.Err
-	}
-	switch code {
-	case "invalid_auth", "account_inactive", "not_authed", "token_revoked", "token_expired":
-		return code, true
-	}
-	return "", false
+	return e.Code, true
 }
 
 // slogOutput adapts slog to slack-go's logger interface. slack-go only logs in debug

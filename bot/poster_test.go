@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -289,7 +288,9 @@ func TestPosterOpenView(t *testing.T) {
 
 	api.Script("views.open", slackError("expired_trigger_id"))
 	err := p.OpenView(context.Background(), "trig-2", view)
-	assert.True(t, isSlackError(errors.Unwrap(err), "expired_trigger_id") || isSlackError(err, "expired_trigger_id"))
+	var se *slackui.Error
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "expired_trigger_id", se.Code)
 	assert.Len(t, api.Calls("views.open"), 2, "not retried")
 }
 
