@@ -67,7 +67,8 @@ type Classifier func(now time.Time, resp *Response) (err *Error, wait time.Durat
 // Caller sends requests with timeouts and retries. It knows nothing about either API:
 // the clients add their headers and give it a Classifier.
 type Caller struct {
-	API      string // "Devin API", "GitHub API": used in errors
+	API      string // the API's name in errors, e.g. "Devin API"
+	Hints    Hints  // the API's own sentences for UserMessage
 	HTTP     *http.Client
 	Clock    clock.Clock // nil: the wall clock
 	Policy   RetryPolicy
@@ -103,7 +104,7 @@ func (c *Caller) Do(ctx context.Context, req Request) (*Response, error) {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%s %s %s: %w", c.API, req.Method, path, ctx.Err())
 			}
-			lastErr = &Error{API: c.API, Kind: KindTransport, Method: req.Method, Path: path, Err: scrubURLError(err)}
+			lastErr = &Error{API: c.API, Hints: c.Hints, Kind: KindTransport, Method: req.Method, Path: path, Err: scrubURLError(err)}
 			if !idempotent {
 				return nil, lastErr
 			}
@@ -111,7 +112,7 @@ func (c *Caller) Do(ctx context.Context, req Request) (*Response, error) {
 			return resp, nil
 		default:
 			e, w := c.classify(clk.Now(), resp)
-			e.API, e.Method, e.Path = c.API, req.Method, path
+			e.API, e.Hints, e.Method, e.Path = c.API, c.Hints, req.Method, path
 			lastErr = e
 			wait = w
 			retryable := e.Kind == KindRateLimited || (e.Kind == KindServer && idempotent)

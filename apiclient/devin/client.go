@@ -27,6 +27,15 @@ import (
 // APIName is how errors and log lines name this API.
 const APIName = "Devin API"
 
+// Hints are what a Slack user is told when the Devin API refuses the key: the remedy
+// depends on the kind of key this client takes.
+func Hints() apiclient.Hints {
+	return apiclient.Hints{
+		Unauthorized: "The Devin API key was rejected (401): it is missing, revoked or invalid.",
+		Forbidden:    "The Devin API key is not an Enterprise Admin key (403): use a personal key of an Enterprise Admin.",
+	}
+}
+
 const (
 	// basePath is appended to DEVIN_API_URL; all endpoints below are relative to it.
 	basePath = "/v2/enterprise"
@@ -129,7 +138,7 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 		},
 	}
 	caller := s.caller
-	caller.API, caller.Classify = APIName, c.classify
+	caller.API, caller.Hints, caller.Classify = APIName, Hints(), c.classify
 	c.caller = &caller
 	return c, nil
 }

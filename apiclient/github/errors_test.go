@@ -37,7 +37,7 @@ func TestErrorClasses(t *testing.T) {
 			kind:    apiclient.ErrUnauthorized,
 			status:  401,
 			message: "Bad credentials",
-			userMsg: "GitHub token was rejected",
+			userMsg: "The GitHub token was rejected (401): it is missing, expired or revoked.",
 		},
 		{
 			name:  "403 forbidden",
@@ -49,7 +49,7 @@ func TestErrorClasses(t *testing.T) {
 			kind:    apiclient.ErrForbidden,
 			status:  403,
 			message: "enterprise owner",
-			userMsg: "admin:enterprise",
+			userMsg: "The GitHub token lacks the admin:enterprise scope or enterprise owner role (403).",
 		},
 		{
 			name:    "404 unknown team",
