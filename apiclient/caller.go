@@ -13,33 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"devin-chatops/clock"
 )
-
-// Clock is the time source the caller waits on; tests inject a fake one.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits for d or until ctx is done, whichever comes first.
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-// SystemClock is the real clock.
-type SystemClock struct{}
-
-func (SystemClock) Now() time.Time { return time.Now() }
-
-func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // RetryPolicy bounds how hard the caller tries.
 type RetryPolicy struct {
@@ -91,9 +67,10 @@ type Classifier func(now time.Time, resp *Response) (err *Error, wait time.Durat
 // Caller sends requests with timeouts and retries. It knows nothing about either API:
 // the clients add their headers and give it a Classifier.
 type Caller struct {
-	API      string // "Devin API", "GitHub API": used in errors
+	API      string // the API's name in errors, e.g. "Devin API"
+	Hints    Hints  // the API's own sentences for UserMessage
 	HTTP     *http.Client
-	Clock    Clock
+	Clock    clock.Clock // nil: the wall clock
 	Policy   RetryPolicy
 	Classify Classifier
 	Logger   *slog.Logger
@@ -110,10 +87,7 @@ const maxBody = 64 << 20
 // processed. It returns the response for 2xx, otherwise an *Error.
 func (c *Caller) Do(ctx context.Context, req Request) (*Response, error) {
 	pol := c.Policy.withDefaults()
-	clock := c.Clock
-	if clock == nil {
-		clock = SystemClock{}
-	}
+	clk := clock.OrSystem(c.Clock)
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
@@ -130,15 +104,15 @@ func (c *Caller) Do(ctx context.Context, req Request) (*Response, error) {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%s %s %s: %w", c.API, req.Method, path, ctx.Err())
 			}
-			lastErr = &Error{API: c.API, Kind: KindTransport, Method: req.Method, Path: path, Err: scrubURLError(err)}
+			lastErr = &Error{API: c.API, Hints: c.Hints, Kind: KindTransport, Method: req.Method, Path: path, Err: scrubURLError(err)}
 			if !idempotent {
 				return nil, lastErr
 			}
 		case resp.Status >= 200 && resp.Status < 300:
 			return resp, nil
 		default:
-			e, w := c.classify(clock.Now(), resp)
-			e.API, e.Method, e.Path = c.API, req.Method, path
+			e, w := c.classify(clk.Now(), resp)
+			e.API, e.Hints, e.Method, e.Path = c.API, c.Hints, req.Method, path
 			lastErr = e
 			wait = w
 			retryable := e.Kind == KindRateLimited || (e.Kind == KindServer && idempotent)
@@ -164,7 +138,7 @@ func (c *Caller) Do(ctx context.Context, req Request) (*Response, error) {
 		// Waiting past the caller's deadline would end in "did not answer in time"
 		// when the truth is "rate limited, try later": say that now instead.
 		deadline, hasDeadline := ctx.Deadline()
-		if waited+wait > pol.MaxTotalWait || (hasDeadline && clock.Now().Add(wait).After(deadline)) {
+		if waited+wait > pol.MaxTotalWait || (hasDeadline && clk.Now().Add(wait).After(deadline)) {
 			if lastErr.Kind == KindRateLimited && lastErr.RetryAfter < wait {
 				lastErr.RetryAfter = wait
 			}
@@ -175,7 +149,7 @@ func (c *Caller) Do(ctx context.Context, req Request) (*Response, error) {
 				slog.String("api", c.API), slog.String("method", req.Method), slog.String("path", path),
 				slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", lastErr.Error()))
 		}
-		if err := clock.Sleep(ctx, wait); err != nil {
+		if err := clk.Sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("%s %s %s: %w", c.API, req.Method, path, err)
 		}
 		waited += wait

@@ -19,46 +19,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/apiclient"
+	"devin-chatops/clock"
+	"devin-chatops/clock/clocktest"
 )
 
-// fakeClock records sleeps and advances its own time instead of waiting.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	sleeps  []time.Duration
-	onSleep func(n int) // called after the n-th sleep (1-based) is recorded
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.sleeps = append(c.sleeps, d)
-	c.now = c.now.Add(d)
-	n, hook := len(c.sleeps), c.onSleep
-	c.mu.Unlock()
-	if hook != nil {
-		hook(n)
-	}
-	return ctx.Err()
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
+// newFakeClock records sleeps and advances its own time instead of waiting.
+func newFakeClock() *clocktest.Fake { return clocktest.NewAuto(clocktest.Epoch) }
 
 // scripted is a RoundTripper whose answers a test scripts per call; no sockets, so
 // the attempt count is exact (net/http cannot add its own retries).
@@ -104,7 +70,7 @@ func always(status int, header http.Header) func(int, *http.Request) (*http.Resp
 // errNetwork stands for a connection reset.
 func errNetwork() error { return errors.New("connection reset by peer") }
 
-func newCaller(rt http.RoundTripper, clock apiclient.Clock, pol apiclient.RetryPolicy) *apiclient.Caller {
+func newCaller(rt http.RoundTripper, clock clock.Clock, pol apiclient.RetryPolicy) *apiclient.Caller {
 	return &apiclient.Caller{
 		API:    "Test API",
 		HTTP:   &http.Client{Transport: rt},
@@ -378,7 +344,7 @@ func TestCallerCancellation(t *testing.T) {
 		defer cancel()
 		rt := &scripted{respond: always(500, nil)}
 		clock := newFakeClock()
-		clock.onSleep = func(int) { cancel() }
+		clock.OnSleep(func(int, time.Duration) { cancel() })
 		c := newCaller(rt, clock, apiclient.RetryPolicy{})
 		_, err := c.Do(ctx, apiclient.Request{Method: http.MethodGet, URL: testURL})
 		require.ErrorIs(t, err, context.Canceled)

@@ -73,10 +73,19 @@ type FieldError struct {
 	Message string
 }
 
+// Hints are an API's own sentences for the failures whose remedy only that API's client
+// knows: which credential was rejected and what it lacks. An empty hint falls back to
+// a sentence that names the API.
+type Hints struct {
+	Unauthorized string // for a 401
+	Forbidden    string // for a 403
+}
+
 // Error is a failed API call. It never holds a credential: requests are described by
 // method and path only, and response bodies are reduced to the API's own message.
 type Error struct {
-	API        string // "Devin API" or "GitHub API"
+	API        string // the API's name, as its client gives it
+	Hints      Hints  // set by the client, for UserMessage
 	Kind       Kind
 	Status     int
 	Method     string
@@ -139,7 +148,8 @@ func (e *Error) Is(target error) bool {
 }
 
 // UserMessage turns any error from a client into one plain sentence for a Slack user.
-// It names the API and what to do, and never includes tokens or raw JSON.
+// It names the API (or uses the client's hint) and what to do, and never includes
+// tokens or raw JSON.
 func UserMessage(err error) string {
 	if err == nil {
 		return ""
@@ -160,19 +170,13 @@ func UserMessage(err error) string {
 	}
 	switch e.Kind {
 	case KindUnauthorized:
-		if strings.HasPrefix(api, "Devin") {
-			return "The Devin API key was rejected (401): it is missing, revoked or invalid."
-		}
-		if strings.HasPrefix(api, "GitHub") {
-			return "The GitHub token was rejected (401): it is missing, expired or revoked."
+		if e.Hints.Unauthorized != "" {
+			return e.Hints.Unauthorized
 		}
 		return api + " rejected the credentials (401)."
 	case KindForbidden:
-		if strings.HasPrefix(api, "Devin") {
-			return "The Devin API key is not an Enterprise Admin key (403): use a personal key of an Enterprise Admin."
-		}
-		if strings.HasPrefix(api, "GitHub") {
-			return "The GitHub token lacks the admin:enterprise scope or enterprise owner role (403)."
+		if e.Hints.Forbidden != "" {
+			return e.Hints.Forbidden
 		}
 		return api + " refused the request (403)."
 	case KindNotFound:

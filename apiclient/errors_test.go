@@ -95,6 +95,8 @@ func TestErrorIsMatchesSentinelsByKind(t *testing.T) {
 }
 
 func TestUserMessage(t *testing.T) {
+	// A client's own sentences for a rejected credential.
+	testHints := apiclient.Hints{Unauthorized: "The test key was rejected (401).", Forbidden: "The test key lacks a scope (403)."}
 	devin := func(k apiclient.Kind, status int) *apiclient.Error {
 		return &apiclient.Error{API: "Devin API", Kind: k, Status: status, Method: "GET", Path: "/v2/enterprise/members"}
 	}
@@ -108,14 +110,14 @@ func TestUserMessage(t *testing.T) {
 		{"deadline", context.DeadlineExceeded, "The API did not answer in time; try again in a few minutes."},
 		{"not an API error", errors.New("boom"), "Something went wrong while talking to the API; the details are in the bot's log."},
 
-		{"devin 401", devin(apiclient.KindUnauthorized, 401), "The Devin API key was rejected (401): it is missing, revoked or invalid."},
-		{"github 401", &apiclient.Error{API: "GitHub API", Kind: apiclient.KindUnauthorized, Status: 401},
-			"The GitHub token was rejected (401): it is missing, expired or revoked."},
+		{"401 with the client's hint", &apiclient.Error{API: "Test API", Hints: testHints, Kind: apiclient.KindUnauthorized, Status: 401},
+			"The test key was rejected (401)."},
 		{"other 401", &apiclient.Error{API: "Slack API", Kind: apiclient.KindUnauthorized, Status: 401}, "Slack API rejected the credentials (401)."},
-		{"devin 403", devin(apiclient.KindForbidden, 403),
-			"The Devin API key is not an Enterprise Admin key (403): use a personal key of an Enterprise Admin."},
-		{"github 403", &apiclient.Error{API: "GitHub API", Kind: apiclient.KindForbidden, Status: 403},
-			"The GitHub token lacks the admin:enterprise scope or enterprise owner role (403)."},
+		{"403 with the client's hint", &apiclient.Error{API: "Test API", Hints: testHints, Kind: apiclient.KindForbidden, Status: 403},
+			"The test key lacks a scope (403)."},
+		{"other 403", &apiclient.Error{API: "Slack API", Kind: apiclient.KindForbidden, Status: 403}, "Slack API refused the request (403)."},
+		{"hints only for their kinds", &apiclient.Error{API: "Test API", Hints: testHints, Kind: apiclient.KindServer, Status: 500},
+			"Test API is having trouble (500); try again in a few minutes."},
 		{"404 bare", devin(apiclient.KindNotFound, 404), "Devin API could not find that (404): check the name or ID."},
 		{"404 with message", &apiclient.Error{API: "Devin API", Kind: apiclient.KindNotFound, Status: 404, Message: "User not found."},
 			"Devin API could not find that (404): User not found."},

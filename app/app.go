@@ -78,7 +78,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 		opts.SweepEvery = time.Minute
 	}
 	// The store decides with this clock which requests the sweeper may retry in Slack.
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithClock(opts.Clock.Now))
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithClock(opts.Clock))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -107,7 +107,7 @@ func (a *App) build() error {
 	if opts.EchoBackoffBase > 0 {
 		echoOpts = append(echoOpts, auditecho.WithBackoff(opts.EchoBackoffBase, max(opts.EchoBackoffMax, opts.EchoBackoffBase)))
 	}
-	a.Echoer = auditecho.NewEchoer(a.DB, a.Poster, cfg.AuditChannel, opts.Clock.Now, a.log.With("component", "audit"), echoOpts...)
+	a.Echoer = auditecho.NewEchoer(a.DB, a.Poster, cfg.AuditChannel, opts.Clock, a.log.With("component", "audit"), echoOpts...)
 
 	deps := commands.Deps{Audit: a.DB, Kicker: a.Echoer, ApprovalChannel: cfg.ApprovalChannel}
 	actions := executor.Actions{

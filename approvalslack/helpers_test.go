@@ -312,7 +312,7 @@ func newEnv(t *testing.T, tweak ...func(*approvals.Config)) *env {
 }
 
 func (e *env) open() *store.DB {
-	db, err := store.Open(context.Background(), "sqlite:"+e.path, store.WithClock(e.clock.Now))
+	db, err := store.Open(context.Background(), "sqlite:"+e.path, store.WithClock(e.clock))
 	require.NoError(e.t, err)
 	e.t.Cleanup(func() { db.Close() })
 	return db

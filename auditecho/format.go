@@ -102,12 +102,13 @@ func timeline(e audit.Event) string {
 		if ref.IsZero() {
 			ref = m.at
 		}
-		out = append(out, m.label+" "+clock(m.at, ref))
+		out = append(out, m.label+" "+clockTime(m.at, ref))
 	}
 	return strings.Join(out, ", ")
 }
 
-func clock(t, ref time.Time) string {
+// clockTime is t as a wall-clock time, with the date only when it is not ref's day.
+func clockTime(t, ref time.Time) string {
 	t, ref = t.UTC(), ref.UTC()
 	if y, m, d := t.Date(); ref.Year() == y && ref.Month() == m && ref.Day() == d {
 		return t.Format("15:04Z")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"devin-chatops/audit"
+	"devin-chatops/clock"
 	"devin-chatops/slackui"
 )
 
@@ -48,7 +49,7 @@ type Echoer struct {
 	owner   string
 	poster  Poster
 	channel string
-	now     func() time.Time
+	clock   clock.Clock
 	log     *slog.Logger
 
 	poll        time.Duration
@@ -105,12 +106,9 @@ func WithBatchSize(n int) EchoerOption {
 	}
 }
 
-// NewEchoer builds an Echoer that posts outbox events to channel. clock defaults to
-// time.Now and logger to slog.Default when nil.
-func NewEchoer(outbox Outbox, poster Poster, channel string, clock func() time.Time, logger *slog.Logger, opts ...EchoerOption) *Echoer {
-	if clock == nil {
-		clock = time.Now
-	}
+// NewEchoer builds an Echoer that posts outbox events to channel. clk defaults to
+// the wall clock and logger to slog.Default when nil.
+func NewEchoer(outbox Outbox, poster Poster, channel string, clk clock.Clock, logger *slog.Logger, opts ...EchoerOption) *Echoer {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -119,7 +117,7 @@ func NewEchoer(outbox Outbox, poster Poster, channel string, clock func() time.T
 		owner:       newOwnerID(),
 		poster:      poster,
 		channel:     channel,
-		now:         clock,
+		clock:       clock.OrSystem(clk),
 		log:         logger,
 		poll:        time.Second,
 		backoffBase: time.Second,
@@ -174,7 +172,7 @@ func (e *Echoer) Run(ctx context.Context) {
 // failure, which is scheduled for a retry with backoff. It returns how many events were
 // delivered and the error that stopped the pass, if any.
 func (e *Echoer) Flush(ctx context.Context) (int, error) {
-	due, err := e.outbox.Due(ctx, e.now(), e.batch)
+	due, err := e.outbox.Due(ctx, e.clock.Now(), e.batch)
 	if err != nil {
 		if ctx.Err() != nil {
 			// Shutting down (Run may pick a pending kick over ctx.Done): nothing failed.
@@ -189,7 +187,7 @@ func (e *Echoer) Flush(ctx context.Context) (int, error) {
 			// Shutting down: the rest is left for the next process.
 			return delivered, ctx.Err()
 		}
-		now := e.now()
+		now := e.clock.Now()
 		ok, err := e.outbox.Claim(ctx, p.Event.ID, e.owner, now, now.Add(claimLease))
 		if err != nil {
 			if ctx.Err() != nil {
@@ -236,7 +234,7 @@ func (e *Echoer) deliver(ctx context.Context, p audit.Pending) error {
 		e.log.WarnContext(ctx, "audit echo failed; will retry",
 			"event_id", p.Event.ID, "request_id", p.Event.RequestID,
 			"attempts", attempts, "retry_in", delay, "err", msg)
-		if err := e.outbox.Retry(ctx, p.Event.ID, attempts, e.now().Add(delay), msg); err != nil {
+		if err := e.outbox.Retry(ctx, p.Event.ID, attempts, e.clock.Now().Add(delay), msg); err != nil {
 			e.log.ErrorContext(ctx, "audit outbox: cannot schedule retry", "event_id", p.Event.ID, "err", audit.Redact(err.Error()))
 			return errors.Join(errors.New(msg), err)
 		}
@@ -246,7 +244,7 @@ func (e *Echoer) deliver(ctx context.Context, p audit.Pending) error {
 	// event would be echoed a second time after the restart.
 	markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 	defer cancel()
-	if err := e.outbox.Delivered(markCtx, p.Event.ID, e.now()); err != nil {
+	if err := e.outbox.Delivered(markCtx, p.Event.ID, e.clock.Now()); err != nil {
 		// The message is in Slack but not marked: it will be echoed again, which is the
 		// lesser evil compared with losing it.
 		e.log.ErrorContext(ctx, "audit outbox: cannot mark delivered", "event_id", p.Event.ID, "err", audit.Redact(err.Error()))

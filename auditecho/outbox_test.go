@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/audit"
+	"devin-chatops/clock/clocktest"
 	"devin-chatops/slackui"
 )
 
@@ -120,18 +121,6 @@ func (p *flakyPoster) texts() []string {
 	return append([]string(nil), p.posted...)
 }
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func noJitter(time.Duration) time.Duration { return 0 }
@@ -171,11 +160,11 @@ func TestEchoerDefaultJitterStaysInRange(t *testing.T) {
 
 func TestEchoerRetriesInOrderUntilDelivered(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	box := &memOutbox{}
 	box.add(audit.Event{ID: "E1", RequestID: "R1", Kind: audit.KindRequest}, audit.Event{ID: "E2", RequestID: "R2", Kind: audit.KindRequest})
 	poster := &flakyPoster{failures: 3, err: errors.New("slack down: token xoxb-123-456-abcdef")}
-	e := NewEchoer(box, poster, "CAUDIT", clock.Now, quietLogger(), WithJitter(noJitter))
+	e := NewEchoer(box, poster, "CAUDIT", clock, quietLogger(), WithJitter(noJitter))
 
 	for i := 1; i <= 3; i++ {
 		n, err := e.Flush(ctx)

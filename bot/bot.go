@@ -20,6 +20,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
+	"devin-chatops/clock"
 	"devin-chatops/slackui"
 )
 
@@ -155,14 +156,14 @@ func WithSlackClient(api *slack.Client) Option { return func(b *Bot) { b.api = a
 func WithResponder(r Responder) Option { return func(b *Bot) { b.responder = r } }
 
 // WithClock replaces the wall clock used for de-duplication TTLs.
-func WithClock(c Clock) Option { return func(b *Bot) { b.clock = c } }
+func WithClock(c clock.Clock) Option { return func(b *Bot) { b.clock = c } }
 
 // Bot is the Slack Socket Mode runtime. Create it with New and start it with Run.
 type Bot struct {
 	cfg       Config
 	handler   Handler
 	log       *slog.Logger
-	clock     Clock
+	clock     clock.Clock
 	api       *slack.Client
 	socket    *socketmode.Client
 	responder Responder
@@ -218,7 +219,7 @@ func New(cfg Config, h Handler, logger *slog.Logger, opts ...Option) *Bot {
 		cfg:     cfg,
 		handler: h,
 		log:     orDiscard(logger),
-		clock:   SystemClock{},
+		clock:   clock.System(),
 		queue:   make(chan job, cfg.QueueSize),
 		metrics: newMetrics(),
 		busy:    make(chan struct{}, maxBusyReplies),
@@ -233,7 +234,7 @@ func New(cfg Config, h Handler, logger *slog.Logger, opts ...Option) *Bot {
 	if b.responder == nil {
 		b.responder = NewPoster(b.api, b.log)
 	}
-	b.seen = newDedupe(cfg.DedupeTTL, dedupeMaxEntries, b.clock.Now)
+	b.seen = newDedupe(cfg.DedupeTTL, dedupeMaxEntries, b.clock)
 	b.acked = newAckLog(slackAckDeadline, ackLogMaxEntries)
 	b.socket = socketmode.New(b.api,
 		socketmode.OptionPingInterval(cfg.PingInterval),
@@ -355,7 +356,7 @@ func (b *Bot) verifyTokens(ctx context.Context) error {
 		if err == nil {
 			return b.acceptAuth(resp)
 		}
-		if code, ok := rejectedTokenCode(err); ok {
+		if code, ok := rejectedTokenCode(methodAuthTest, err); ok {
 			b.tokensRejected.Store(true)
 			return fmt.Errorf("SLACK_BOT_TOKEN was rejected by Slack (%s)", code)
 		}
@@ -383,7 +384,7 @@ func (b *Bot) supervise(ctx context.Context, fatal chan<- error) {
 		if ctx.Err() != nil {
 			return
 		}
-		if code, ok := rejectedTokenCode(err); ok {
+		if code, ok := rejectedTokenCode(methodConnectionsOpen, err); ok {
 			b.rejectAppToken(fatal, code)
 			return
 		}
@@ -445,8 +446,8 @@ func (b *Bot) dispatch(evt socketmode.Event, fatal chan<- error) {
 		if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
 			// slack-go retries these forever, but a wrong kind of token or a missing
 			// scope never heals by itself: stop with a clear message instead.
-			if isSlackError(ce.ErrorObj, "not_allowed_token_type", "missing_scope", "invalid_auth", "not_authed") {
-				b.rejectAppToken(fatal, ce.ErrorObj.Error())
+			if code, ok := rejectedTokenCode(methodConnectionsOpen, ce.ErrorObj); ok {
+				b.rejectAppToken(fatal, code)
 				return
 			}
 			b.log.Warn("socket mode connection failed", "attempt", ce.Attempt, "backoff", ce.Backoff, "error", ce.ErrorObj)
@@ -670,22 +671,15 @@ func (b *Bot) reply(ctx context.Context, j job, url string, r slackui.Reply) {
 	}
 }
 
-// rejectedTokenCode recognises the errors with which Slack refuses a token; they are
-// the ones slack-go itself treats as fatal.
-func rejectedTokenCode(err error) (string, bool) {
-	if err == nil {
+// rejectedTokenCode recognises the codes with which Slack refuses a token on method
+// (auth.test or apps.connections.open): no retry can make them work. An HTTP status
+// alone (a proxy's 401) is not taken as a verdict on the token.
+func rejectedTokenCode(method string, err error) (string, bool) {
+	e := classify(method, err)
+	if e == nil || e.Kind != slackui.Auth || e.Code == "" {
 		return "", false
 	}
-	code := err.Error()
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) {
-		code = se.Err
-	}
-	switch code {
-	case "invalid_auth", "account_inactive", "not_authed", "token_revoked", "token_expired":
-		return code, true
-	}
-	return "", false
+	return e.Code, true
 }
 
 // slogOutput adapts slog to slack-go's logger interface. slack-go only logs in debug

@@ -3,6 +3,8 @@ package bot
 import (
 	"sync"
 	"time"
+
+	"devin-chatops/clock"
 )
 
 // dedupe remembers keys (envelope and event IDs) for a fixed TTL so that a redelivery
@@ -15,7 +17,7 @@ type dedupe struct {
 	mu    sync.Mutex
 	ttl   time.Duration
 	max   int
-	now   func() time.Time
+	clock clock.Clock
 	seen  map[string]time.Time // key -> expiry
 	order []dedupeEntry        // FIFO, oldest first; order[head:] is live
 	head  int
@@ -26,12 +28,12 @@ type dedupeEntry struct {
 	expiry time.Time
 }
 
-func newDedupe(ttl time.Duration, maxEntries int, now func() time.Time) *dedupe {
+func newDedupe(ttl time.Duration, maxEntries int, clk clock.Clock) *dedupe {
 	return &dedupe{
-		ttl:  ttl,
-		max:  maxEntries,
-		now:  now,
-		seen: make(map[string]time.Time),
+		ttl:   ttl,
+		max:   maxEntries,
+		clock: clk,
+		seen:  make(map[string]time.Time),
 	}
 }
 
@@ -43,7 +45,7 @@ func (d *dedupe) Seen(key string) bool {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	now := d.now()
+	now := d.clock.Now()
 	d.pruneLocked(now)
 	if exp, ok := d.seen[key]; ok && now.Before(exp) {
 		return true

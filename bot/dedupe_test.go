@@ -11,7 +11,7 @@ import (
 
 func TestDedupeRemembersKeysForTTL(t *testing.T) {
 	clock := newManualClock()
-	d := newDedupe(10*time.Minute, 100, clock.Now)
+	d := newDedupe(10*time.Minute, 100, clock)
 
 	assert.False(t, d.Seen("env-1"), "first delivery")
 	assert.True(t, d.Seen("env-1"), "immediate redelivery")
@@ -30,7 +30,7 @@ func TestDedupeRemembersKeysForTTL(t *testing.T) {
 
 func TestDedupeExpiredEntriesAreFreed(t *testing.T) {
 	clock := newManualClock()
-	d := newDedupe(time.Minute, 1000, clock.Now)
+	d := newDedupe(time.Minute, 1000, clock)
 	for i := range 500 {
 		d.Seen(fmt.Sprintf("k%d", i))
 	}
@@ -44,7 +44,7 @@ func TestDedupeExpiredEntriesAreFreed(t *testing.T) {
 
 func TestDedupeIsBounded(t *testing.T) {
 	clock := newManualClock()
-	d := newDedupe(time.Hour, 3, clock.Now)
+	d := newDedupe(time.Hour, 3, clock)
 	for _, k := range []string{"a", "b", "c", "d"} {
 		assert.False(t, d.Seen(k))
 	}
@@ -54,7 +54,7 @@ func TestDedupeIsBounded(t *testing.T) {
 }
 
 func TestDedupeIgnoresEmptyKey(t *testing.T) {
-	d := newDedupe(time.Hour, 3, newManualClock().Now)
+	d := newDedupe(time.Hour, 3, newManualClock())
 	assert.False(t, d.Seen(""))
 	assert.False(t, d.Seen(""))
 	assert.Zero(t, d.Len())

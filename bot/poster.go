@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"devin-chatops/clock"
 	"devin-chatops/slackui"
 )
 
@@ -27,7 +27,7 @@ import (
 type Poster struct {
 	api         *slack.Client
 	log         *slog.Logger
-	clock       Clock
+	clock       clock.Clock
 	pace        *pacer
 	maxAttempts int
 	backoffBase time.Duration
@@ -44,7 +44,7 @@ type Poster struct {
 type PosterOption func(*Poster)
 
 // WithPosterClock replaces the wall clock, for tests that must not sleep.
-func WithPosterClock(c Clock) PosterOption { return func(p *Poster) { p.clock = c } }
+func WithPosterClock(c clock.Clock) PosterOption { return func(p *Poster) { p.clock = c } }
 
 // WithPacing sets the per-channel rate: one message per interval, with bursts of up to
 // burst messages. An interval of 0 turns pacing off.
@@ -79,7 +79,7 @@ func NewPoster(api *slack.Client, logger *slog.Logger, opts ...PosterOption) *Po
 	p := &Poster{
 		api:          api,
 		log:          orDiscard(logger),
-		clock:        SystemClock{},
+		clock:        clock.System(),
 		pace:         newPacer(DefaultPaceInterval, DefaultPaceBurst),
 		maxAttempts:  defaultMaxAttempts,
 		backoffBase:  defaultBackoffBase,
@@ -129,7 +129,7 @@ func (p *Poster) DM(ctx context.Context, user string, m slackui.Message) error {
 		return err
 	}
 	_, err = p.Post(ctx, channel, m)
-	if isSlackError(err, "channel_not_found", "is_archived") {
+	if dmChannelGone(classify("chat.postMessage", err)) {
 		// The cached channel went away; the next DM reopens it.
 		p.forgetDM(user)
 	}
@@ -141,7 +141,7 @@ func (p *Poster) DM(ctx context.Context, user string, m slackui.Message) error {
 // (5 uses in 30 minutes), not per channel.
 func (p *Poster) Respond(ctx context.Context, responseURL string, r slackui.Reply) error {
 	if responseURL == "" {
-		return errors.New("respond: empty response_url")
+		return classify("response_url", errors.New("respond: empty response_url"))
 	}
 	responseType := slack.ResponseTypeEphemeral
 	if r.InChannel {
@@ -211,15 +211,16 @@ func messageOptions(m slackui.Message) []slack.MsgOption {
 // do runs call until it succeeds, fails permanently, runs out of attempts or ctx ends.
 // Every attempt, retries included, waits for the method's Retry-After window and for a
 // token of paceKey's bucket (when paceKey is not empty), because each is a new request
-// as far as Slack's limits are concerned.
+// as far as Slack's limits are concerned. Every failure is returned as a
+// *slackui.Error.
 func (p *Poster) do(ctx context.Context, method, paceKey string, call func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		if err := p.waitMethod(ctx, method); err != nil {
-			return fmt.Errorf("slack %s: %w", method, err)
+			return classify(method, err)
 		}
 		if paceKey != "" {
 			if err := p.waitPace(ctx, paceKey); err != nil {
-				return fmt.Errorf("slack %s: %w", method, err)
+				return classify(method, err)
 			}
 		}
 		err := call(ctx)
@@ -227,32 +228,34 @@ func (p *Poster) do(ctx context.Context, method, paceKey string, call func(conte
 			return nil
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("slack %s: %w", method, ctxErr)
+			return classify(method, ctxErr)
 		}
-		wait, rateLimited, retry := p.classify(method, err, attempt)
+		failed := classify(method, err)
+		wait, rateLimited, retry := p.retryPlan(method, err, failed, attempt)
 		if rateLimited {
 			// Slack's limit is per method: hold back every caller of it, not only
 			// this one, even when this call gives up now.
 			p.blockMethod(method, wait)
 		}
 		if !retry || attempt >= p.maxAttempts {
-			return fmt.Errorf("slack %s: %w", method, scrubURL(err))
+			return failed
 		}
-		p.log.Debug("retrying Slack call", "method", method, "attempt", attempt, "wait", wait, "error", scrubURL(err))
+		p.log.Debug("retrying Slack call", "method", method, "attempt", attempt, "wait", wait, "error", failed.Err)
 		if rateLimited {
 			continue // waitMethod sleeps out the window
 		}
 		if err := p.clock.Sleep(ctx, wait); err != nil {
-			return fmt.Errorf("slack %s: %w", method, err)
+			return classify(method, err)
 		}
 	}
 }
 
-// classify decides whether err is worth another attempt and how long to wait first.
-// A post that may have reached Slack (a timeout or a reset after the request was sent)
-// is not sent again unless resending is harmless: a second chat.postMessage would be a
-// second approval card, and a second response_url post a duplicate reply.
-func (p *Poster) classify(method string, err error, attempt int) (wait time.Duration, rateLimited, retry bool) {
+// retryPlan decides whether the call that failed with err (classified as failed) is
+// worth another attempt and how long to wait first. A post that may have reached Slack
+// (a timeout or a reset after the request was sent) is not sent again unless resending
+// is harmless: a second chat.postMessage would be a second approval card, and a second
+// response_url post a duplicate reply.
+func (p *Poster) retryPlan(method string, err error, failed *slackui.Error, attempt int) (wait time.Duration, rateLimited, retry bool) {
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {
 		if rl.RetryAfter > 0 {
@@ -270,7 +273,7 @@ func (p *Poster) classify(method string, err error, attempt int) (wait time.Dura
 		}
 	}
 	// Slack's documented transient ok:false codes; all other codes are permanent.
-	if isSlackError(err, "internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited") {
+	if retryableCode(failed) {
 		return p.backoff(attempt), false, true
 	}
 	var netErr net.Error
@@ -353,20 +356,6 @@ func (p *Poster) waitPace(ctx context.Context, key string) error {
 		return err
 	}
 	return nil
-}
-
-// isSlackError reports whether err is an ok:false Slack response with one of codes.
-func isSlackError(err error, codes ...string) bool {
-	var se slack.SlackErrorResponse
-	if !errors.As(err, &se) {
-		return false
-	}
-	for _, c := range codes {
-		if se.Err == c {
-			return true
-		}
-	}
-	return false
 }
 
 func orDiscard(l *slog.Logger) *slog.Logger {

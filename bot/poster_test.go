@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,10 +15,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"devin-chatops/clock/clocktest"
 	"devin-chatops/slackui"
 )
 
-func newTestPoster(t *testing.T, clock *fakeClock, opts ...PosterOption) (*Poster, *webAPI) {
+func newTestPoster(t *testing.T, clock *clocktest.Fake, opts ...PosterOption) (*Poster, *webAPI) {
 	t.Helper()
 	api := newWebAPI(t, clock)
 	client := NewSlackClient(Config{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: api.URL()})
@@ -288,7 +288,9 @@ func TestPosterOpenView(t *testing.T) {
 
 	api.Script("views.open", slackError("expired_trigger_id"))
 	err := p.OpenView(context.Background(), "trig-2", view)
-	assert.True(t, isSlackError(errors.Unwrap(err), "expired_trigger_id") || isSlackError(err, "expired_trigger_id"))
+	var se *slackui.Error
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "expired_trigger_id", se.Code)
 	assert.Len(t, api.Calls("views.open"), 2, "not retried")
 }
 

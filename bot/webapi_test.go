@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"devin-chatops/clock/clocktest"
 )
 
 // webAPI is a minimal Slack Web API stand-in for unit tests of the Poster and the
@@ -19,7 +21,7 @@ import (
 type webAPI struct {
 	t     *testing.T
 	srv   *httptest.Server
-	clock *fakeClock
+	clock *clocktest.Fake
 
 	mu      sync.Mutex
 	calls   []apiCall
@@ -40,7 +42,7 @@ type scripted struct {
 	body       string
 }
 
-func newWebAPI(t *testing.T, clock *fakeClock) *webAPI {
+func newWebAPI(t *testing.T, clock *clocktest.Fake) *webAPI {
 	w := &webAPI{t: t, clock: clock, scripts: map[string][]scripted{}}
 	w.srv = httptest.NewServer(http.HandlerFunc(w.serve))
 	t.Cleanup(w.srv.Close)

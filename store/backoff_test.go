@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,32 +11,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/approvals"
+	"devin-chatops/clock/clocktest"
 )
-
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // A deferred request is left out of ListStale until its next try is due, then comes
 // after the requests never deferred, whatever their age; being brought up to date
 // clears its backoff.
 func TestDeferSync(t *testing.T) {
 	ctx := context.Background()
-	clk := &testClock{t: t0}
-	db, err := Open(ctx, "sqlite::memory:", WithClock(clk.now))
+	clk := clocktest.New(t0)
+	db, err := Open(ctx, "sqlite::memory:", WithClock(clk))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 
@@ -60,9 +43,9 @@ func TestDeferSync(t *testing.T) {
 	assert.Equal(t, t0.Add(time.Minute), got.NextSyncAt)
 
 	assert.Equal(t, []string{"RNEWEST"}, staleIDs(t, db, 0), "not due yet")
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	assert.Equal(t, []string{"RNEWEST", "RMIDDLE"}, staleIDs(t, db, 0), "due exactly now")
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	assert.Equal(t, []string{"RNEWEST", "RMIDDLE", "ROLDEST"}, staleIDs(t, db, 0), "never deferred first, then by due time")
 	assert.Equal(t, []string{"RNEWEST"}, staleIDs(t, db, 1), "a deferred request does not crowd out the batch")
 

@@ -57,7 +57,7 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, requestID string, ev
 			e.ID = id
 		}
 		if e.At.IsZero() {
-			e.At = db.now()
+			e.At = db.clock.Now()
 		}
 		if e.RequestID == "" {
 			e.RequestID = requestID

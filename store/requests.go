@@ -177,7 +177,7 @@ func (db *DB) ListStale(ctx context.Context, limit int) ([]approvals.Request, er
 	query := `SELECT ` + requestColumns + ` FROM requests
 		WHERE ` + where + ` AND next_sync_at <= ?
 		ORDER BY next_sync_at, created_at, id`
-	args = append(args, db.now().UnixMilli())
+	args = append(args, db.clock.Now().UnixMilli())
 	if limit > 0 {
 		query += ` LIMIT ?`
 		args = append(args, limit)
@@ -211,7 +211,7 @@ func (db *DB) queryRequests(ctx context.Context, query string, args ...any) ([]a
 // with it, and only if it was added.
 func (db *DB) AddVote(ctx context.Context, v approvals.Vote, events ...audit.Event) (bool, error) {
 	if v.At.IsZero() {
-		v.At = db.now()
+		v.At = db.clock.Now()
 	}
 	added := false
 	err := db.inTx(ctx, func(tx *sql.Tx) error {

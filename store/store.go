@@ -17,25 +17,27 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver; pure Go, so CGO_ENABLED=0 builds work
+
+	"devin-chatops/clock"
 )
 
 // DB is the store. It implements approvals.Store and audit.Outbox. It is safe for
 // concurrent use, also by several processes sharing one database file.
 type DB struct {
-	sql *sql.DB
-	now func() time.Time
+	sql   *sql.DB
+	clock clock.Clock
 }
 
 // Option adjusts a DB opened by Open.
 type Option func(*DB)
 
 // WithClock sets the clock used to stamp audit events that arrive without a time and
-// to decide which stale requests are due for another Slack sync (default time.Now).
-// Give it the approval service's clock.
-func WithClock(now func() time.Time) Option {
+// to decide which stale requests are due for another Slack sync (default the wall
+// clock). Give it the approval service's clock.
+func WithClock(c clock.Clock) Option {
 	return func(db *DB) {
-		if now != nil {
-			db.now = now
+		if c != nil {
+			db.clock = c
 		}
 	}
 }
@@ -76,7 +78,7 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) 
 		sqlDB.SetConnMaxLifetime(0)
 		sqlDB.SetConnMaxIdleTime(0)
 	}
-	db := &DB{sql: sqlDB, now: time.Now}
+	db := &DB{sql: sqlDB, clock: clock.System()}
 	for _, o := range opts {
 		o(db)
 	}
@@ -86,7 +88,7 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) 
 	var err2 error
 	for attempt := 0; attempt < 50; attempt++ {
 		if err2 = sqlDB.PingContext(ctx); err2 == nil {
-			if err2 = migrate(ctx, sqlDB, migrations(), db.now); err2 == nil {
+			if err2 = migrate(ctx, sqlDB, migrations(), db.clock.Now); err2 == nil {
 				return db, nil
 			}
 		}

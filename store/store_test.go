@@ -19,6 +19,7 @@ import (
 	"devin-chatops/approvals"
 	"devin-chatops/audit"
 	"devin-chatops/auditecho"
+	"devin-chatops/clock/clocktest"
 	"devin-chatops/slackui"
 )
 
@@ -27,7 +28,7 @@ var t0 = time.Date(2025, 3, 4, 10, 2, 0, 0, time.UTC)
 
 func openMemory(t testing.TB) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), "sqlite::memory:", WithClock(func() time.Time { return t0 }))
+	db, err := Open(context.Background(), "sqlite::memory:", WithClock(clocktest.New(t0)))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	return db
@@ -543,8 +544,7 @@ func TestEchoerDeliversEveryEventOnceInOrder(t *testing.T) {
 		require.NoError(t, db.CreateRequest(ctx, sampleRequest(fmt.Sprintf("R%06d", i)),
 			audit.Event{Kind: audit.KindRequest, Actor: "UREQ"}))
 	}
-	now := t0
-	clock := func() time.Time { return now }
+	clock := clocktest.New(t0)
 	poster := &failingPoster{failures: 4}
 	echo := auditecho.NewEchoer(db, poster, "CAUDIT", clock, slog.New(slog.NewTextHandler(io.Discard, nil)),
 		auditecho.WithBatchSize(4))
@@ -553,13 +553,13 @@ func TestEchoerDeliversEveryEventOnceInOrder(t *testing.T) {
 	// longest backoff makes every retry due on the next pass.
 	for pass := 0; pass < 20; pass++ {
 		_, _ = echo.Flush(ctx)
-		now = now.Add(10 * time.Minute)
+		clock.Advance(10 * time.Minute)
 	}
 	require.Len(t, poster.posted, events, "every event delivered exactly once")
 	for i, text := range poster.posted {
 		assert.Contains(t, text, fmt.Sprintf("`R%06d`", i), "in order")
 	}
-	left, err := db.Due(ctx, now, 100)
+	left, err := db.Due(ctx, clock.Now(), 100)
 	require.NoError(t, err)
 	assert.Empty(t, left)
 }

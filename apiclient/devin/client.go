@@ -21,10 +21,20 @@ import (
 	"time"
 
 	"devin-chatops/apiclient"
+	"devin-chatops/clock"
 )
 
 // APIName is how errors and log lines name this API.
 const APIName = "Devin API"
+
+// Hints are what a Slack user is told when the Devin API refuses the key: the remedy
+// depends on the kind of key this client takes.
+func Hints() apiclient.Hints {
+	return apiclient.Hints{
+		Unauthorized: "The Devin API key was rejected (401): it is missing, revoked or invalid.",
+		Forbidden:    "The Devin API key is not an Enterprise Admin key (403): use a personal key of an Enterprise Admin.",
+	}
+}
 
 const (
 	// basePath is appended to DEVIN_API_URL; all endpoints below are relative to it.
@@ -67,7 +77,7 @@ type settings struct {
 func WithHTTPClient(hc *http.Client) Option { return func(s *settings) { s.caller.HTTP = hc } }
 
 // WithClock sets the time source used for backoff sleeps and Retry-After dates.
-func WithClock(c apiclient.Clock) Option { return func(s *settings) { s.caller.Clock = c } }
+func WithClock(c clock.Clock) Option { return func(s *settings) { s.caller.Clock = c } }
 
 // WithRetryPolicy sets attempts, backoff and timeouts; zero fields take the defaults.
 func WithRetryPolicy(p apiclient.RetryPolicy) Option {
@@ -128,7 +138,7 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 		},
 	}
 	caller := s.caller
-	caller.API, caller.Classify = APIName, c.classify
+	caller.API, caller.Hints, caller.Classify = APIName, Hints(), c.classify
 	c.caller = &caller
 	return c, nil
 }

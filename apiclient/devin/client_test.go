@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,43 +17,12 @@ import (
 
 	"devin-chatops/apiclient"
 	"devin-chatops/apiclient/devin"
+	"devin-chatops/clock/clocktest"
 	"devin-chatops/internal/devinfake"
 )
 
-// fakeClock records backoff sleeps instead of waiting, so retry tests take no time.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	sleeps  []time.Duration
-	onSleep func()
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.sleeps = append(c.sleeps, d)
-	c.now = c.now.Add(d)
-	hook := c.onSleep
-	c.mu.Unlock()
-	if hook != nil {
-		hook()
-	}
-	return ctx.Err()
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
+// newFakeClock records backoff sleeps instead of waiting, so retry tests take no time.
+func newFakeClock() *clocktest.Fake { return clocktest.NewAuto(testNow()) }
 
 // testNow is the fixed "now" of the fake server and the fake clock.
 func testNow() time.Time { return time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC) }
@@ -68,9 +36,9 @@ func newFake(t testing.TB, opts ...devinfake.Option) *devinfake.Server {
 
 // newClient returns a client of fake with a fake clock, fixed jitter and three
 // attempts per call; extra options come last and win.
-func newClient(t testing.TB, fake *devinfake.Server, opts ...devin.Option) (*devin.Client, *fakeClock) {
+func newClient(t testing.TB, fake *devinfake.Server, opts ...devin.Option) (*devin.Client, *clocktest.Fake) {
 	t.Helper()
-	clock := &fakeClock{now: testNow()}
+	clock := newFakeClock()
 	all := append([]devin.Option{
 		devin.WithClock(clock),
 		devin.WithJitter(func() float64 { return 0.5 }),
@@ -277,7 +245,7 @@ func TestErrorClasses(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(fake)
 			}
-			clock := &fakeClock{now: testNow()}
+			clock := newFakeClock()
 			pol := tt.policy
 			if pol.MaxAttempts == 0 {
 				pol.MaxAttempts = 3
@@ -332,7 +300,7 @@ func TestCancellationMidRetry(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c, clock := newClient(t, fake)
-	clock.onSleep = cancel
+	clock.OnSleep(func(int, time.Duration) { cancel() })
 
 	_, err := c.ListRoles(ctx)
 	require.ErrorIs(t, err, context.Canceled)
@@ -373,7 +341,7 @@ func TestKeyNeverInErrorsOrLogs(t *testing.T) {
 
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
-	unreachable, err := devin.New(dead.URL, key, devin.WithLogger(logger), devin.WithClock(&fakeClock{now: testNow()}))
+	unreachable, err := devin.New(dead.URL, key, devin.WithLogger(logger), devin.WithClock(newFakeClock()))
 	require.NoError(t, err)
 
 	ctx := context.Background()

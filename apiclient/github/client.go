@@ -20,10 +20,22 @@ import (
 	"unicode"
 
 	"devin-chatops/apiclient"
+	"devin-chatops/clock"
 )
 
+// APIName is how errors and log lines name this API.
+const APIName = "GitHub API"
+
+// Hints are what a Slack user is told when GitHub refuses the token: the remedy is the
+// token's scope or its owner's enterprise role.
+func Hints() apiclient.Hints {
+	return apiclient.Hints{
+		Unauthorized: "The GitHub token was rejected (401): it is missing, expired or revoked.",
+		Forbidden:    "The GitHub token lacks the admin:enterprise scope or enterprise owner role (403).",
+	}
+}
+
 const (
-	apiName          = "GitHub API"
 	apiVersion       = "2022-11-28"
 	mediaType        = "application/vnd.github+json"
 	defaultUserAgent = "devin-chatops"
@@ -67,7 +79,7 @@ type settings struct {
 func WithHTTPClient(hc *http.Client) Option { return func(s *settings) { s.caller.HTTP = hc } }
 
 // WithClock sets the clock used for rate-limit arithmetic and retry waits.
-func WithClock(c apiclient.Clock) Option { return func(s *settings) { s.caller.Clock = c } }
+func WithClock(c clock.Clock) Option { return func(s *settings) { s.caller.Clock = c } }
 
 // WithRetryPolicy sets attempts, backoff, the total-wait cap and the per-request timeout.
 func WithRetryPolicy(p apiclient.RetryPolicy) Option {
@@ -140,7 +152,7 @@ func New(baseURL, enterprise, token string, opts ...Option) (*Client, error) {
 		logger:     s.caller.Logger,
 	}
 	caller := s.caller
-	caller.API, caller.Classify = apiName, newClassifier(token)
+	caller.API, caller.Hints, caller.Classify = APIName, Hints(), newClassifier(token)
 	c.caller = &caller
 	return c, nil
 }
@@ -173,7 +185,7 @@ func isDigits(s string) bool {
 // *apiclient.Error without a status, so callers branch on apiclient.ErrBadRequest and
 // apiclient.UserMessage explains it like any other refusal.
 func inputError(format string, args ...any) error {
-	return &apiclient.Error{API: apiName, Kind: apiclient.KindBadRequest, Message: fmt.Sprintf(format, args...)}
+	return &apiclient.Error{API: APIName, Kind: apiclient.KindBadRequest, Message: fmt.Sprintf(format, args...)}
 }
 
 // checkSegment refuses path values that would change the path's meaning once sent:
@@ -279,7 +291,7 @@ func (c *Client) decodeJSON(method, rawURL string, resp *apiclient.Response, v a
 
 func (c *Client) decodeError(method, rawURL string, resp *apiclient.Response, err error) *apiclient.Error {
 	return &apiclient.Error{
-		API:       apiName,
+		API:       APIName,
 		Kind:      apiclient.KindDecode,
 		Status:    resp.Status,
 		Method:    method,

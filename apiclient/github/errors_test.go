@@ -37,7 +37,7 @@ func TestErrorClasses(t *testing.T) {
 			kind:    apiclient.ErrUnauthorized,
 			status:  401,
 			message: "Bad credentials",
-			userMsg: "GitHub token was rejected",
+			userMsg: "The GitHub token was rejected (401): it is missing, expired or revoked.",
 		},
 		{
 			name:  "403 forbidden",
@@ -49,7 +49,7 @@ func TestErrorClasses(t *testing.T) {
 			kind:    apiclient.ErrForbidden,
 			status:  403,
 			message: "enterprise owner",
-			userMsg: "admin:enterprise",
+			userMsg: "The GitHub token lacks the admin:enterprise scope or enterprise owner role (403).",
 		},
 		{
 			name:    "404 unknown team",
@@ -135,7 +135,7 @@ func TestErrorClasses(t *testing.T) {
 				assert.Equal(t, *tc.wantField, ae.Fields[0])
 			}
 			assert.Len(t, e.fake.Requests(), 1, "none of these is retried")
-			assert.Empty(t, e.clock.Slept())
+			assert.Empty(t, e.clock.Sleeps())
 		})
 	}
 }
@@ -271,7 +271,7 @@ func TestRateLimitsAreHonoured(t *testing.T) {
 					_, err = e.client.BulkRemoveMembers(t.Context(), "platform", []string{"octocat"})
 				}
 				require.NoError(t, err)
-				assert.Equal(t, tc.wantSlept, e.clock.Slept())
+				assert.Equal(t, tc.wantSlept, e.clock.Sleeps())
 				assert.Len(t, e.fake.Requests(), len(tc.wantSlept)+1)
 			})
 		}
@@ -291,7 +291,7 @@ func TestRateLimitBeyondTotalWaitFailsFast(t *testing.T) {
 	var ae *apiclient.Error
 	require.ErrorAs(t, err, &ae)
 	assert.GreaterOrEqual(t, ae.RetryAfter, 40*time.Minute, "the caller learns how long GitHub wants")
-	assert.Empty(t, e.clock.Slept(), "no point waiting past the total-wait cap")
+	assert.Empty(t, e.clock.Sleeps(), "no point waiting past the total-wait cap")
 	assert.Len(t, e.fake.Requests(), 1)
 	assert.Contains(t, apiclient.UserMessage(err), "try again in 41 minutes")
 }
@@ -315,8 +315,8 @@ func TestTotalWaitIsBounded(t *testing.T) {
 			tc.setup(e.fake)
 			_, err := e.client.ListTeams(t.Context())
 			require.Error(t, err)
-			assert.LessOrEqual(t, e.clock.TotalSlept(), 2*time.Minute)
-			assert.NotEmpty(t, e.clock.Slept())
+			assert.LessOrEqual(t, totalSlept(e.clock), 2*time.Minute)
+			assert.NotEmpty(t, e.clock.Sleeps())
 		})
 	}
 }
@@ -357,7 +357,7 @@ func TestServerErrorsRetriedOnlyWhenIdempotent(t *testing.T) {
 			assert.Len(t, e.fake.Requests(), tc.wantReqs)
 			if !tc.wantErr {
 				require.NoError(t, err)
-				assert.Len(t, e.clock.Slept(), 2)
+				assert.Len(t, e.clock.Sleeps(), 2)
 				return
 			}
 			require.Error(t, err)
@@ -365,7 +365,7 @@ func TestServerErrorsRetriedOnlyWhenIdempotent(t *testing.T) {
 			var be *BulkError
 			require.ErrorAs(t, err, &be)
 			assert.Len(t, be.Unconfirmed, 1, "a failed POST may or may not have applied")
-			assert.Empty(t, e.clock.Slept())
+			assert.Empty(t, e.clock.Sleeps())
 		})
 	}
 }
@@ -384,7 +384,7 @@ func TestCancellation(t *testing.T) {
 		require.Error(t, err)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Less(t, time.Since(start), 5*time.Second)
-		assert.Empty(t, e.clock.Slept(), "no retry after the caller gave up")
+		assert.Empty(t, e.clock.Sleeps(), "no retry after the caller gave up")
 	})
 	t.Run("while waiting out a rate limit", func(t *testing.T) {
 		t.Parallel()
@@ -392,7 +392,7 @@ func TestCancellation(t *testing.T) {
 		e.fake.SeedTeam("ent:platform", "Platform")
 		e.fake.RateLimitSecondary(5, 30*time.Second)
 		ctx, cancel := context.WithCancel(t.Context())
-		e.clock.onSleep = cancel
+		e.clock.OnSleep(func(int, time.Duration) { cancel() })
 		_, err := e.client.GetTeam(ctx, "platform")
 		require.Error(t, err)
 		assert.ErrorIs(t, err, context.Canceled)
@@ -409,7 +409,7 @@ func TestCancellation(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(t.Context())
 		e.fake.RateLimitSecondary(1, time.Second) // first chunk: limited, then retried
-		e.clock.onSleep = cancel
+		e.clock.OnSleep(func(int, time.Duration) { cancel() })
 		_, err := e.client.BulkAddMembers(ctx, "platform", names)
 		require.Error(t, err)
 		assert.ErrorIs(t, err, context.Canceled)

@@ -1,62 +1,28 @@
 package github
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/apiclient"
+	"devin-chatops/clock/clocktest"
 	"devin-chatops/internal/githubfake"
 )
 
-// fakeClock advances instantly when slept on, so rate-limit waits of minutes or hours
-// are checked without waiting. It starts on a whole second because
+// newFakeClock advances instantly when slept on, so rate-limit waits of minutes or
+// hours are checked without waiting. It starts on a whole second because
 // x-ratelimit-reset is in whole seconds.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	slept []time.Duration
-	// onSleep, when set, runs before each sleep (e.g. to cancel the caller's context).
-	onSleep func()
-}
+func newFakeClock() *clocktest.Fake { return clocktest.NewAuto(time.Unix(1_760_000_000, 0)) }
 
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_760_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if c.onSleep != nil {
-		c.onSleep()
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.slept = append(c.slept, d)
-	c.now = c.now.Add(d)
-	return nil
-}
-
-func (c *fakeClock) Slept() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.slept...)
-}
-
-func (c *fakeClock) TotalSlept() time.Duration {
+// totalSlept is how long c was asked to sleep in all.
+func totalSlept(c *clocktest.Fake) time.Duration {
 	var total time.Duration
-	for _, d := range c.Slept() {
+	for _, d := range c.Sleeps() {
 		total += d
 	}
 	return total
@@ -84,7 +50,7 @@ func bases() []base {
 type env struct {
 	fake   *githubfake.Server
 	client *Client
-	clock  *fakeClock
+	clock  *clocktest.Fake
 }
 
 func newEnv(t *testing.T, b base, opts ...Option) *env {

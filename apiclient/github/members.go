@@ -166,7 +166,7 @@ func (c *Client) GetMembership(ctx context.Context, team, login string) (*User, 
 		}
 		if m == nil {
 			return nil, &apiclient.Error{
-				API: apiName, Kind: apiclient.KindNotFound, Method: http.MethodGet,
+				API: APIName, Kind: apiclient.KindNotFound, Method: http.MethodGet,
 				Path:    pathOf(c.teamURL(t, "memberships")),
 				Message: fmt.Sprintf("%s is not a member of %s", l, t),
 			}

@@ -22,7 +22,7 @@ func listAll[T any](ctx context.Context, c *Client, first string, key func(T) in
 	for pages := 0; next != ""; pages++ {
 		if pages == maxPages || visited[next] {
 			return nil, &apiclient.Error{
-				API: apiName, Kind: apiclient.KindDecode, Method: http.MethodGet, Path: pathOf(first),
+				API: APIName, Kind: apiclient.KindDecode, Method: http.MethodGet, Path: pathOf(first),
 				Message: fmt.Sprintf("pagination did not end after %d pages", pages),
 			}
 		}

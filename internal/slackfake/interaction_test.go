@@ -11,6 +11,8 @@ import (
 	"github.com/slack-go/slack/socketmode"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"devin-chatops/clock/clocktest"
 )
 
 func respond(api *slack.Client, url string, opts ...slack.MsgOption) error {
@@ -157,26 +159,26 @@ func TestTriggerIDRules(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		prepare func(f *Server, clock *manualClock, api *slack.Client, trigger string) string
+		prepare func(f *Server, clock *clocktest.Fake, api *slack.Client, trigger string) string
 		want    string
 	}{
-		{name: "fresh", prepare: func(_ *Server, _ *manualClock, _ *slack.Client, trig string) string { return trig }},
-		{name: "3 s is still fresh", prepare: func(_ *Server, c *manualClock, _ *slack.Client, trig string) string {
+		{name: "fresh", prepare: func(_ *Server, _ *clocktest.Fake, _ *slack.Client, trig string) string { return trig }},
+		{name: "3 s is still fresh", prepare: func(_ *Server, c *clocktest.Fake, _ *slack.Client, trig string) string {
 			c.Advance(3 * time.Second)
 			return trig
 		}},
-		{name: "expired", want: "expired_trigger_id", prepare: func(_ *Server, c *manualClock, _ *slack.Client, trig string) string {
+		{name: "expired", want: "expired_trigger_id", prepare: func(_ *Server, c *clocktest.Fake, _ *slack.Client, trig string) string {
 			c.Advance(3*time.Second + time.Millisecond)
 			return trig
 		}},
-		{name: "used twice", want: "exchanged_trigger_id", prepare: func(_ *Server, _ *manualClock, api *slack.Client, trig string) string {
+		{name: "used twice", want: "exchanged_trigger_id", prepare: func(_ *Server, _ *clocktest.Fake, api *slack.Client, trig string) string {
 			_, err := api.OpenView(trig, modal)
 			if err != nil {
 				panic(err)
 			}
 			return trig
 		}},
-		{name: "unknown", want: "invalid_trigger_id", prepare: func(_ *Server, _ *manualClock, _ *slack.Client, _ string) string {
+		{name: "unknown", want: "invalid_trigger_id", prepare: func(_ *Server, _ *clocktest.Fake, _ *slack.Client, _ string) string {
 			return "123.456.abc"
 		}},
 	}
