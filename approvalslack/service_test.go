@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/apiclient"
+	"devin-chatops/apiclient/devin"
 	"devin-chatops/approvals"
 	"devin-chatops/approvalslack"
 	"devin-chatops/audit"
@@ -707,7 +708,7 @@ func TestExecutorFailure(t *testing.T) {
 	t.Run("the whole call fails", func(t *testing.T) {
 		e := newEnv(t)
 		e.exec.fn = func(approvals.Request) ([]approvals.ItemOutcome, error) {
-			return nil, &apiclient.Error{API: "Devin API", Kind: apiclient.KindForbidden, Status: 403}
+			return nil, &apiclient.Error{API: devin.APIName, Hints: devin.Hints(), Kind: apiclient.KindForbidden, Status: 403}
 		}
 		r := e.submit(inviteSub())
 		e.click("UA", r.ID, true)

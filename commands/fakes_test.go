@@ -174,7 +174,7 @@ func (f *fakeGitHub) ListTeamMembers(_ context.Context, team string) ([]github.U
 }
 
 func ghNotFound() error {
-	return &apiclient.Error{API: "GitHub API", Kind: apiclient.KindNotFound, Status: 404}
+	return &apiclient.Error{API: github.APIName, Hints: github.Hints(), Kind: apiclient.KindNotFound, Status: 404}
 }
 
 // fakeApprovals records submissions. Like the real service, Submit checks the
@@ -350,8 +350,10 @@ func checkLimits(t *testing.T, m slackui.Message) {
 	assert.NoError(t, err)
 }
 
+// apiErr is an error as the named API's client returns it, with that client's hints.
 func apiErr(api string, kind apiclient.Kind, status int) error {
-	return &apiclient.Error{API: api, Kind: kind, Status: status, Method: "GET", Path: "/x", RetryAfter: 30 * time.Second}
+	hints := map[string]apiclient.Hints{devin.APIName: devin.Hints(), github.APIName: github.Hints()}[api]
+	return &apiclient.Error{API: api, Hints: hints, Kind: kind, Status: status, Method: "GET", Path: "/x", RetryAfter: 30 * time.Second}
 }
 
 func intp(n int) *int              { return &n }

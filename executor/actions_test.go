@@ -65,7 +65,7 @@ func (f *fakeTeams) ListTeamMembers(_ context.Context, team string) ([]github.Us
 }
 
 func validation(msg string) error {
-	return &apiclient.Error{API: "GitHub API", Kind: apiclient.KindValidation, Status: 422, Message: msg}
+	return &apiclient.Error{API: github.APIName, Hints: github.Hints(), Kind: apiclient.KindValidation, Status: 422, Message: msg}
 }
 
 func (f *fakeTeams) bulk(op string, logins []string, apply func(string)) ([]github.User, error) {
@@ -123,7 +123,7 @@ func statuses(out []approvals.ItemOutcome) []approvals.ItemOutcome {
 }
 
 func TestExecutorInvite(t *testing.T) {
-	forbidden := &apiclient.Error{API: "Devin API", Kind: apiclient.KindForbidden, Status: 403}
+	forbidden := &apiclient.Error{API: devin.APIName, Hints: devin.Hints(), Kind: apiclient.KindForbidden, Status: 403}
 	tests := []struct {
 		name      string
 		req       approvals.Request
@@ -156,7 +156,7 @@ func TestExecutorInvite(t *testing.T) {
 		{
 			name:    "whole call fails",
 			req:     approvals.Request{Action: approvals.ActionInvite, Items: []string{"a@x.com"}},
-			devin:   &fakeDevin{inviteErr: &apiclient.Error{API: "Devin API", Kind: apiclient.KindServer, Status: 502}},
+			devin:   &fakeDevin{inviteErr: &apiclient.Error{API: devin.APIName, Hints: devin.Hints(), Kind: apiclient.KindServer, Status: 502}},
 			want:    outcomes("a@x.com", "failed"),
 			wantErr: true, reason: "Devin API is having trouble (502)",
 		},
@@ -189,7 +189,7 @@ func TestExecutorInvite(t *testing.T) {
 }
 
 func TestExecutorTeams(t *testing.T) {
-	unauthorized := &apiclient.Error{API: "GitHub API", Kind: apiclient.KindUnauthorized, Status: 401}
+	unauthorized := &apiclient.Error{API: github.APIName, Hints: github.Hints(), Kind: apiclient.KindUnauthorized, Status: 401}
 	tests := []struct {
 		name      string
 		action    approvals.Action
@@ -240,7 +240,7 @@ func TestExecutorTeams(t *testing.T) {
 			name: "server error on the bulk call fails the unconfirmed", action: approvals.ActionTeamAdd, items: []string{"hubot"},
 			teams: func() *fakeTeams {
 				f := newFakeTeams()
-				f.bulkErr = &github.BulkError{Op: "add", Unconfirmed: []string{"hubot"}, Err: &apiclient.Error{API: "GitHub API", Kind: apiclient.KindServer, Status: 500}}
+				f.bulkErr = &github.BulkError{Op: "add", Unconfirmed: []string{"hubot"}, Err: &apiclient.Error{API: github.APIName, Hints: github.Hints(), Kind: apiclient.KindServer, Status: 500}}
 				return f
 			},
 			want:    outcomes("hubot", "failed"),
@@ -269,7 +269,7 @@ func TestExecutorTeams(t *testing.T) {
 			name: "remove partly confirmed", action: approvals.ActionTeamRemove, items: []string{"a", "b"},
 			teams: func() *fakeTeams {
 				f := newFakeTeams("a", "b")
-				f.bulkErr = &github.BulkError{Op: "remove", Applied: []string{"a"}, Unconfirmed: []string{"b"}, Err: &apiclient.Error{API: "GitHub API", Kind: apiclient.KindTransport}}
+				f.bulkErr = &github.BulkError{Op: "remove", Applied: []string{"a"}, Unconfirmed: []string{"b"}, Err: &apiclient.Error{API: github.APIName, Hints: github.Hints(), Kind: apiclient.KindTransport}}
 				return f
 			},
 			want:    outcomes("a", "removed", "b", "failed"),
