@@ -90,14 +90,19 @@ func (db *DB) ListRequests(ctx context.Context, states ...approvals.State) ([]ap
 
 // SetCard records where the request's approval card was posted.
 func (db *DB) SetCard(ctx context.Context, id, channel, ts string) error {
-	res, err := db.sql.ExecContext(ctx, `UPDATE requests SET card_channel = ?, card_ts = ? WHERE id = ?`, channel, ts, id)
+	return db.updateOne(ctx, "set card", id, `UPDATE requests SET card_channel = ?, card_ts = ? WHERE id = ?`, channel, ts, id)
+}
+
+// updateOne runs an UPDATE of request id; ErrNotFound when no row matched.
+func (db *DB) updateOne(ctx context.Context, what, id, query string, args ...any) error {
+	res, err := db.sql.ExecContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("set card %s: %w", id, err)
+		return fmt.Errorf("%s %s: %w", what, id, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("set card %s: %w", id, err)
+		return fmt.Errorf("%s %s: %w", what, id, err)
 	} else if n == 0 {
-		return fmt.Errorf("set card %s: %w", id, approvals.ErrNotFound)
+		return fmt.Errorf("%s %s: %w", what, id, approvals.ErrNotFound)
 	}
 	return nil
 }
@@ -140,17 +145,8 @@ func (db *DB) setColumn(ctx context.Context, what, column, id, value string) err
 // DeferSync records that a sweep could not bring the request up to date in Slack: one
 // more failed attempt, and no new try before next.
 func (db *DB) DeferSync(ctx context.Context, id string, next time.Time) error {
-	res, err := db.sql.ExecContext(ctx, `UPDATE requests SET sync_attempts = sync_attempts + 1, next_sync_at = ? WHERE id = ?`,
-		zeroMillis(next), id)
-	if err != nil {
-		return fmt.Errorf("defer sync %s: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("defer sync %s: %w", id, err)
-	} else if n == 0 {
-		return fmt.Errorf("defer sync %s: %w", id, approvals.ErrNotFound)
-	}
-	return nil
+	return db.updateOne(ctx, "defer sync", id,
+		`UPDATE requests SET sync_attempts = sync_attempts + 1, next_sync_at = ? WHERE id = ?`, zeroMillis(next), id)
 }
 
 // staleCondition is the SQL predicate (with its arguments) of a request that Slack does
