@@ -21,7 +21,7 @@ import (
 	"devin-chatops/approvalslack"
 	"devin-chatops/commands"
 	"devin-chatops/internal/harness"
-	"devin-chatops/internal/slackfake"
+	slacksandbox "devin-chatops/internal/sandbox/slack"
 )
 
 // manifestMethodScopes is every Slack Web API method the bot may call, with the bot
@@ -229,7 +229,7 @@ func TestManifestScopesCoverWhatTheBotCalls(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	env, err := harness.Start(ctx, harness.Options{Slack: slackfake.Options{T: t}})
+	env, err := harness.Start(ctx, harness.Options{Slack: slacksandbox.Options{T: t}})
 	require.NoError(t, err)
 	defer func() { require.NoError(t, env.Close()) }()
 	s := env.Slack
@@ -238,19 +238,19 @@ func TestManifestScopesCoverWhatTheBotCalls(t *testing.T) {
 		_, err := s.SlashCommand(harness.Requester, harness.GeneralChannel, text).WaitResponse(ctx)
 		require.NoError(t, err, "/devin %s", text)
 	}
-	card := func(email string) slackfake.Message {
+	card := func(email string) slacksandbox.Message {
 		t.Helper()
 		_, err := s.SlashCommand(harness.Requester, harness.GeneralChannel, "invite "+email+" --reason scopes").WaitResponse(ctx)
 		require.NoError(t, err)
-		c, err := s.WaitMessage(ctx, func(m slackfake.Message) bool {
+		c, err := s.WaitMessage(ctx, func(m slacksandbox.Message) bool {
 			return m.Channel == harness.ApprovalChannel && strings.Contains(m.AllText(), email) && len(m.Buttons()) == 2
 		})
 		require.NoError(t, err)
 		return c
 	}
-	decided := func(c slackfake.Message) {
+	decided := func(c slacksandbox.Message) {
 		t.Helper()
-		_, err := s.WaitMessage(ctx, func(m slackfake.Message) bool {
+		_, err := s.WaitMessage(ctx, func(m slacksandbox.Message) bool {
 			return m.Channel == c.Channel && m.TS == c.TS && m.Updates > 0 && len(m.Buttons()) == 0
 		})
 		require.NoError(t, err, "card %s was not updated", c.TS)
@@ -261,12 +261,12 @@ func TestManifestScopesCoverWhatTheBotCalls(t *testing.T) {
 	first := card("scopes.one@example.com")
 	_, err = s.ClickButton(harness.Mallory, first.Channel, first.TS, approvalslack.ActionIDApprove)
 	require.NoError(t, err)
-	_, err = s.WaitEphemeral(ctx, func(e slackfake.Ephemeral) bool { return e.User == harness.Mallory })
+	_, err = s.WaitEphemeral(ctx, func(e slacksandbox.Ephemeral) bool { return e.User == harness.Mallory })
 	require.NoError(t, err)
 	_, err = s.ClickButton(harness.Carol, first.Channel, first.TS, approvalslack.ActionIDApprove)
 	require.NoError(t, err)
 	decided(first)
-	_, err = s.WaitMessage(ctx, func(m slackfake.Message) bool {
+	_, err = s.WaitMessage(ctx, func(m slacksandbox.Message) bool {
 		return strings.HasPrefix(m.Channel, "D") && strings.Contains(m.AllText(), "scopes.one@example.com")
 	})
 	require.NoError(t, err, "the requester is told the outcome by DM")
@@ -275,14 +275,14 @@ func TestManifestScopesCoverWhatTheBotCalls(t *testing.T) {
 	second := card("scopes.two@example.com")
 	click, err := s.ClickButton(harness.Alice, second.Channel, second.TS, approvalslack.ActionIDDeny)
 	require.NoError(t, err)
-	view, err := s.WaitView(ctx, func(v slackfake.View) bool { return v.User == harness.Alice && !v.Closed })
+	view, err := s.WaitView(ctx, func(v slacksandbox.View) bool { return v.User == harness.Alice && !v.Closed })
 	require.NoError(t, err, "the deny modal opens (trigger %s)", click.TriggerID)
 	_, err = s.SubmitView(harness.Alice, view.ID, map[string]map[string]string{
 		approvalslack.DenyReasonBlockID: {approvalslack.DenyReasonActionID: "not needed"},
 	})
 	require.NoError(t, err)
 	decided(second)
-	_, err = s.WaitMessage(ctx, func(m slackfake.Message) bool {
+	_, err = s.WaitMessage(ctx, func(m slacksandbox.Message) bool {
 		return m.Channel == harness.AuditChannel && strings.Contains(m.AllText(), "not needed")
 	})
 	require.NoError(t, err, "the denial is echoed to the audit channel")

@@ -20,13 +20,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"devin-chatops/internal/slackfake"
+	slacksandbox "devin-chatops/internal/sandbox/slack"
 	"devin-chatops/slackui"
 )
 
 // harness runs a real Bot against the fake Slack.
 type harness struct {
-	fake   *slackfake.Server
+	fake   *slacksandbox.Server
 	bot    *Bot
 	cancel context.CancelFunc
 	errc   chan error
@@ -36,8 +36,8 @@ type harness struct {
 
 // fakeOptions keeps the fake's timers short but Slack-shaped: the 3 s ack deadline
 // is the real one, since it is what the tests measure against.
-func fakeOptions(tb testing.TB) slackfake.Options {
-	return slackfake.Options{
+func fakeOptions(tb testing.TB) slacksandbox.Options {
+	return slacksandbox.Options{
 		T:               tb,
 		PingInterval:    200 * time.Millisecond,
 		AckDeadline:     3 * time.Second,
@@ -47,7 +47,7 @@ func fakeOptions(tb testing.TB) slackfake.Options {
 
 func startHarness(tb testing.TB, cfg Config, h Handler) *harness {
 	tb.Helper()
-	fake := slackfake.New(fakeOptions(tb))
+	fake := slacksandbox.New(fakeOptions(tb))
 	tb.Cleanup(fake.Close)
 
 	o := fake.Options()
@@ -183,7 +183,7 @@ func TestSocketRedeliveredEventHandledOnce(t *testing.T) {
 }
 
 func TestSocketSameEnvelopeTwiceHandledOnce(t *testing.T) {
-	// slackfake never resends an envelope id, so a minimal Socket Mode server delivers
+	// slacksandbox never resends an envelope id, so a minimal Socket Mode server delivers
 	// the very same frame twice, as Slack may after a missed ack.
 	srv := newReplayServer(t)
 	var calls atomic.Int32
@@ -211,7 +211,7 @@ func TestSocketDisconnectMidBurstReconnectsAndAcksEverything(t *testing.T) {
 	hs := startHarness(t, Config{}, echo())
 	ctx := waitCtx(t, 20*time.Second)
 
-	var its []*slackfake.Interaction
+	var its []*slacksandbox.Interaction
 	for i := range 20 {
 		its = append(its, hs.fake.SlashCommand("U1", "C1", fmt.Sprintf("before %d", i)))
 	}
@@ -268,7 +268,7 @@ func sleepyHandler(d time.Duration) Handler {
 func burstAckLatencies(tb testing.TB, hs *harness, n int) []time.Duration {
 	tb.Helper()
 	ctx := waitCtx(tb, 15*time.Second)
-	its := make([]*slackfake.Interaction, n)
+	its := make([]*slacksandbox.Interaction, n)
 	for i := range its {
 		its[i] = hs.fake.SlashCommand("U1", "C1", fmt.Sprintf("burst %d", i))
 	}
@@ -379,7 +379,7 @@ func TestSocketQueueFullRepliesBusyWithoutBlockingAcks(t *testing.T) {
 	defer close(release)
 	ctx := waitCtx(t, 10*time.Second)
 
-	its := make([]*slackfake.Interaction, 5)
+	its := make([]*slacksandbox.Interaction, 5)
 	for i := range its {
 		its[i] = hs.fake.SlashCommand("U1", "C1", fmt.Sprintf("job %d", i))
 		_, err := its[i].WaitAck(ctx)

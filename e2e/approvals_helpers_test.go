@@ -21,7 +21,7 @@ import (
 	"devin-chatops/auditecho"
 	"devin-chatops/bot"
 	"devin-chatops/internal/harness"
-	"devin-chatops/internal/slackfake"
+	slacksandbox "devin-chatops/internal/sandbox/slack"
 )
 
 // apWait is how long the approval tests wait for one thing the bot should do. It is
@@ -39,7 +39,7 @@ func apStart(t *testing.T, opts harness.Options) *harness.Env {
 var apRequestIDInReply = regexp.MustCompile("Request `(R[0-9A-Z]{6})` is waiting for approval")
 
 // apSubmit runs a change command as user and returns the request ID its reply names.
-func apSubmit(t *testing.T, env *harness.Env, user, text string) (string, slackfake.Response) {
+func apSubmit(t *testing.T, env *harness.Env, user, text string) (string, slacksandbox.Response) {
 	t.Helper()
 	r := slash(t, env, user, harness.GeneralChannel, text)
 	m := apRequestIDInReply.FindStringSubmatch(r.AllText())
@@ -49,15 +49,15 @@ func apSubmit(t *testing.T, env *harness.Env, user, text string) (string, slackf
 }
 
 // apIsCard reports whether m is (a version of) the approval card of request id.
-func apIsCard(m slackfake.Message, id string) bool {
+func apIsCard(m slacksandbox.Message, id string) bool {
 	return m.Channel == harness.ApprovalChannel && strings.Contains(m.Text, "request `"+id+"`")
 }
 
 // apCard waits for a version of request id's card whose fallback text starts with
 // prefix ("Approval needed: ", "Done: ", "Denied: "…) and that contains every part.
-func apCard(t *testing.T, env *harness.Env, id, prefix string, parts ...string) slackfake.Message {
+func apCard(t *testing.T, env *harness.Env, id, prefix string, parts ...string) slacksandbox.Message {
 	t.Helper()
-	m, err := env.Slack.WaitMessage(waitCtx(t, apWait), func(m slackfake.Message) bool {
+	m, err := env.Slack.WaitMessage(waitCtx(t, apWait), func(m slacksandbox.Message) bool {
 		return apIsCard(m, id) && strings.HasPrefix(m.Text, prefix) && containsAll(m.AllText(), parts...)
 	})
 	if err != nil {
@@ -68,13 +68,13 @@ func apCard(t *testing.T, env *harness.Env, id, prefix string, parts ...string) 
 }
 
 // apCurrentCard is the card of request id as Slack shows it now.
-func apCurrentCard(env *harness.Env, id string) (slackfake.Message, bool) {
+func apCurrentCard(env *harness.Env, id string) (slacksandbox.Message, bool) {
 	for _, m := range env.Slack.Messages(harness.ApprovalChannel) {
 		if apIsCard(m, id) {
 			return m, true
 		}
 	}
-	return slackfake.Message{}, false
+	return slacksandbox.Message{}, false
 }
 
 // apCards counts the approval cards posted for request id.
@@ -90,7 +90,7 @@ func apCards(env *harness.Env, id string) int {
 
 // apClick clicks actionID on card as user (only a button the bot really posted can be
 // clicked) and waits for the ack.
-func apClick(t *testing.T, env *harness.Env, user string, card slackfake.Message, actionID string) *slackfake.Interaction {
+func apClick(t *testing.T, env *harness.Env, user string, card slacksandbox.Message, actionID string) *slacksandbox.Interaction {
 	t.Helper()
 	it, err := env.Slack.ClickButton(user, card.Channel, card.TS, actionID)
 	require.NoError(t, err)
@@ -100,9 +100,9 @@ func apClick(t *testing.T, env *harness.Env, user string, card slackfake.Message
 }
 
 // apEphemeral waits for an ephemeral shown to user beside the cards that contains parts.
-func apEphemeral(t *testing.T, env *harness.Env, user string, parts ...string) slackfake.Ephemeral {
+func apEphemeral(t *testing.T, env *harness.Env, user string, parts ...string) slacksandbox.Ephemeral {
 	t.Helper()
-	e, err := env.Slack.WaitEphemeral(waitCtx(t, apWait), func(e slackfake.Ephemeral) bool {
+	e, err := env.Slack.WaitEphemeral(waitCtx(t, apWait), func(e slacksandbox.Ephemeral) bool {
 		return e.User == user && e.Channel == harness.ApprovalChannel && containsAll(e.AllText(), parts...)
 	})
 	require.NoError(t, err, "no ephemeral for %s with %q", user, parts)
@@ -110,8 +110,8 @@ func apEphemeral(t *testing.T, env *harness.Env, user string, parts ...string) s
 }
 
 // apEphemerals lists the ephemerals shown beside the cards that contain part.
-func apEphemerals(env *harness.Env, part string) []slackfake.Ephemeral {
-	var out []slackfake.Ephemeral
+func apEphemerals(env *harness.Env, part string) []slacksandbox.Ephemeral {
+	var out []slacksandbox.Ephemeral
 	for _, e := range env.Slack.Ephemerals() {
 		if e.Channel == harness.ApprovalChannel && strings.Contains(e.AllText(), part) {
 			out = append(out, e)
@@ -131,10 +131,10 @@ func apDMChannel(t *testing.T, env *harness.Env, user string) string {
 }
 
 // apDM waits for a direct message from the bot to user that contains parts.
-func apDM(t *testing.T, env *harness.Env, user string, parts ...string) slackfake.Message {
+func apDM(t *testing.T, env *harness.Env, user string, parts ...string) slacksandbox.Message {
 	t.Helper()
 	dm := apDMChannel(t, env, user)
-	m, err := env.Slack.WaitMessage(waitCtx(t, apWait), func(m slackfake.Message) bool {
+	m, err := env.Slack.WaitMessage(waitCtx(t, apWait), func(m slacksandbox.Message) bool {
 		return m.Channel == dm && containsAll(m.AllText(), parts...)
 	})
 	require.NoError(t, err, "no DM to %s with %q", user, parts)
@@ -142,14 +142,14 @@ func apDM(t *testing.T, env *harness.Env, user string, parts ...string) slackfak
 }
 
 // apDMs lists the bot's direct messages to user.
-func apDMs(t *testing.T, env *harness.Env, user string) []slackfake.Message {
+func apDMs(t *testing.T, env *harness.Env, user string) []slacksandbox.Message {
 	t.Helper()
 	return env.Slack.Messages(apDMChannel(t, env, user))
 }
 
 // apAuditLines lists the audit-channel lines about request id, in the order posted.
-func apAuditLines(env *harness.Env, id string) []slackfake.Message {
-	var out []slackfake.Message
+func apAuditLines(env *harness.Env, id string) []slacksandbox.Message {
+	var out []slacksandbox.Message
 	for _, m := range env.Slack.Messages(harness.AuditChannel) {
 		if strings.Contains(m.Text, "`"+id+"`") {
 			out = append(out, m)
@@ -191,10 +191,10 @@ func apKinds(evs []audit.Event) []audit.Kind {
 // and the outbox is empty (nothing is still on its way); it returns the lines in the order posted. done, when not nil, must also hold
 // (typically "the final event has been stored"), so that the comparison is made once
 // the request has settled.
-func apWaitEchoed(t *testing.T, env *harness.Env, id string, done func([]audit.Event) bool) []slackfake.Message {
+func apWaitEchoed(t *testing.T, env *harness.Env, id string, done func([]audit.Event) bool) []slacksandbox.Message {
 	t.Helper()
 	var want, got []string
-	var lines []slackfake.Message
+	var lines []slacksandbox.Message
 	deadline := time.Now().Add(apWait)
 	for {
 		evs := apEvents(t, env, id)
@@ -243,7 +243,7 @@ func apHasKind(kind audit.Kind) func([]audit.Event) bool {
 }
 
 // apInOrder asserts that the audit lines contain one line of each kind, in that order.
-func apInOrder(t *testing.T, id string, lines []slackfake.Message, kinds ...audit.Kind) {
+func apInOrder(t *testing.T, id string, lines []slacksandbox.Message, kinds ...audit.Kind) {
 	t.Helper()
 	last := -1
 	for _, k := range kinds {
@@ -290,7 +290,7 @@ func apEmails(n int) []string {
 }
 
 // apButtons checks a pending card's two buttons: labels, styles and the request ID.
-func apButtons(t *testing.T, card slackfake.Message, id string) {
+func apButtons(t *testing.T, card slacksandbox.Message, id string) {
 	t.Helper()
 	approve, ok := card.Button(approvalslack.ActionIDApprove)
 	require.True(t, ok, "no Approve button")

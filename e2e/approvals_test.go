@@ -18,9 +18,9 @@ import (
 	"devin-chatops/bot"
 	"devin-chatops/clock/clocktest"
 	"devin-chatops/config"
-	"devin-chatops/internal/devinfake"
 	"devin-chatops/internal/harness"
-	"devin-chatops/internal/slackfake"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
+	slacksandbox "devin-chatops/internal/sandbox/slack"
 	"devin-chatops/store"
 )
 
@@ -104,7 +104,7 @@ func TestApprovalDenyWithReason(t *testing.T) {
 	card := apCard(t, env, id, "Approval needed: ")
 
 	click := apClick(t, env, harness.Bob, card, approvalslack.ActionIDDeny)
-	view, err := env.Slack.WaitView(waitCtx(t, apWait), func(v slackfake.View) bool {
+	view, err := env.Slack.WaitView(waitCtx(t, apWait), func(v slacksandbox.View) bool {
 		return v.CallbackID == approvalslack.DenyCallbackID && v.PrivateMetadata == id
 	})
 	require.NoError(t, err, "Deny opens the reason modal")
@@ -418,7 +418,7 @@ func TestApprovalFinishedAfterCrash(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.NoError(t, db.Close())
-	env.Devin.AddMember(devinfake.Member{Email: "executing.crash@example.com"})
+	env.Devin.AddMember(devinsandbox.Member{Email: "executing.crash@example.com"})
 
 	require.NoError(t, env.Restart(apCtx(t)))
 
@@ -519,7 +519,7 @@ func TestApprovalMentionInjectionEscaped(t *testing.T) {
 
 	// The deny reason comes from a modal, as raw text.
 	apClick(t, env, harness.Bob, card, approvalslack.ActionIDDeny)
-	view, err := env.Slack.WaitView(waitCtx(t, apWait), func(v slackfake.View) bool { return v.PrivateMetadata == id })
+	view, err := env.Slack.WaitView(waitCtx(t, apWait), func(v slacksandbox.View) bool { return v.PrivateMetadata == id })
 	require.NoError(t, err)
 	raw := "<!channel> <@U0ALICE> <https://evil|click> <!here> & more"
 	sub, err := env.Slack.SubmitView(harness.Bob, view.ID, map[string]map[string]string{

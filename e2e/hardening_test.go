@@ -14,7 +14,7 @@ import (
 	"devin-chatops/audit"
 	"devin-chatops/clock/clocktest"
 	"devin-chatops/internal/harness"
-	"devin-chatops/internal/slackfake"
+	slacksandbox "devin-chatops/internal/sandbox/slack"
 	"devin-chatops/store"
 )
 
@@ -149,7 +149,7 @@ func TestHardeningClicksAnsweredWhileExecutionsRun(t *testing.T) {
 	opts.App.Bot.Workers = 2
 	env := apStart(t, opts)
 	var ids []string
-	var cards []slackfake.Message
+	var cards []slacksandbox.Message
 	for _, email := range []string{"hd.w1@example.com", "hd.w2@example.com", "hd.w3@example.com"} {
 		id, _ := apSubmit(t, env, harness.Requester, "invite "+email)
 		ids = append(ids, id)
@@ -251,7 +251,7 @@ func TestHardeningRequesterWhoCannotBeDMd(t *testing.T) {
 
 	env.Slack.FailNext("conversations.open", "user_disabled", 1<<30)
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
-	told, err := env.Slack.WaitEphemeral(waitCtx(t, apWait), func(e slackfake.Ephemeral) bool {
+	told, err := env.Slack.WaitEphemeral(waitCtx(t, apWait), func(e slacksandbox.Ephemeral) bool {
 		return e.Channel == harness.GeneralChannel && e.User == harness.Requester && containsAll(e.AllText(), id, "is done")
 	})
 	require.NoError(t, err, "the requester is not told in the channel they asked from")

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/internal/harness"
-	"devin-chatops/internal/slackfake"
+	slacksandbox "devin-chatops/internal/sandbox/slack"
 )
 
 // start brings up the bot with its fakes and fails the test on any Block Kit
@@ -34,7 +34,7 @@ func waitCtx(t *testing.T, d time.Duration) context.Context {
 }
 
 // slash runs /devin text as user in channel and returns the bot's reply.
-func slash(t *testing.T, env *harness.Env, user, channel, text string) slackfake.Response {
+func slash(t *testing.T, env *harness.Env, user, channel, text string) slacksandbox.Response {
 	t.Helper()
 	it := env.Slack.SlashCommand(user, channel, text)
 	r, err := it.WaitResponse(waitCtx(t, 15*time.Second))
@@ -43,9 +43,9 @@ func slash(t *testing.T, env *harness.Env, user, channel, text string) slackfake
 }
 
 // waitAudit waits for an audit-channel line containing every part.
-func waitAudit(t *testing.T, env *harness.Env, parts ...string) slackfake.Message {
+func waitAudit(t *testing.T, env *harness.Env, parts ...string) slacksandbox.Message {
 	t.Helper()
-	m, err := env.Slack.WaitMessage(waitCtx(t, 10*time.Second), func(m slackfake.Message) bool {
+	m, err := env.Slack.WaitMessage(waitCtx(t, 10*time.Second), func(m slacksandbox.Message) bool {
 		return m.Channel == harness.AuditChannel && containsAll(m.AllText(), parts...)
 	})
 	require.NoError(t, err, "no audit line with %q", parts)

@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/bot"
-	"devin-chatops/internal/devinfake"
 	"devin-chatops/internal/harness"
-	"devin-chatops/internal/slackfake"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
+	slacksandbox "devin-chatops/internal/sandbox/slack"
 )
 
 // roStart is start with the audit channel's pacing shortened: every command here is
@@ -29,7 +29,7 @@ func roStart(t *testing.T, opts harness.Options) *harness.Env {
 }
 
 // roSections returns the text of every section block, as a Slack client shows them.
-func roSections(c slackfake.Content) []string {
+func roSections(c slacksandbox.Content) []string {
 	var out []string
 	for _, b := range c.Blocks {
 		if s, ok := b.(*slack.SectionBlock); ok && s.Text != nil {
@@ -40,10 +40,10 @@ func roSections(c slackfake.Content) []string {
 }
 
 // roShown is everything the user sees in a reply: the section texts, one per line.
-func roShown(c slackfake.Content) string { return strings.Join(roSections(c), "\n") }
+func roShown(c slacksandbox.Content) string { return strings.Join(roSections(c), "\n") }
 
 // roBullets counts the list items ("• …" lines) of a reply.
-func roBullets(c slackfake.Content) int {
+func roBullets(c slacksandbox.Content) int {
 	n := 0
 	for _, line := range strings.Split(roShown(c), "\n") {
 		if strings.HasPrefix(line, "• ") {
@@ -82,9 +82,9 @@ func TestReadOnlyCommands(t *testing.T) {
 	now := time.Now()
 	// The demo seed has no Devin audit entries: one inside the default 24 h window, one
 	// only inside 7 days, one outside both.
-	env.Devin.AddAuditLog(devinfake.AuditLog{Action: "remove_member", UserEmail: "grace@example.com", CreatedAt: now.Add(-10 * 24 * time.Hour)})
-	env.Devin.AddAuditLog(devinfake.AuditLog{Action: "create_org", UserEmail: "ada@example.com", OrgID: harness.OrgResearch, CreatedAt: now.Add(-50 * time.Hour)})
-	env.Devin.AddAuditLog(devinfake.AuditLog{Action: "add_member", UserEmail: "ada@example.com", OrgID: harness.OrgEngineering, CreatedAt: now.Add(-time.Hour)})
+	env.Devin.AddAuditLog(devinsandbox.AuditLog{Action: "remove_member", UserEmail: "grace@example.com", CreatedAt: now.Add(-10 * 24 * time.Hour)})
+	env.Devin.AddAuditLog(devinsandbox.AuditLog{Action: "create_org", UserEmail: "ada@example.com", OrgID: harness.OrgResearch, CreatedAt: now.Add(-50 * time.Hour)})
+	env.Devin.AddAuditLog(devinsandbox.AuditLog{Action: "add_member", UserEmail: "ada@example.com", OrgID: harness.OrgEngineering, CreatedAt: now.Add(-time.Hour)})
 
 	// Usage seeded by harness.SeedDemo over the 10 billing days of the current cycle:
 	//   ada (org-eng)           40+3d for d=0..9 = 535
@@ -248,7 +248,7 @@ func TestReadOnlyCommands(t *testing.T) {
 	t.Run("requests lists a pending request", func(t *testing.T) {
 		r := slash(t, env, harness.Requester, harness.GeneralChannel, `invite new.hire@example.com --reason "joins platform"`)
 		require.Contains(t, roShown(r.Content), "waiting for approval")
-		card, err := env.Slack.WaitMessage(waitCtx(t, 10*time.Second), func(m slackfake.Message) bool {
+		card, err := env.Slack.WaitMessage(waitCtx(t, 10*time.Second), func(m slacksandbox.Message) bool {
 			return m.Channel == harness.ApprovalChannel && len(m.Buttons()) > 0
 		})
 		require.NoError(t, err)
@@ -319,8 +319,8 @@ func TestReadOnlyLongListsAreCut(t *testing.T) {
 func TestReadOnlyHostileAPIData(t *testing.T) {
 	t.Parallel()
 	env := roStart(t, harness.Options{})
-	env.Devin.AddMember(devinfake.Member{Email: "evil@example.com", Name: "<!channel>"})
-	env.Devin.AddOrg(devinfake.Org{ID: "org-evil", Name: "<!here> & <@U0ALICE>"})
+	env.Devin.AddMember(devinsandbox.Member{Email: "evil@example.com", Name: "<!channel>"})
+	env.Devin.AddOrg(devinsandbox.Org{ID: "org-evil", Name: "<!here> & <@U0ALICE>"})
 	env.GitHub.SeedTeam("ent:evil", "<!everyone> <https://evil.example|click>", "octocat")
 
 	for _, tc := range []struct {
@@ -455,7 +455,7 @@ func TestReadOnlyBadInput(t *testing.T) {
 
 // roAssertPlainSentence checks an API error as the user sees it: an ephemeral reply of
 // one plain sentence, with no JSON, no API field names and no credentials.
-func roAssertPlainSentence(t *testing.T, env *harness.Env, r slackfake.Response, want string) {
+func roAssertPlainSentence(t *testing.T, env *harness.Env, r slacksandbox.Response, want string) {
 	t.Helper()
 	assert.Equal(t, "ephemeral", r.ResponseType)
 	sections := roSections(r.Content)

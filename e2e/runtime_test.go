@@ -21,12 +21,12 @@ import (
 	"devin-chatops/bot"
 	"devin-chatops/config"
 	"devin-chatops/internal/harness"
-	"devin-chatops/internal/slackfake"
+	slacksandbox "devin-chatops/internal/sandbox/slack"
 )
 
 // roBurst sends n slash commands at once, texts taken in turn from texts.
-func roBurst(env *harness.Env, n int, texts ...string) []*slackfake.Interaction {
-	its := make([]*slackfake.Interaction, n)
+func roBurst(env *harness.Env, n int, texts ...string) []*slacksandbox.Interaction {
+	its := make([]*slacksandbox.Interaction, n)
 	for i := range its {
 		its[i] = env.Slack.SlashCommand(harness.Requester, harness.GeneralChannel, texts[i%len(texts)])
 	}
@@ -35,8 +35,8 @@ func roBurst(env *harness.Env, n int, texts ...string) []*slackfake.Interaction 
 
 // roAwaitAnswers waits for the first response of every interaction, all at once, and
 // returns them in order together with when each arrived.
-func roAwaitAnswers(ctx context.Context, its []*slackfake.Interaction) ([]slackfake.Response, []time.Time, []error) {
-	resps := make([]slackfake.Response, len(its))
+func roAwaitAnswers(ctx context.Context, its []*slacksandbox.Interaction) ([]slacksandbox.Response, []time.Time, []error) {
+	resps := make([]slacksandbox.Response, len(its))
 	at := make([]time.Time, len(its))
 	errs := make([]error, len(its))
 	var wg sync.WaitGroup
@@ -51,8 +51,8 @@ func roAwaitAnswers(ctx context.Context, its []*slackfake.Interaction) ([]slackf
 }
 
 // roAwaitAcks waits for the ack of every interaction.
-func roAwaitAcks(ctx context.Context, its []*slackfake.Interaction) ([]slackfake.AckRecord, []error) {
-	acks := make([]slackfake.AckRecord, len(its))
+func roAwaitAcks(ctx context.Context, its []*slacksandbox.Interaction) ([]slacksandbox.AckRecord, []error) {
+	acks := make([]slacksandbox.AckRecord, len(its))
 	errs := make([]error, len(its))
 	for i, it := range its {
 		acks[i], errs[i] = it.WaitAck(ctx)
@@ -225,7 +225,7 @@ func TestRuntimeHealth(t *testing.T) {
 	openGate := func() { once.Do(func() { close(gate) }) }
 	t.Cleanup(openGate) // before the proxy closes, should the test stop early
 	opts := harness.Options{
-		Slack: slackfake.Options{T: t},
+		Slack: slacksandbox.Options{T: t},
 		App:   app.Options{Listener: ln},
 		Configure: func(c *config.Config) {
 			setTarget(c.SlackAPIURL)
@@ -305,7 +305,7 @@ func TestRuntimeRejectedTokens(t *testing.T) {
 			t.Parallel()
 			began := time.Now()
 			env, err := harness.Start(t.Context(), harness.Options{
-				Slack:     slackfake.Options{T: t},
+				Slack:     slacksandbox.Options{T: t},
 				Configure: func(c *config.Config) { tc.set(c, tc.bad) },
 			})
 			if err == nil {

@@ -14,16 +14,16 @@ import (
 
 	"devin-chatops/apiclient"
 	"devin-chatops/apiclient/devin"
-	"devin-chatops/internal/devinfake"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
 func TestAuditLogsShapes(t *testing.T) {
 	for _, examples := range []bool{false, true} {
 		t.Run(map[bool]string{false: "schema audit_logs", true: "examples logs"}[examples], func(t *testing.T) {
 			fake := newFake(t)
-			first := fake.AddAuditLog(devinfake.AuditLog{Action: "add_member", UserID: "email|actor", UserEmail: "boss@example.com",
+			first := fake.AddAuditLog(devinsandbox.AuditLog{Action: "add_member", UserID: "email|actor", UserEmail: "boss@example.com",
 				OrgID: "org-1", Extra: map[string]any{"target_user_id": "email|t1", "roles": []string{"org_member"}}})
-			second := fake.AddAuditLog(devinfake.AuditLog{Action: "create_session", UserEmail: "dev@example.com",
+			second := fake.AddAuditLog(devinsandbox.AuditLog{Action: "create_session", UserEmail: "dev@example.com",
 				Extra: map[string]any{"session_id": "devin-1"}})
 			fake.UseExampleShapes(examples)
 			c, _ := newClient(t, fake)
@@ -65,7 +65,7 @@ func TestAuditLogsQueryAndActions(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, all, 2)
 	assert.Equal(t, "add_enterprise_member", all[0].Action)
-	assert.Equal(t, devinfake.OwnerEmail, all[0].UserEmail)
+	assert.Equal(t, devinsandbox.OwnerEmail, all[0].UserEmail)
 
 	fake.ResetRequests()
 	older, err := c.AuditLogs(ctx, devin.AuditLogsQuery{Before: all[0].ID, Limit: 5})
@@ -144,7 +144,7 @@ func TestSessionInsightsShapes(t *testing.T) {
 	for _, examples := range []bool{false, true} {
 		t.Run(map[bool]string{false: "schema items", true: "examples sessions"}[examples], func(t *testing.T) {
 			fake := newFake(t)
-			s := fake.AddSession(devinfake.Session{OrgID: "org-1", UserID: "email|u1", Title: "Fix flaky test",
+			s := fake.AddSession(devinsandbox.Session{OrgID: "org-1", UserID: "email|u1", Title: "Fix flaky test",
 				Status: "finished", ACUsConsumed: 3.75, CreatedAt: testNow().Add(-time.Hour), Summary: "Prompt lacked the repo name."})
 			fake.UseExampleShapes(examples)
 			c, _ := newClient(t, fake)
@@ -162,7 +162,7 @@ func TestSessionInsightsShapes(t *testing.T) {
 func TestSessionInsightsFiltersAndLimit(t *testing.T) {
 	fake := newFake(t)
 	for i := range 450 {
-		fake.AddSession(devinfake.Session{OrgID: fmt.Sprint("org-", i%3), UserID: "email|u", CreatedAt: testNow().Add(-time.Duration(i) * time.Minute)})
+		fake.AddSession(devinsandbox.Session{OrgID: fmt.Sprint("org-", i%3), UserID: "email|u", CreatedAt: testNow().Add(-time.Duration(i) * time.Minute)})
 	}
 	c, _ := newClient(t, fake)
 	ctx := context.Background()

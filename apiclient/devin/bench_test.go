@@ -5,13 +5,13 @@ import (
 	"testing"
 
 	"devin-chatops/apiclient/devin"
-	"devin-chatops/internal/devinfake"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
 // BenchmarkListMembers10000 lists 10,000 members from the fake: 50 pages of 200 over
 // real HTTP on loopback, decoding included.
 func BenchmarkListMembers10000(b *testing.B) {
-	fake := devinfake.New()
+	fake := devinsandbox.New()
 	defer fake.Close()
 	fake.SeedMembers(10000)
 	c, err := devin.New(fake.URL(), fake.APIKey())

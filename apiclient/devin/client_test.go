@@ -18,7 +18,7 @@ import (
 	"devin-chatops/apiclient"
 	"devin-chatops/apiclient/devin"
 	"devin-chatops/clock/clocktest"
-	"devin-chatops/internal/devinfake"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
 // newFakeClock records backoff sleeps instead of waiting, so retry tests take no time.
@@ -27,16 +27,16 @@ func newFakeClock() *clocktest.Fake { return clocktest.NewAuto(testNow()) }
 // testNow is the fixed "now" of the fake server and the fake clock.
 func testNow() time.Time { return time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC) }
 
-func newFake(t testing.TB, opts ...devinfake.Option) *devinfake.Server {
+func newFake(t testing.TB, opts ...devinsandbox.Option) *devinsandbox.Server {
 	t.Helper()
-	f := devinfake.New(append([]devinfake.Option{devinfake.WithNow(testNow)}, opts...)...)
+	f := devinsandbox.New(append([]devinsandbox.Option{devinsandbox.WithNow(testNow)}, opts...)...)
 	t.Cleanup(f.Close)
 	return f
 }
 
 // newClient returns a client of fake with a fake clock, fixed jitter and three
 // attempts per call; extra options come last and win.
-func newClient(t testing.TB, fake *devinfake.Server, opts ...devin.Option) (*devin.Client, *clocktest.Fake) {
+func newClient(t testing.TB, fake *devinsandbox.Server, opts ...devin.Option) (*devin.Client, *clocktest.Fake) {
 	t.Helper()
 	clock := newFakeClock()
 	all := append([]devin.Option{
@@ -91,7 +91,7 @@ func TestRequestHeaders(t *testing.T) {
 	reqs := fake.Requests()
 	require.Len(t, reqs, 1)
 	h := reqs[0].Header
-	assert.Equal(t, "Bearer "+devinfake.DefaultAPIKey, h.Get("Authorization"))
+	assert.Equal(t, "Bearer "+devinsandbox.DefaultAPIKey, h.Get("Authorization"))
 	assert.Equal(t, "application/json", h.Get("Accept"))
 	assert.Contains(t, h.Get("User-Agent"), "devin-chatops")
 }
@@ -102,14 +102,14 @@ func TestClientPrintsWithoutKey(t *testing.T) {
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("client", "c", c)
 	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s", c, c, c, c), logs.String()} {
-		assert.NotContains(t, s, devinfake.DefaultAPIKey)
+		assert.NotContains(t, s, devinsandbox.DefaultAPIKey)
 	}
 }
 
 // errorCase is one failure the client must classify.
 type errorCase struct {
 	name     string
-	setup    func(f *devinfake.Server)
+	setup    func(f *devinsandbox.Server)
 	call     func(ctx context.Context, c *devin.Client) error
 	policy   apiclient.RetryPolicy
 	key      string // client key; "" = the fake's
@@ -132,7 +132,7 @@ func TestErrorClasses(t *testing.T) {
 			attempts: 1, message: "The Devin API key was rejected (401): it is missing, revoked or invalid.",
 		},
 		{
-			name: "403 not an enterprise admin", setup: func(f *devinfake.Server) { f.Fail("GET", "/roles", 403, 1) }, call: listRoles,
+			name: "403 not an enterprise admin", setup: func(f *devinsandbox.Server) { f.Fail("GET", "/roles", 403, 1) }, call: listRoles,
 			want:     &apiclient.Error{Kind: apiclient.KindForbidden, Status: 403, Message: "User is not associated with an enterprise"},
 			attempts: 1, message: "The Devin API key is not an Enterprise Admin key (403): use a personal key of an Enterprise Admin.",
 		},
@@ -148,7 +148,7 @@ func TestErrorClasses(t *testing.T) {
 		},
 		{
 			name:  "422 with fields",
-			setup: func(f *devinfake.Server) { f.Fail("POST", "/organizations", 422, 1) },
+			setup: func(f *devinsandbox.Server) { f.Fail("POST", "/organizations", 422, 1) },
 			call: func(ctx context.Context, c *devin.Client) error {
 				_, err := c.CreateOrganization(ctx, devin.CreateOrganizationRequest{DisplayName: "x"})
 				return err
@@ -159,13 +159,13 @@ func TestErrorClasses(t *testing.T) {
 			message:  "Devin API refused the request as invalid (422): emails[0]: value_error.email: value is not a valid email address.",
 		},
 		{
-			name: "400 bad request", setup: func(f *devinfake.Server) { f.Fail("GET", "/roles", 400, 1) }, call: listRoles,
+			name: "400 bad request", setup: func(f *devinsandbox.Server) { f.Fail("GET", "/roles", 400, 1) }, call: listRoles,
 			want:     &apiclient.Error{Kind: apiclient.KindBadRequest, Status: 400, Message: "Bad request"},
 			attempts: 1, message: "Devin API refused the request as invalid (400): Bad request.",
 		},
 		{
 			name: "429 with Retry-After is honoured, then success",
-			setup: func(f *devinfake.Server) {
+			setup: func(f *devinsandbox.Server) {
 				f.SetRetryAfter("3")
 				f.Fail("GET", "/roles", 429, 1)
 			},
@@ -173,7 +173,7 @@ func TestErrorClasses(t *testing.T) {
 		},
 		{
 			name: "429 on a POST is retried (the request was never processed)",
-			setup: func(f *devinfake.Server) {
+			setup: func(f *devinsandbox.Server) {
 				f.SetRetryAfter("2")
 				f.Fail("POST", "/organizations", 429, 1)
 			},
@@ -185,7 +185,7 @@ func TestErrorClasses(t *testing.T) {
 		},
 		{
 			name: "429 beyond the total wait budget is a clear rate-limit error",
-			setup: func(f *devinfake.Server) {
+			setup: func(f *devinsandbox.Server) {
 				f.SetRetryAfter("600")
 				f.Fail("GET", "/roles", 429, -1)
 			},
@@ -195,26 +195,26 @@ func TestErrorClasses(t *testing.T) {
 		},
 		{
 			name:  "429 without Retry-After backs off and gives up",
-			setup: func(f *devinfake.Server) { f.Fail("GET", "/roles", 429, -1) }, call: listRoles,
+			setup: func(f *devinsandbox.Server) { f.Fail("GET", "/roles", 429, -1) }, call: listRoles,
 			want:     &apiclient.Error{Kind: apiclient.KindRateLimited, Status: 429, Message: "Too many requests"},
 			attempts: 3, sleeps: []time.Duration{375 * time.Millisecond, 750 * time.Millisecond},
 			message: "Devin API is rate limiting the bot; try again in a minute.",
 		},
 		{
 			name:  "500 on a GET is retried",
-			setup: func(f *devinfake.Server) { f.Fail("GET", "/roles", 500, 2) }, call: listRoles,
+			setup: func(f *devinsandbox.Server) { f.Fail("GET", "/roles", 500, 2) }, call: listRoles,
 			attempts: 3, sleeps: []time.Duration{375 * time.Millisecond, 750 * time.Millisecond},
 		},
 		{
 			name:  "500 on every GET attempt",
-			setup: func(f *devinfake.Server) { f.Fail("GET", "/roles", 503, -1) }, call: listRoles,
+			setup: func(f *devinsandbox.Server) { f.Fail("GET", "/roles", 503, -1) }, call: listRoles,
 			want:     &apiclient.Error{Kind: apiclient.KindServer, Status: 503, Message: "Internal server error"},
 			attempts: 3, sleeps: []time.Duration{375 * time.Millisecond, 750 * time.Millisecond},
 			message: "Devin API is having trouble (503); try again in a few minutes.",
 		},
 		{
 			name:  "500 on a POST is not retried",
-			setup: func(f *devinfake.Server) { f.Fail("POST", "/organizations", 500, 1) },
+			setup: func(f *devinsandbox.Server) { f.Fail("POST", "/organizations", 500, 1) },
 			call: func(ctx context.Context, c *devin.Client) error {
 				_, err := c.CreateOrganization(ctx, devin.CreateOrganizationRequest{DisplayName: "Eng"})
 				return err
@@ -224,13 +224,13 @@ func TestErrorClasses(t *testing.T) {
 		},
 		{
 			name:  "malformed JSON in a 200",
-			setup: func(f *devinfake.Server) { f.Malformed("/roles", 1) }, call: listRoles,
+			setup: func(f *devinsandbox.Server) { f.Malformed("/roles", 1) }, call: listRoles,
 			want:     &apiclient.Error{Kind: apiclient.KindDecode, Status: 200, Method: "GET", Path: "/v2/enterprise/roles"},
 			attempts: 1, message: "Devin API sent a response the bot could not read.",
 		},
 		{
 			name:  "malformed JSON in a member page",
-			setup: func(f *devinfake.Server) { f.SeedMembers(3); f.Malformed("/members", 1) },
+			setup: func(f *devinsandbox.Server) { f.SeedMembers(3); f.Malformed("/members", 1) },
 			call: func(ctx context.Context, c *devin.Client) error {
 				_, err := c.ListMembers(ctx, devin.ListMembersOptions{})
 				return err
@@ -326,7 +326,7 @@ func TestKeyNeverInErrorsOrLogs(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
-	fake := newFake(t, devinfake.WithAPIKey(key))
+	fake := newFake(t, devinsandbox.WithAPIKey(key))
 	fake.SeedMembers(2)
 	c, _ := newClient(t, fake, devin.WithLogger(logger))
 
@@ -381,7 +381,7 @@ func TestPathEscaping(t *testing.T) {
 	for _, id := range []string{"email|abc", "a/b", "okta|Org|x y"} {
 		t.Run(id, func(t *testing.T) {
 			fake.ResetRequests()
-			fake.AddMember(devinfake.Member{UserID: id, Email: strings.NewReplacer("|", "", "/", "", " ", "").Replace(id) + "@example.com"})
+			fake.AddMember(devinsandbox.Member{UserID: id, Email: strings.NewReplacer("|", "", "/", "", " ", "").Replace(id) + "@example.com"})
 			c, _ := newClient(t, fake)
 			ctx := context.Background()
 

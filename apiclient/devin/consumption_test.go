@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/apiclient/devin"
-	"devin-chatops/internal/devinfake"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
 func utc(s string) time.Time {
@@ -53,7 +53,7 @@ func TestBillingDayStart(t *testing.T) {
 }
 
 func TestListCyclesShapes(t *testing.T) {
-	cycles := []devinfake.Cycle{
+	cycles := []devinsandbox.Cycle{
 		{Start: utc("2026-01-01T08:00:00Z"), End: utc("2026-02-01T08:00:00Z")},
 		{Start: utc("2026-02-01T08:00:00Z"), End: utc("2026-03-01T08:00:00Z")},
 		{Start: utc("2026-03-01T08:00:00Z"), End: utc("2026-04-01T08:00:00Z")},
@@ -162,7 +162,7 @@ func TestDailyConsumption(t *testing.T) {
 
 func TestUserDailyConsumption(t *testing.T) {
 	fake := newFake(t)
-	m := fake.AddMember(devinfake.Member{Email: "ada@example.com"})
+	m := fake.AddMember(devinsandbox.Member{Email: "ada@example.com"})
 	fake.AddUsage("2026-03-02", "org-a", m.UserID, 2.5)
 	fake.AddUsage("2026-03-02", "org-a", "someone-else", 7)
 	c, _ := newClient(t, fake)

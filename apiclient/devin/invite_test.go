@@ -13,7 +13,7 @@ import (
 
 	"devin-chatops/apiclient"
 	"devin-chatops/apiclient/devin"
-	"devin-chatops/internal/devinfake"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
 func emails(prefix string, n int) []string {
@@ -24,7 +24,7 @@ func emails(prefix string, n int) []string {
 	return out
 }
 
-func inviteBodies(t *testing.T, fake *devinfake.Server) [][]string {
+func inviteBodies(t *testing.T, fake *devinsandbox.Server) [][]string {
 	t.Helper()
 	var out [][]string
 	for _, r := range fake.Requests() {
@@ -43,9 +43,9 @@ func inviteBodies(t *testing.T, fake *devinfake.Server) [][]string {
 func TestInviteChunksAndReportsEachEmail(t *testing.T) {
 	fake := newFake(t)
 	all := emails("new", 250)
-	existing := map[string]devinfake.Member{}
+	existing := map[string]devinsandbox.Member{}
 	for _, e := range all[10:50] { // 40 already members
-		existing[e] = fake.AddMember(devinfake.Member{Email: e})
+		existing[e] = fake.AddMember(devinsandbox.Member{Email: e})
 	}
 	rejected := all[200:205] // 5 the API silently skips
 	fake.RejectInvites(rejected...)
@@ -70,7 +70,7 @@ func TestInviteChunksAndReportsEachEmail(t *testing.T) {
 		case i >= 200 && i < 205:
 			assert.Equal(t, devin.InviteOutcome{Email: o.Email, Status: devin.StatusFailed, Reason: "not invited by the API"}, o)
 		default:
-			assert.Equal(t, devin.InviteOutcome{Email: o.Email, UserID: devinfake.UserIDFor(o.Email), Status: devin.StatusInvited}, o)
+			assert.Equal(t, devin.InviteOutcome{Email: o.Email, UserID: devinsandbox.UserIDFor(o.Email), Status: devin.StatusInvited}, o)
 		}
 	}
 	// 45 emails to check is past the one-by-one threshold: one full listing instead.
@@ -78,7 +78,7 @@ func TestInviteChunksAndReportsEachEmail(t *testing.T) {
 }
 
 // countQueries counts GET /members requests that carry the query key.
-func countQueries(fake *devinfake.Server, key string) int {
+func countQueries(fake *devinsandbox.Server, key string) int {
 	n := 0
 	for _, r := range fake.Requests() {
 		q, _ := url.ParseQuery(r.RawQuery)
@@ -92,7 +92,7 @@ func countQueries(fake *devinfake.Server, key string) int {
 func TestInviteLooksUpFewEmailsOneByOne(t *testing.T) {
 	fake := newFake(t)
 	fake.SeedMembers(500)
-	old := fake.AddMember(devinfake.Member{Email: "old@example.com"})
+	old := fake.AddMember(devinsandbox.Member{Email: "old@example.com"})
 	fake.RejectInvites("blocked@example.com")
 	c, _ := newClient(t, fake)
 
@@ -101,7 +101,7 @@ func TestInviteLooksUpFewEmailsOneByOne(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, []devin.InviteOutcome{
-		{Email: "new@example.com", UserID: devinfake.UserIDFor("new@example.com"), Status: devin.StatusInvited},
+		{Email: "new@example.com", UserID: devinsandbox.UserIDFor("new@example.com"), Status: devin.StatusInvited},
 		{Email: "OLD@example.com", UserID: old.UserID, Status: devin.StatusAlreadyMember},
 		{Email: "blocked@example.com", Status: devin.StatusFailed, Reason: "not invited by the API"},
 	}, res.Outcomes)
@@ -134,10 +134,10 @@ func TestInviteDropsDuplicatesAndInvalidAddresses(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, []devin.InviteOutcome{
-		{Email: "a@example.com", UserID: devinfake.UserIDFor("a@example.com"), Status: devin.StatusInvited},
+		{Email: "a@example.com", UserID: devinsandbox.UserIDFor("a@example.com"), Status: devin.StatusInvited},
 		{Email: "not-an-email", Status: devin.StatusFailed, Reason: "not a valid email address"},
 		{Email: "Bob <b@example.com>", Status: devin.StatusFailed, Reason: "not a valid email address"},
-		{Email: "b@example.com", UserID: devinfake.UserIDFor("b@example.com"), Status: devin.StatusInvited},
+		{Email: "b@example.com", UserID: devinsandbox.UserIDFor("b@example.com"), Status: devin.StatusInvited},
 	}, res.Outcomes)
 	assert.Equal(t, [][]string{{"a@example.com", "b@example.com"}}, inviteBodies(t, fake))
 
@@ -152,15 +152,15 @@ func TestInviteWithRoleAndOrg(t *testing.T) {
 	fake := newFake(t)
 	// A deployment whose Admin role has a non-default ID: the client must read it
 	// from /roles rather than assume account_admin.
-	fake.SetRoles([]devinfake.Role{
+	fake.SetRoles([]devinsandbox.Role{
 		{ID: "role_7f3a", Name: "Admin", Type: "account"},
 		{ID: "role_m", Name: "Member", Type: "account"},
 		{ID: "role_billing", Name: "Billing Viewer", Type: "account"},
 		{ID: "org_admin", Name: "Org Admin", Type: "org"},
 		{ID: "org_member", Name: "Org Member", Type: "org"},
 	})
-	org := fake.AddOrg(devinfake.Org{Name: "Platform"})
-	old := fake.AddMember(devinfake.Member{Email: "old@example.com", Role: "role_m"})
+	org := fake.AddOrg(devinsandbox.Org{Name: "Platform"})
+	old := fake.AddMember(devinsandbox.Member{Email: "old@example.com", Role: "role_m"})
 	c, _ := newClient(t, fake)
 
 	res, err := c.Invite(context.Background(), devin.InviteRequest{
@@ -177,7 +177,7 @@ func TestInviteWithRoleAndOrg(t *testing.T) {
 		assert.Equal(t, "role_7f3a", m.Role, e)
 	}
 	got, _ := fake.OrgByID(org.ID)
-	ids := []string{devinfake.UserIDFor("n1@example.com"), devinfake.UserIDFor("n2@example.com"), old.UserID}
+	ids := []string{devinsandbox.UserIDFor("n1@example.com"), devinsandbox.UserIDFor("n2@example.com"), old.UserID}
 	for _, id := range ids {
 		assert.Equal(t, "org_member", got.Members[id])
 	}
@@ -217,7 +217,7 @@ func TestInviteRoleResolution(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.role, func(t *testing.T) {
 			fake := newFake(t)
-			fake.SetRoles([]devinfake.Role{
+			fake.SetRoles([]devinsandbox.Role{
 				{ID: "role_7f3a", Name: "Admin", Type: "account"},
 				{ID: "account_member", Name: "Member", Type: "account"},
 				{ID: "role_billing", Name: "Billing Viewer", Type: "account"},
@@ -296,7 +296,7 @@ func TestInviteStopsOnAuthFailure(t *testing.T) {
 
 func TestInviteRoleFailureMarksItemsFailed(t *testing.T) {
 	fake := newFake(t)
-	old := fake.AddMember(devinfake.Member{Email: "old@example.com"})
+	old := fake.AddMember(devinsandbox.Member{Email: "old@example.com"})
 	fake.Fail("PATCH", "/members/roles", 500, 1)
 	c, _ := newClient(t, fake)
 
@@ -305,7 +305,7 @@ func TestInviteRoleFailureMarksItemsFailed(t *testing.T) {
 	assert.Equal(t, 1, fake.Count("PATCH", "/members/roles"), "a PATCH is not retried on 500")
 	msg := "Devin API is having trouble (500); try again in a few minutes."
 	assert.Equal(t, []devin.InviteOutcome{
-		{Email: "n@example.com", UserID: devinfake.UserIDFor("n@example.com"), Status: devin.StatusFailed,
+		{Email: "n@example.com", UserID: devinsandbox.UserIDFor("n@example.com"), Status: devin.StatusFailed,
 			Reason: "invited, but the role was not set: " + msg},
 		{Email: "old@example.com", UserID: old.UserID, Status: devin.StatusFailed,
 			Reason: "already a member, but the role was not set: " + msg},
@@ -321,14 +321,14 @@ func TestInviteOrgFailureMarksItemsFailed(t *testing.T) {
 	assert.Equal(t, devin.StatusFailed, res.Outcomes[0].Status)
 	assert.Equal(t, "invited, but not added to the organization: Devin API could not find that (404): Organization not found.",
 		res.Outcomes[0].Reason)
-	assert.Equal(t, devinfake.UserIDFor("n@example.com"), res.Outcomes[0].UserID)
+	assert.Equal(t, devinsandbox.UserIDFor("n@example.com"), res.Outcomes[0].UserID)
 }
 
 func TestInviteExampleShapes(t *testing.T) {
 	fake := newFake(t)
 	fake.UseExampleShapes(true)
-	org := fake.AddOrg(devinfake.Org{Name: "Eng"})
-	old := fake.AddMember(devinfake.Member{Email: "old@example.com"})
+	org := fake.AddOrg(devinsandbox.Org{Name: "Eng"})
+	old := fake.AddMember(devinsandbox.Member{Email: "old@example.com"})
 	c, _ := newClient(t, fake)
 
 	// The examples' answer lists invited emails without IDs; the org step needs the
@@ -338,7 +338,7 @@ func TestInviteExampleShapes(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, []devin.InviteOutcome{
-		{Email: "n1@example.com", UserID: devinfake.UserIDFor("n1@example.com"), Status: devin.StatusInvited},
+		{Email: "n1@example.com", UserID: devinsandbox.UserIDFor("n1@example.com"), Status: devin.StatusInvited},
 		{Email: "old@example.com", UserID: old.UserID, Status: devin.StatusAlreadyMember},
 	}, res.Outcomes)
 	got, _ := fake.OrgByID(org.ID)
@@ -347,7 +347,7 @@ func TestInviteExampleShapes(t *testing.T) {
 
 func TestInviteLookupFailure(t *testing.T) {
 	fake := newFake(t)
-	fake.AddMember(devinfake.Member{Email: "old@example.com"})
+	fake.AddMember(devinsandbox.Member{Email: "old@example.com"})
 	fake.Fail("GET", "/members", 500, -1)
 	c, _ := newClient(t, fake)
 	res, err := c.Invite(context.Background(), devin.InviteRequest{Emails: []string{"new@example.com", "old@example.com"}})

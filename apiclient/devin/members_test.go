@@ -18,7 +18,7 @@ import (
 
 	"devin-chatops/apiclient"
 	"devin-chatops/apiclient/devin"
-	"devin-chatops/internal/devinfake"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
 func TestListMembersPaginates1050(t *testing.T) {
@@ -50,9 +50,9 @@ func TestListMembersShapes(t *testing.T) {
 	for _, examples := range []bool{false, true} {
 		t.Run(map[bool]string{false: "schema items", true: "examples members"}[examples], func(t *testing.T) {
 			fake := newFake(t)
-			fake.AddMember(devinfake.Member{UserID: "email|a1", Email: "ada@example.com", Name: "Ada", Role: "account_admin",
+			fake.AddMember(devinsandbox.Member{UserID: "email|a1", Email: "ada@example.com", Name: "Ada", Role: "account_admin",
 				CreatedAt: testNow().Add(-time.Hour), LastLogin: &lastLogin, LoginCount: &logins, SessionsCreated: 12})
-			fake.AddMember(devinfake.Member{UserID: "email|b2", Email: "bob@example.com", Name: "Bob"})
+			fake.AddMember(devinsandbox.Member{UserID: "email|b2", Email: "bob@example.com", Name: "Bob"})
 			fake.UseExampleShapes(examples)
 			c, _ := newClient(t, fake)
 
@@ -79,7 +79,7 @@ func TestListMembersShapes(t *testing.T) {
 func TestListMembersByEmail(t *testing.T) {
 	fake := newFake(t)
 	fake.SeedMembers(5)
-	want := fake.AddMember(devinfake.Member{Email: "Grace@Example.com"})
+	want := fake.AddMember(devinsandbox.Member{Email: "Grace@Example.com"})
 	c, _ := newClient(t, fake)
 
 	got, err := c.ListMembers(context.Background(), devin.ListMembersOptions{Email: "grace@example.com"})
@@ -218,7 +218,7 @@ func TestListMembersEndlessServerIsBounded(t *testing.T) {
 
 func TestGetAndRemoveMember(t *testing.T) {
 	fake := newFake(t)
-	m := fake.AddMember(devinfake.Member{Email: "ada@example.com", Name: "Ada Lovelace", Role: "account_admin"})
+	m := fake.AddMember(devinsandbox.Member{Email: "ada@example.com", Name: "Ada Lovelace", Role: "account_admin"})
 	c, _ := newClient(t, fake)
 	ctx := context.Background()
 

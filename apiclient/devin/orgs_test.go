@@ -13,7 +13,7 @@ import (
 
 	"devin-chatops/apiclient"
 	"devin-chatops/apiclient/devin"
-	"devin-chatops/internal/devinfake"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
 func intp(v int) *int { return &v }
@@ -21,7 +21,7 @@ func intp(v int) *int { return &v }
 func TestListOrganizationsPaginates(t *testing.T) {
 	fake := newFake(t)
 	for i := range 450 {
-		fake.AddOrg(devinfake.Org{Name: fmt.Sprintf("org %d", i)})
+		fake.AddOrg(devinsandbox.Org{Name: fmt.Sprintf("org %d", i)})
 	}
 	c, _ := newClient(t, fake)
 	orgs, err := c.ListOrganizations(context.Background())
@@ -34,7 +34,7 @@ func TestListOrganizationsPaginates(t *testing.T) {
 func TestGetOrganization(t *testing.T) {
 	fake := newFake(t)
 	m := fake.SeedMembers(3)
-	org := fake.AddOrg(devinfake.Org{Name: "Platform", MaxCycleACULimit: intp(500), MaxSessionACULimit: intp(20),
+	org := fake.AddOrg(devinsandbox.Org{Name: "Platform", MaxCycleACULimit: intp(500), MaxSessionACULimit: intp(20),
 		Members: map[string]string{m[0].UserID: "org_admin", m[1].UserID: "org_member", m[2].UserID: "org_member"}})
 	c, _ := newClient(t, fake)
 
@@ -50,11 +50,11 @@ func TestGetOrganization(t *testing.T) {
 
 func TestFindOrganization(t *testing.T) {
 	fake := newFake(t)
-	eng := fake.AddOrg(devinfake.Org{ID: "org-eng", Name: "Engineering"})
-	fake.AddOrg(devinfake.Org{ID: "org-d1", Name: "Data"})
-	fake.AddOrg(devinfake.Org{ID: "org-d2", Name: "data"})
+	eng := fake.AddOrg(devinsandbox.Org{ID: "org-eng", Name: "Engineering"})
+	fake.AddOrg(devinsandbox.Org{ID: "org-d1", Name: "Data"})
+	fake.AddOrg(devinsandbox.Org{ID: "org-d2", Name: "data"})
 	// An org whose name is another org's ID: the ID wins.
-	fake.AddOrg(devinfake.Org{ID: "org-x", Name: "org-eng"})
+	fake.AddOrg(devinsandbox.Org{ID: "org-x", Name: "org-eng"})
 	c, _ := newClient(t, fake)
 
 	tests := []struct {
@@ -129,7 +129,7 @@ func TestCreateOrganizationShapes(t *testing.T) {
 func TestAddOrgMembers(t *testing.T) {
 	fake := newFake(t)
 	m := fake.SeedMembers(2)
-	org := fake.AddOrg(devinfake.Org{ID: "org|weird/id", Name: "Weird"})
+	org := fake.AddOrg(devinsandbox.Org{ID: "org|weird/id", Name: "Weird"})
 	c, _ := newClient(t, fake)
 
 	require.NoError(t, c.AddOrgMembers(context.Background(), org.ID, []string{m[0].UserID, m[1].UserID}, "org_admin"))
@@ -149,7 +149,7 @@ func TestAddOrgMembers(t *testing.T) {
 
 func TestAddGitPermissions(t *testing.T) {
 	fake := newFake(t)
-	org := fake.AddOrg(devinfake.Org{Name: "Eng"})
+	org := fake.AddOrg(devinsandbox.Org{Name: "Eng"})
 	c, _ := newClient(t, fake)
 
 	res, err := c.AddGitPermissions(context.Background(), org.ID, []devin.GitPermission{

@@ -14,14 +14,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/apiclient"
-	"devin-chatops/internal/githubfake"
+	githubsandbox "devin-chatops/internal/sandbox/github"
 )
 
 func TestErrorClasses(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
-		setup     func(f *githubfake.Server)
+		setup     func(f *githubsandbox.Server)
 		token     string
 		call      func(ctx context.Context, c *Client) error
 		kind      *apiclient.Error
@@ -41,7 +41,7 @@ func TestErrorClasses(t *testing.T) {
 		},
 		{
 			name:  "403 forbidden",
-			setup: func(f *githubfake.Server) { f.Fail(http.MethodPut, "/memberships/", http.StatusForbidden, 1) },
+			setup: func(f *githubsandbox.Server) { f.Fail(http.MethodPut, "/memberships/", http.StatusForbidden, 1) },
 			call: func(ctx context.Context, c *Client) error {
 				_, err := c.AddMember(ctx, "platform", "octocat")
 				return err
@@ -93,7 +93,7 @@ func TestErrorClasses(t *testing.T) {
 		},
 		{
 			name:  "500 on POST",
-			setup: func(f *githubfake.Server) { f.Fail(http.MethodPost, "", http.StatusInternalServerError, 1) },
+			setup: func(f *githubsandbox.Server) { f.Fail(http.MethodPost, "", http.StatusInternalServerError, 1) },
 			call: func(ctx context.Context, c *Client) error {
 				_, err := c.BulkRemoveMembers(ctx, "platform", []string{"octocat"})
 				return err
@@ -230,29 +230,29 @@ func TestRateLimitsAreHonoured(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
-		setup     func(f *githubfake.Server, now time.Time)
+		setup     func(f *githubsandbox.Server, now time.Time)
 		wantSlept []time.Duration
 	}{
 		{
 			name:      "primary: wait until reset",
-			setup:     func(f *githubfake.Server, now time.Time) { f.RateLimitPrimary(1, now.Add(45*time.Second)) },
+			setup:     func(f *githubsandbox.Server, now time.Time) { f.RateLimitPrimary(1, now.Add(45*time.Second)) },
 			wantSlept: []time.Duration{46 * time.Second},
 		},
 		{
 			name:      "secondary with Retry-After",
-			setup:     func(f *githubfake.Server, _ time.Time) { f.RateLimitSecondary(2, 9*time.Second) },
+			setup:     func(f *githubsandbox.Server, _ time.Time) { f.RateLimitSecondary(2, 9*time.Second) },
 			wantSlept: []time.Duration{9 * time.Second, 9 * time.Second},
 		},
 		{
 			name: "secondary 429 with Retry-After",
-			setup: func(f *githubfake.Server, _ time.Time) {
+			setup: func(f *githubsandbox.Server, _ time.Time) {
 				f.RateLimitSecondaryWithStatus(http.StatusTooManyRequests, 1, 3*time.Second)
 			},
 			wantSlept: []time.Duration{3 * time.Second},
 		},
 		{
 			name:      "secondary without headers: a minute",
-			setup:     func(f *githubfake.Server, _ time.Time) { f.RateLimitSecondary(1, 0) },
+			setup:     func(f *githubsandbox.Server, _ time.Time) { f.RateLimitSecondary(1, 0) },
 			wantSlept: []time.Duration{time.Minute},
 		},
 	}
@@ -300,10 +300,10 @@ func TestTotalWaitIsBounded(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		setup func(f *githubfake.Server)
+		setup func(f *githubsandbox.Server)
 	}{
-		{"endless secondary limits", func(f *githubfake.Server) { f.RateLimitSecondary(1000, 0) }},
-		{"endless 503s", func(f *githubfake.Server) { f.Fail(http.MethodGet, "", http.StatusServiceUnavailable, 1000) }},
+		{"endless secondary limits", func(f *githubsandbox.Server) { f.RateLimitSecondary(1000, 0) }},
+		{"endless 503s", func(f *githubsandbox.Server) { f.Fail(http.MethodGet, "", http.StatusServiceUnavailable, 1000) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -425,7 +425,7 @@ func TestCancellation(t *testing.T) {
 func TestTokenNeverLeaks(t *testing.T) {
 	t.Parallel()
 	const token = "ghp_LEAKCANARY0123456789abcdefABCDEF"
-	fake := githubfake.New("acme", githubfake.WithToken(token))
+	fake := githubsandbox.New("acme", githubsandbox.WithToken(token))
 	t.Cleanup(fake.Close)
 	fake.SeedTeam("ent:platform", "Platform", "octocat")
 	var logs bytes.Buffer

@@ -11,7 +11,7 @@ import (
 
 	"devin-chatops/apiclient"
 	"devin-chatops/clock/clocktest"
-	"devin-chatops/internal/githubfake"
+	githubsandbox "devin-chatops/internal/sandbox/github"
 )
 
 // newFakeClock advances instantly when slept on, so rate-limit waits of minutes or
@@ -48,14 +48,14 @@ func bases() []base {
 
 // env is a fake server and a client pointed at it, with an instant clock.
 type env struct {
-	fake   *githubfake.Server
+	fake   *githubsandbox.Server
 	client *Client
 	clock  *clocktest.Fake
 }
 
 func newEnv(t *testing.T, b base, opts ...Option) *env {
 	t.Helper()
-	fake := githubfake.New("acme", githubfake.WithPathPrefix(b.prefix))
+	fake := githubsandbox.New("acme", githubsandbox.WithPathPrefix(b.prefix))
 	t.Cleanup(fake.Close)
 	clock := newFakeClock()
 	url := fake.URL()

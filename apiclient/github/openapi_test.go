@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"devin-chatops/internal/githubfake/ghspec"
+	"devin-chatops/internal/sandbox/github/ghspec"
 )
 
 // TestRequestsMatchOpenAPI runs a scripted session of every method against the fake

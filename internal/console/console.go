@@ -21,7 +21,7 @@ import (
 	"devin-chatops/approvalslack"
 	"devin-chatops/config"
 	"devin-chatops/internal/harness"
-	"devin-chatops/internal/slackfake"
+	slacksandbox "devin-chatops/internal/sandbox/slack"
 )
 
 const help = `Type a /devin command (the "/devin" is optional), or:
@@ -62,7 +62,7 @@ func Run(ctx context.Context, cfg config.Config, in io.Reader, out, errOut io.Wr
 	env, err := harness.Start(ctx, harness.Options{
 		DatabaseURL: dbURL,
 		Logger:      slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: level})),
-		Slack:       slackfake.Options{OnWrite: p.write},
+		Slack:       slacksandbox.Options{OnWrite: p.write},
 		Configure: func(c *config.Config) {
 			c.RequiredApprovals = cfg.RequiredApprovals
 			c.AllowSelfApproval = cfg.AllowSelfApproval
@@ -186,7 +186,7 @@ func (s *session) click(ctx context.Context, rawID string, approve bool, reason 
 		s.p.printf("%q is not a request ID (they look like R7K3QX2)\n", rawID)
 		return
 	}
-	var card *slackfake.Message
+	var card *slacksandbox.Message
 	for _, m := range s.env.Slack.Messages(harness.ApprovalChannel) {
 		for _, b := range m.Buttons() {
 			if b.Value == id {
@@ -209,7 +209,7 @@ func (s *session) click(ctx context.Context, rawID string, approve bool, reason 
 	if !approve {
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		v, err := s.env.Slack.WaitView(wctx, func(v slackfake.View) bool {
+		v, err := s.env.Slack.WaitView(wctx, func(v slacksandbox.View) bool {
 			return v.User == s.user && v.PrivateMetadata == id && !v.Closed
 		})
 		if err == nil {
@@ -267,7 +267,7 @@ func (p *printer) waitQuiet(quiet, limit time.Duration) {
 	}
 }
 
-func (p *printer) write(w slackfake.Write) {
+func (p *printer) write(w slacksandbox.Write) {
 	if w.Method == "ack" && strings.TrimSpace(w.AllText()) == "" {
 		return
 	}

@@ -7,13 +7,13 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"devin-chatops/internal/slackfake"
+	slacksandbox "devin-chatops/internal/sandbox/slack"
 )
 
 // render turns a message into terminal text: headers, sections, fields and context
 // lines in order, buttons as [Label], and Slack's <@U…>, <#C…>, <url|label> and
 // <!date…|fallback> forms written out, with people shown by their console names.
-func (p *printer) render(c slackfake.Content) string {
+func (p *printer) render(c slacksandbox.Content) string {
 	return p.withNames(renderBlocks(c))
 }
 
@@ -24,7 +24,7 @@ func (p *printer) withNames(s string) string {
 
 var mention = regexp.MustCompile(`@[UW][A-Z0-9]+`)
 
-func renderBlocks(c slackfake.Content) string {
+func renderBlocks(c slacksandbox.Content) string {
 	if len(c.Blocks) == 0 {
 		return plain(c.Text)
 	}

@@ -14,9 +14,9 @@ import (
 	"devin-chatops/app"
 	"devin-chatops/bot"
 	"devin-chatops/config"
-	"devin-chatops/internal/devinfake"
-	"devin-chatops/internal/githubfake"
-	"devin-chatops/internal/slackfake"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
+	githubsandbox "devin-chatops/internal/sandbox/github"
+	slacksandbox "devin-chatops/internal/sandbox/slack"
 )
 
 // The people and channels of the fake workspace.
@@ -42,7 +42,7 @@ type Options struct {
 	// App tunes the bot's runtime; fast test defaults are filled in.
 	App app.Options
 	// Slack tunes the fake Slack.
-	Slack slackfake.Options
+	Slack slacksandbox.Options
 	// Logger defaults to one that discards everything.
 	Logger *slog.Logger
 	// NoSeed leaves the fake APIs empty.
@@ -51,9 +51,9 @@ type Options struct {
 
 // Env is a running bot with its fakes.
 type Env struct {
-	Slack  *slackfake.Server
-	Devin  *devinfake.Server
-	GitHub *githubfake.Server
+	Slack  *slacksandbox.Server
+	Devin  *devinsandbox.Server
+	GitHub *githubsandbox.Server
 	Config config.Config
 	App    *app.App
 
@@ -68,9 +68,9 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Env{opts: opts}
-	e.Slack = slackfake.New(opts.Slack)
-	e.Devin = devinfake.New()
-	e.GitHub = githubfake.New(Enterprise)
+	e.Slack = slacksandbox.New(opts.Slack)
+	e.Devin = devinsandbox.New()
+	e.GitHub = githubsandbox.New(Enterprise)
 	for _, u := range []struct{ id, name string }{
 		{Requester, "rita"}, {Alice, "alice"}, {Bob, "bob"}, {Carol, "carol"}, {Mallory, "mallory"},
 	} {

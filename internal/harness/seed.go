@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"devin-chatops/apiclient/devin"
-	"devin-chatops/internal/devinfake"
-	"devin-chatops/internal/githubfake"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
+	githubsandbox "devin-chatops/internal/sandbox/github"
 )
 
 // Demo organizations and teams.
@@ -20,10 +20,10 @@ const (
 // SeedDemo fills the fake APIs with a small company: members, two organizations
 // (one with an ACU limit), a current billing cycle with usage, audit entries, and two
 // GitHub enterprise teams.
-func SeedDemo(d *devinfake.Server, g *githubfake.Server, now time.Time) {
+func SeedDemo(d *devinsandbox.Server, g *githubsandbox.Server, now time.Time) {
 	limit := 1000
-	d.AddOrg(devinfake.Org{ID: OrgEngineering, Name: "Engineering", MaxCycleACULimit: &limit})
-	d.AddOrg(devinfake.Org{ID: OrgResearch, Name: "Research"})
+	d.AddOrg(devinsandbox.Org{ID: OrgEngineering, Name: "Engineering", MaxCycleACULimit: &limit})
+	d.AddOrg(devinsandbox.Org{ID: OrgResearch, Name: "Research"})
 
 	people := []struct{ email, name, role string }{
 		{"ada@example.com", "Ada Lovelace", "account_admin"},
@@ -34,12 +34,12 @@ func SeedDemo(d *devinfake.Server, g *githubfake.Server, now time.Time) {
 	ids := make([]string, len(people))
 	for i, p := range people {
 		login := now.Add(-time.Duration(i+1) * 26 * time.Hour)
-		m := d.AddMember(devinfake.Member{Email: p.email, Name: p.name, Role: p.role, CreatedAt: now.AddDate(0, -3, 0), LastLogin: &login})
+		m := d.AddMember(devinsandbox.Member{Email: p.email, Name: p.name, Role: p.role, CreatedAt: now.AddDate(0, -3, 0), LastLogin: &login})
 		ids[i] = m.UserID
 	}
 
 	start := devin.BillingDayStart(now).AddDate(0, 0, -9)
-	d.SetCycles([]devinfake.Cycle{
+	d.SetCycles([]devinsandbox.Cycle{
 		{Start: start.AddDate(0, -1, 0), End: start},
 		{Start: start, End: start.AddDate(0, 1, 0)},
 	})

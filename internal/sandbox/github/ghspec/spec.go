@@ -1,7 +1,7 @@
 package ghspec
 
 import (
-	"devin-chatops/internal/githubfake"
+	githubsandbox "devin-chatops/internal/sandbox/github"
 
 	"bytes"
 	"context"
@@ -99,7 +99,7 @@ func (s *Spec) OperationID(baseURL, method, rawURL string) (string, error) {
 // (method and path), query parameters and body, plus the headers GitHub requires of
 // every call, which the description states only as x-request-conventions. baseURL is
 // the API base the request was sent to (Server.URL()).
-func (s *Spec) ValidateRequest(ctx context.Context, baseURL string, rr githubfake.RecordedRequest) error {
+func (s *Spec) ValidateRequest(ctx context.Context, baseURL string, rr githubsandbox.RecordedRequest) error {
 	in, err := s.requestInput(baseURL, rr)
 	if err != nil {
 		return err
@@ -117,7 +117,7 @@ func (s *Spec) ValidateRequest(ctx context.Context, baseURL string, rr githubfak
 // response for that status. Statuses the description does not list (GitHub documents
 // few errors for these operations) are checked against basic-error instead, which is
 // what GitHub sends for every failure.
-func (s *Spec) ValidateResponse(ctx context.Context, baseURL string, rr githubfake.RecordedRequest) error {
+func (s *Spec) ValidateResponse(ctx context.Context, baseURL string, rr githubsandbox.RecordedRequest) error {
 	in, err := s.requestInput(baseURL, rr)
 	if err != nil {
 		return err
@@ -142,7 +142,7 @@ func (s *Spec) ValidateResponse(ctx context.Context, baseURL string, rr githubfa
 	return nil
 }
 
-func (s *Spec) validateBasicError(rr githubfake.RecordedRequest) error {
+func (s *Spec) validateBasicError(rr githubsandbox.RecordedRequest) error {
 	ref := s.doc.Components.Schemas["basic-error"]
 	if ref == nil || ref.Value == nil {
 		return errors.New("description has no basic-error schema")
@@ -157,7 +157,7 @@ func (s *Spec) validateBasicError(rr githubfake.RecordedRequest) error {
 	return nil
 }
 
-func (s *Spec) requestInput(baseURL string, rr githubfake.RecordedRequest) (*openapi3filter.RequestValidationInput, error) {
+func (s *Spec) requestInput(baseURL string, rr githubsandbox.RecordedRequest) (*openapi3filter.RequestValidationInput, error) {
 	base, err := url.Parse(baseURL)
 	if err != nil {
 		return nil, err
@@ -211,13 +211,13 @@ func (s *Spec) route(baseURL string, req *http.Request) (*routers.Route, map[str
 
 // checkConventions enforces the headers the description lists under
 // x-request-conventions, which no operation declares as a parameter.
-func checkConventions(rr githubfake.RecordedRequest) error {
+func checkConventions(rr githubsandbox.RecordedRequest) error {
 	h := rr.Header
-	if !githubfake.AcceptsGitHubJSON(h.Values("Accept")) {
-		return fmt.Errorf("Accept is %q, want %s", h.Get("Accept"), githubfake.MediaType)
+	if !githubsandbox.AcceptsGitHubJSON(h.Values("Accept")) {
+		return fmt.Errorf("Accept is %q, want %s", h.Get("Accept"), githubsandbox.MediaType)
 	}
-	if v := h.Get("X-GitHub-Api-Version"); v != githubfake.APIVersion && v != githubfake.NewerAPIVersion {
-		return fmt.Errorf("X-GitHub-Api-Version is %q, want %s", v, githubfake.APIVersion)
+	if v := h.Get("X-GitHub-Api-Version"); v != githubsandbox.APIVersion && v != githubsandbox.NewerAPIVersion {
+		return fmt.Errorf("X-GitHub-Api-Version is %q, want %s", v, githubsandbox.APIVersion)
 	}
 	if !strings.HasPrefix(h.Get("Authorization"), "Bearer ") {
 		return errors.New("Authorization is not a Bearer token")

@@ -9,22 +9,22 @@ import (
 	"testing"
 	"time"
 
-	"devin-chatops/internal/githubfake"
-	"devin-chatops/internal/githubfake/ghspec"
+	githubsandbox "devin-chatops/internal/sandbox/github"
+	"devin-chatops/internal/sandbox/github/ghspec"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func newServer(t *testing.T, opts ...githubfake.Option) *githubfake.Server {
+func newServer(t *testing.T, opts ...githubsandbox.Option) *githubsandbox.Server {
 	t.Helper()
-	s := githubfake.New("acme", opts...)
+	s := githubsandbox.New("acme", opts...)
 	t.Cleanup(s.Close)
 	return s
 }
 
 // call sends one well-formed request the way the client does.
-func call(t *testing.T, s *githubfake.Server, method, path string, body any, _ func(*http.Request)) {
+func call(t *testing.T, s *githubsandbox.Server, method, path string, body any, _ func(*http.Request)) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -34,8 +34,8 @@ func call(t *testing.T, s *githubfake.Server, method, path string, body any, _ f
 	}
 	req, err := http.NewRequestWithContext(t.Context(), method, s.URL()+path, rd)
 	require.NoError(t, err)
-	req.Header.Set("Accept", githubfake.MediaType)
-	req.Header.Set("X-GitHub-Api-Version", githubfake.APIVersion)
+	req.Header.Set("Accept", githubsandbox.MediaType)
+	req.Header.Set("X-GitHub-Api-Version", githubsandbox.APIVersion)
 	req.Header.Set("Authorization", "Bearer "+s.Token())
 	req.Header.Set("User-Agent", "ghspec-test")
 	if body != nil {
@@ -54,7 +54,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	spec := ghspec.LoadSpec(t)
 	for _, prefix := range []string{"", "/api/v3"} {
 		t.Run("prefix="+prefix, func(t *testing.T) {
-			s := newServer(t, githubfake.WithPathPrefix(prefix))
+			s := newServer(t, githubsandbox.WithPathPrefix(prefix))
 			members := make([]string, 40)
 			for i := range members {
 				members[i] = fmt.Sprintf("user%02d", i)
@@ -93,12 +93,12 @@ func TestSpecCatchesMistakes(t *testing.T) {
 	t.Parallel()
 	spec := ghspec.LoadSpec(t)
 	base := "https://ghe.example.com/api/v3"
-	good := githubfake.RecordedRequest{
+	good := githubsandbox.RecordedRequest{
 		Method: http.MethodPost,
 		Path:   "/api/v3/enterprises/acme/teams/ent:platform/memberships/remove",
 		Header: http.Header{
-			"Accept":               {githubfake.MediaType},
-			"X-Github-Api-Version": {githubfake.APIVersion},
+			"Accept":               {githubsandbox.MediaType},
+			"X-Github-Api-Version": {githubsandbox.APIVersion},
 			"Authorization":        {"Bearer x"},
 			"User-Agent":           {"t"},
 			"Content-Type":         {"application/json"},
@@ -126,7 +126,7 @@ func TestSpecCatchesMistakes(t *testing.T) {
 
 	put := good
 	put.Method, put.Path, put.Body = http.MethodPut, "/api/v3/enterprises/acme/teams/ent:platform/memberships/octocat", nil
-	put.Response = githubfake.RecordedResponse{Status: http.StatusCreated, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"login":"octocat"}`)}
+	put.Response = githubsandbox.RecordedResponse{Status: http.StatusCreated, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"login":"octocat"}`)}
 	assert.Error(t, spec.ValidateResponse(t.Context(), base, put), "a login-only body is not a simple-user")
 
 	op, err := spec.OperationID(base, http.MethodPut, base+"/enterprises/acme/teams/ent:platform/memberships/octocat")

@@ -1,11 +1,11 @@
-// Package slackfake is an in-memory Slack for end-to-end tests and the console mode:
+// Package slacksandbox is an in-memory Slack for the console mode and end-to-end tests:
 // a Web API, a Socket Mode WebSocket, response_url and trigger_id endpoints, Block Kit
-// limit checks and fault injection, all served by one httptest.Server and driven by the
+// limit checks and fault injection, all served on one loopback port and driven by the
 // real slack-go client.
 //
 // Everything the bot writes is checked against Slack's limits and stored, so tests click
 // the buttons the bot actually posted instead of ones they imagine it posted.
-package slackfake
+package slacksandbox
 
 import (
 	"context"
@@ -13,16 +13,17 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"devin-chatops/internal/sandbox"
 )
 
 // ErrClosed is returned by waits that were still pending when the fake shut down.
-var ErrClosed = errors.New("slackfake: server closed")
+var ErrClosed = errors.New("slacksandbox: server closed")
 
 // Errorer is the part of testing.TB the fake needs to fail a test; *testing.T fits.
 // It is declared here so the console binary does not have to link package testing.
@@ -107,7 +108,7 @@ func (o Options) withDefaults() Options {
 // Server is the fake Slack. All mutable state is guarded by mu.
 type Server struct {
 	opts Options
-	http *httptest.Server
+	http *sandbox.Server
 	done chan struct{} // closed by Close; wakes sleepers and waiters
 	wg   sync.WaitGroup
 
@@ -177,7 +178,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("/api/", s.handleAPI)
 	mux.HandleFunc("/link/", s.handleLink)
 	mux.HandleFunc("/response/", s.handleResponse)
-	s.http = httptest.NewServer(mux)
+	s.http = sandbox.Start(mux)
 	return s
 }
 
@@ -304,7 +305,7 @@ func (s *Server) violate(where string, problems []string) {
 	s.mu.Unlock()
 	if s.opts.T != nil {
 		for _, p := range problems {
-			s.opts.T.Errorf("slackfake: %s: %s", where, p)
+			s.opts.T.Errorf("slacksandbox: %s: %s", where, p)
 		}
 	}
 }

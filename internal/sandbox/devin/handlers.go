@@ -1,4 +1,4 @@
-package devinfake
+package devinsandbox
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package githubfake
+package githubsandbox
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ func call(t *testing.T, s *Server, method, path string, body any, edit func(*htt
 	req.Header.Set("Accept", MediaType)
 	req.Header.Set("X-GitHub-Api-Version", APIVersion)
 	req.Header.Set("Authorization", "Bearer "+s.Token())
-	req.Header.Set("User-Agent", "githubfake-test")
+	req.Header.Set("User-Agent", "githubsandbox-test")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -1,4 +1,4 @@
-package devinfake_test
+package devinsandbox_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"devin-chatops/internal/devinfake"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
 type call struct {
@@ -22,7 +22,7 @@ type call struct {
 	body   []byte
 }
 
-func do(t *testing.T, f *devinfake.Server, key, method, path, body string) call {
+func do(t *testing.T, f *devinsandbox.Server, key, method, path, body string) call {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -49,7 +49,7 @@ func decode(t *testing.T, b []byte) map[string]any {
 }
 
 func TestAuth(t *testing.T) {
-	f := devinfake.New(devinfake.WithAPIKey("apk_user_k"))
+	f := devinsandbox.New(devinsandbox.WithAPIKey("apk_user_k"))
 	defer f.Close()
 	for _, key := range []string{"", "apk_user_other"} {
 		got := do(t, f, key, "GET", "/v2/enterprise/roles", "")
@@ -61,7 +61,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestPagination(t *testing.T) {
-	f := devinfake.New()
+	f := devinsandbox.New()
 	defer f.Close()
 	f.SeedMembers(450)
 	tests := []struct {
@@ -81,7 +81,7 @@ func TestPagination(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			got := do(t, f, devinfake.DefaultAPIKey, "GET", "/v2/enterprise/members"+tt.query, "")
+			got := do(t, f, devinsandbox.DefaultAPIKey, "GET", "/v2/enterprise/members"+tt.query, "")
 			require.Equal(t, tt.status, got.status, string(got.body))
 			m := decode(t, got.body)
 			if tt.status != 200 {
@@ -97,58 +97,58 @@ func TestPagination(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	f := devinfake.New()
+	f := devinsandbox.New()
 	defer f.Close()
 	f.SetRetryAfter("7")
 	f.Fail("GET", "/roles", 429, 2)
 	f.Fail("POST", "/v2/enterprise/members/invite", 500, 1)
 
 	for range 2 {
-		got := do(t, f, devinfake.DefaultAPIKey, "GET", "/v2/enterprise/roles", "")
+		got := do(t, f, devinsandbox.DefaultAPIKey, "GET", "/v2/enterprise/roles", "")
 		assert.Equal(t, 429, got.status)
 		assert.Equal(t, "7", got.header.Get("Retry-After"))
 		assert.JSONEq(t, `{"detail":"Too many requests"}`, string(got.body))
 	}
-	assert.Equal(t, 200, do(t, f, devinfake.DefaultAPIKey, "GET", "/v2/enterprise/roles", "").status, "n faults, then normal")
-	assert.Equal(t, 500, do(t, f, devinfake.DefaultAPIKey, "POST", "/v2/enterprise/members/invite", `{"emails":["a@b.co"]}`).status)
+	assert.Equal(t, 200, do(t, f, devinsandbox.DefaultAPIKey, "GET", "/v2/enterprise/roles", "").status, "n faults, then normal")
+	assert.Equal(t, 500, do(t, f, devinsandbox.DefaultAPIKey, "POST", "/v2/enterprise/members/invite", `{"emails":["a@b.co"]}`).status)
 	assert.Empty(t, f.Members(), "a failed request changes nothing")
 
 	f.Malformed("/roles", 1)
-	got := do(t, f, devinfake.DefaultAPIKey, "GET", "/v2/enterprise/roles", "")
+	got := do(t, f, devinsandbox.DefaultAPIKey, "GET", "/v2/enterprise/roles", "")
 	assert.Equal(t, 200, got.status)
 	assert.False(t, json.Valid(got.body))
-	assert.True(t, json.Valid(do(t, f, devinfake.DefaultAPIKey, "GET", "/v2/enterprise/roles", "").body))
+	assert.True(t, json.Valid(do(t, f, devinsandbox.DefaultAPIKey, "GET", "/v2/enterprise/roles", "").body))
 
 	f.Fail("*", "/", 503, -1)
-	assert.Equal(t, 503, do(t, f, devinfake.DefaultAPIKey, "GET", "/v2/enterprise/organizations", "").status)
-	assert.Equal(t, 503, do(t, f, devinfake.DefaultAPIKey, "GET", "/v2/enterprise/organizations", "").status)
+	assert.Equal(t, 503, do(t, f, devinsandbox.DefaultAPIKey, "GET", "/v2/enterprise/organizations", "").status)
+	assert.Equal(t, 503, do(t, f, devinsandbox.DefaultAPIKey, "GET", "/v2/enterprise/organizations", "").status)
 	f.ClearFaults()
-	assert.Equal(t, 200, do(t, f, devinfake.DefaultAPIKey, "GET", "/v2/enterprise/organizations", "").status)
+	assert.Equal(t, 200, do(t, f, devinsandbox.DefaultAPIKey, "GET", "/v2/enterprise/organizations", "").status)
 
 	assert.Equal(t, 5, f.Count("GET", "/roles"))
 	assert.Equal(t, 1, f.Count("POST", "/members"))
 }
 
 func TestLatencyEndsWhenTheClientGivesUp(t *testing.T) {
-	f := devinfake.New()
+	f := devinsandbox.New()
 	defer f.Close()
 	f.SetLatency("/roles", 5*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", f.URL()+"/v2/enterprise/roles", nil)
-	req.Header.Set("Authorization", "Bearer "+devinfake.DefaultAPIKey)
+	req.Header.Set("Authorization", "Bearer "+devinsandbox.DefaultAPIKey)
 	start := time.Now()
 	_, err := f.Client().Do(req)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 2*time.Second)
 	f.SetLatency("/roles", 0)
-	assert.Equal(t, 200, do(t, f, devinfake.DefaultAPIKey, "GET", "/v2/enterprise/roles", "").status)
+	assert.Equal(t, 200, do(t, f, devinsandbox.DefaultAPIKey, "GET", "/v2/enterprise/roles", "").status)
 }
 
 func TestInviteRules(t *testing.T) {
-	f := devinfake.New()
+	f := devinsandbox.New()
 	defer f.Close()
-	f.AddMember(devinfake.Member{Email: "old@example.com"})
+	f.AddMember(devinsandbox.Member{Email: "old@example.com"})
 
 	many := make([]string, 101)
 	for i := range many {
@@ -166,51 +166,51 @@ func TestInviteRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := do(t, f, devinfake.DefaultAPIKey, "POST", "/v2/enterprise/members/invite", tt.body)
+			got := do(t, f, devinsandbox.DefaultAPIKey, "POST", "/v2/enterprise/members/invite", tt.body)
 			assert.Equal(t, tt.status, got.status, string(got.body))
 		})
 	}
 
-	got := do(t, f, devinfake.DefaultAPIKey, "POST", "/v2/enterprise/members/invite", `{"emails":["new@example.com","old@example.com"]}`)
+	got := do(t, f, devinsandbox.DefaultAPIKey, "POST", "/v2/enterprise/members/invite", `{"emails":["new@example.com","old@example.com"]}`)
 	require.Equal(t, 200, got.status)
-	id := devinfake.UserIDFor("new@example.com")
+	id := devinsandbox.UserIDFor("new@example.com")
 	assert.JSONEq(t, `{"status":"success","invited_count":1,"invitee_user_id_to_email":{"`+id+`":"new@example.com"}}`, string(got.body))
 	assert.Contains(t, id, "|", "user IDs contain a pipe, like the real ones")
 
 	f.UseExampleShapes(true)
-	got = do(t, f, devinfake.DefaultAPIKey, "POST", "/v2/enterprise/members/invite", `{"emails":["ex@example.com"],"role":"member"}`)
+	got = do(t, f, devinsandbox.DefaultAPIKey, "POST", "/v2/enterprise/members/invite", `{"emails":["ex@example.com"],"role":"member"}`)
 	assert.JSONEq(t, `{"status":"success","invited":["ex@example.com"]}`, string(got.body))
 }
 
 func TestEscapedPathsReachTheirHandlers(t *testing.T) {
-	f := devinfake.New()
+	f := devinsandbox.New()
 	defer f.Close()
-	f.AddMember(devinfake.Member{UserID: "a/b|c", Email: "x@example.com"})
-	got := do(t, f, devinfake.DefaultAPIKey, "GET", "/v2/enterprise/members/a%2Fb%7Cc", "")
+	f.AddMember(devinsandbox.Member{UserID: "a/b|c", Email: "x@example.com"})
+	got := do(t, f, devinsandbox.DefaultAPIKey, "GET", "/v2/enterprise/members/a%2Fb%7Cc", "")
 	require.Equal(t, 200, got.status, string(got.body))
 	assert.Equal(t, "a/b|c", decode(t, got.body)["user_id"])
 	assert.Equal(t, "/v2/enterprise/members/a%2Fb%7Cc", f.Requests()[0].Path)
 	assert.Equal(t, 1, f.Count("GET", "/members/a/b|c"), "Count matches the decoded path too")
 
-	assert.Equal(t, 404, do(t, f, devinfake.DefaultAPIKey, "GET", "/v2/enterprise/nothing-here", "").status)
+	assert.Equal(t, 404, do(t, f, devinsandbox.DefaultAPIKey, "GET", "/v2/enterprise/nothing-here", "").status)
 }
 
 func TestRoleAndOrgChanges(t *testing.T) {
-	f := devinfake.New()
+	f := devinsandbox.New()
 	defer f.Close()
-	m := f.AddMember(devinfake.Member{Email: "a@example.com"})
-	org := f.AddOrg(devinfake.Org{Name: "Eng"})
+	m := f.AddMember(devinsandbox.Member{Email: "a@example.com"})
+	org := f.AddOrg(devinsandbox.Org{Name: "Eng"})
 
-	assert.Equal(t, 400, do(t, f, devinfake.DefaultAPIKey, "PATCH", "/v2/enterprise/members/roles",
+	assert.Equal(t, 400, do(t, f, devinsandbox.DefaultAPIKey, "PATCH", "/v2/enterprise/members/roles",
 		`{"user_ids":["`+m.UserID+`"],"role_id":"org_admin"}`).status, "org roles are refused")
-	assert.Equal(t, 404, do(t, f, devinfake.DefaultAPIKey, "PATCH", "/v2/enterprise/members/roles",
+	assert.Equal(t, 404, do(t, f, devinsandbox.DefaultAPIKey, "PATCH", "/v2/enterprise/members/roles",
 		`{"user_ids":["ghost"],"role_id":"account_admin"}`).status)
-	assert.Equal(t, 200, do(t, f, devinfake.DefaultAPIKey, "PATCH", "/v2/enterprise/members/roles",
+	assert.Equal(t, 200, do(t, f, devinsandbox.DefaultAPIKey, "PATCH", "/v2/enterprise/members/roles",
 		`{"user_ids":["`+m.UserID+`"],"role_id":"account_admin"}`).status)
 	got, _ := f.MemberByEmail("a@example.com")
 	assert.Equal(t, "account_admin", got.Role)
 
-	assert.Equal(t, 200, do(t, f, devinfake.DefaultAPIKey, "POST", "/v2/enterprise/organizations/"+org.ID+"/members",
+	assert.Equal(t, 200, do(t, f, devinsandbox.DefaultAPIKey, "POST", "/v2/enterprise/organizations/"+org.ID+"/members",
 		`{"org_ids":["`+org.ID+`"],"user_ids":["`+m.UserID+`"]}`).status)
 	o, _ := f.OrgByID(org.ID)
 	assert.Equal(t, map[string]string{m.UserID: "org_member"}, o.Members)

@@ -1,4 +1,4 @@
-package githubfake
+package githubsandbox
 
 import (
 	"net/http"

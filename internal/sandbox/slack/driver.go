@@ -1,4 +1,4 @@
-package slackfake
+package slacksandbox
 
 import (
 	"context"
@@ -30,7 +30,7 @@ func (i *Interaction) WaitAck(ctx context.Context) (AckRecord, error) {
 // earlier WaitResponse has not returned.
 func (i *Interaction) WaitResponse(ctx context.Context) (Response, error) {
 	if i.responseID == "" {
-		return Response{}, errors.New("slackfake: this interaction has no response_url")
+		return Response{}, errors.New("slacksandbox: this interaction has no response_url")
 	}
 	var r Response
 	err := i.s.waitFor(ctx, func() bool {
@@ -147,11 +147,11 @@ func (s *Server) click(user, channel, ts, blockID, actionID string) (*Interactio
 	case msg != nil:
 		stored = msg
 	case eph != nil && eph.user != user:
-		return nil, fmt.Errorf("slackfake: ephemeral %s in %s is shown to %s, not %s", ts, channel, eph.user, user)
+		return nil, fmt.Errorf("slacksandbox: ephemeral %s in %s is shown to %s, not %s", ts, channel, eph.user, user)
 	case eph != nil:
 		stored = &eph.storedMessage
 	default:
-		return nil, fmt.Errorf("slackfake: no message %s in channel %s", ts, channel)
+		return nil, fmt.Errorf("slacksandbox: no message %s in channel %s", ts, channel)
 	}
 	blocks, _ := decodeJSONArray(stored.blocks)
 	foundBlockID, button := findButtonInBlocks(blocks, blockID, actionID)
@@ -160,7 +160,7 @@ func (s *Server) click(user, channel, ts, blockID, actionID string) (*Interactio
 		for _, b := range findButtons(blocks) {
 			have = append(have, b.BlockID+"/"+b.ActionID)
 		}
-		return nil, fmt.Errorf("slackfake: message %s in %s has no button %q (buttons: %s)", ts, channel, actionID, strings.Join(have, ", "))
+		return nil, fmt.Errorf("slacksandbox: message %s in %s has no button %q (buttons: %s)", ts, channel, actionID, strings.Join(have, ", "))
 	}
 
 	triggerID, rurl, rid := s.issueLocked(user, channel, msg, eph)
@@ -236,11 +236,11 @@ func (s *Server) SubmitView(user, viewID string, values map[string]map[string]st
 	v := s.views[viewID]
 	switch {
 	case v == nil:
-		return nil, fmt.Errorf("slackfake: no view %s", viewID)
+		return nil, fmt.Errorf("slacksandbox: no view %s", viewID)
 	case v.closed:
-		return nil, fmt.Errorf("slackfake: view %s is closed", viewID)
+		return nil, fmt.Errorf("slacksandbox: view %s is closed", viewID)
 	case v.user != "" && v.user != user:
-		return nil, fmt.Errorf("slackfake: view %s is open for %s, not %s", viewID, v.user, user)
+		return nil, fmt.Errorf("slacksandbox: view %s is open for %s, not %s", viewID, v.user, user)
 	}
 
 	blocks, _ := decodeJSONArray(v.blocks)
@@ -262,7 +262,7 @@ func (s *Server) SubmitView(user, viewID string, values map[string]map[string]st
 	for bid, acts := range values {
 		for aid := range acts {
 			if inputs[bid][aid] == nil {
-				return nil, fmt.Errorf("slackfake: view %s has no input %s/%s", viewID, bid, aid)
+				return nil, fmt.Errorf("slacksandbox: view %s has no input %s/%s", viewID, bid, aid)
 			}
 		}
 	}
@@ -273,7 +273,7 @@ func (s *Server) SubmitView(user, viewID string, values map[string]map[string]st
 			val, provided := values[bid][aid]
 			sv, err := inputState(el, val, provided)
 			if err != nil {
-				return nil, fmt.Errorf("slackfake: view %s input %s/%s: %w", viewID, bid, aid, err)
+				return nil, fmt.Errorf("slacksandbox: view %s input %s/%s: %w", viewID, bid, aid, err)
 			}
 			perAction[aid] = sv
 		}

@@ -1,5 +1,6 @@
-// Package devinfake is an in-memory fake of the Devin Enterprise API v2, served by
-// httptest, for the client's tests and for the bot's end-to-end tests.
+// Package devinsandbox is an in-memory Devin Enterprise API v2 on a loopback port: the
+// sandbox that console mode runs the bot against, and what the client's tests and the
+// bot's end-to-end tests talk to.
 //
 // It checks the Bearer key, keeps members, roles, organizations, billing cycles,
 // consumption, audit logs, sessions and git permissions, paginates like the real API
@@ -10,7 +11,7 @@
 //
 // Path prefixes given to Fail, SetLatency, Malformed and Count may be full paths
 // ("/v2/enterprise/members") or relative to the enterprise root ("/members").
-package devinfake
+package devinsandbox
 
 import (
 	"context"
@@ -20,10 +21,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
+
+	"devin-chatops/internal/sandbox"
 )
 
 // DefaultAPIKey is the key the fake accepts unless WithAPIKey says otherwise.
@@ -65,7 +67,7 @@ type RecordedRequest struct {
 
 // Server is the fake. Its methods are safe for concurrent use.
 type Server struct {
-	srv    *httptest.Server
+	srv    *sandbox.Server
 	mux    *http.ServeMux
 	apiKey string
 	now    func() time.Time
@@ -125,7 +127,7 @@ func New(opts ...Option) *Server {
 	s.cycles = defaultCycles(s.now())
 	s.mux = http.NewServeMux()
 	s.routes()
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = sandbox.Start(http.HandlerFunc(s.serve))
 	return s
 }
 

@@ -1,24 +1,26 @@
-// Package githubfake is an in-memory stand-in for GitHub's Enterprise Teams REST API,
-// served over httptest, for the GitHub client's tests and the bot's end-to-end tests.
+// Package githubsandbox is an in-memory stand-in for GitHub's Enterprise Teams REST API
+// on a loopback port, for console mode, the GitHub client's tests and the bot's
+// end-to-end tests.
 //
 // It checks what GitHub checks (token, API headers, that users exist), keeps teams and
 // their members in memory, paginates with real absolute Link headers, records every
 // request with its response, and injects failures, rate limits, latency and broken
 // bodies on demand. WithPathPrefix("/api/v3") serves it the way GitHub Enterprise
 // Server does, so GHES-style base URLs get exercised too.
-package githubfake
+package githubsandbox
 
 import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"devin-chatops/internal/sandbox"
 )
 
 // Header values the fake insists on, as GitHub documents them.
@@ -75,7 +77,7 @@ type RecordedResponse struct {
 
 // Server is the fake API. All methods are safe for concurrent use.
 type Server struct {
-	srv        *httptest.Server
+	srv        *sandbox.Server
 	enterprise string
 	prefix     string
 	token      string
@@ -124,7 +126,7 @@ func New(enterprise string, opts ...Option) *Server {
 	if s.prefix == "/" {
 		s.prefix = ""
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = sandbox.Start(http.HandlerFunc(s.serve))
 	return s
 }
 
@@ -171,7 +173,7 @@ func (s *Server) SeedTeam(slug, name string, members ...string) int64 {
 	}
 	for _, t := range s.teams {
 		if t.slug == slug {
-			panic(fmt.Sprintf("githubfake: team %q seeded twice", slug))
+			panic(fmt.Sprintf("githubsandbox: team %q seeded twice", slug))
 		}
 	}
 	if name == "" {

@@ -1,4 +1,4 @@
-package slackfake_test
+package slacksandbox_test
 
 import (
 	"context"
@@ -8,13 +8,13 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
-	"devin-chatops/internal/slackfake"
+	slacksandbox "devin-chatops/internal/sandbox/slack"
 )
 
 // The shape of an end-to-end test: point the real slack-go client at the fake, send a
 // slash command, then click the button the bot really posted.
 func Example() {
-	fake := slackfake.New(slackfake.Options{PingInterval: 100 * time.Millisecond})
+	fake := slacksandbox.New(slacksandbox.Options{PingInterval: 100 * time.Millisecond})
 	defer fake.Close()
 	fake.AddUser("U1", "alice")
 	fake.AddUserGroup("S_APPROVERS", "U2")
@@ -34,7 +34,7 @@ func Example() {
 	if _, err := cmd.WaitAck(ctx); err != nil {
 		return
 	}
-	card, err := fake.WaitMessage(ctx, func(m slackfake.Message) bool {
+	card, err := fake.WaitMessage(ctx, func(m slacksandbox.Message) bool {
 		return strings.Contains(m.AllText(), "team-x") && len(m.Buttons()) > 0
 	})
 	if err != nil {
