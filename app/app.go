@@ -27,7 +27,6 @@ import (
 	"devin-chatops/commands"
 	"devin-chatops/config"
 	"devin-chatops/executor"
-	"devin-chatops/slackui"
 	"devin-chatops/store"
 )
 
@@ -166,8 +165,8 @@ func (a *App) build() error {
 
 	deps.Approvals = svc
 	a.Router = commands.NewRouter(deps, a.log.With("component", "commands"), opts.Clock)
-	a.Bot = bot.New(bc, handlers{slash: a.Router, clicks: a.Clicks, log: a.log}, a.log.With("component", "bot"),
-		bot.WithSlackClient(api), bot.WithResponder(a.Poster))
+	a.Bot = bot.New(bc, a.Router, a.log.With("component", "bot"),
+		bot.WithSlackClient(api), bot.WithResponder(a.Poster), bot.WithInteractions(a.Clicks))
 	return nil
 }
 
@@ -247,22 +246,4 @@ func (a *App) listen() error {
 	}
 	a.listener = l
 	return nil
-}
-
-// handlers hands slash commands to the router and interactions to the approvals'
-// Slack handler.
-type handlers struct {
-	slash  *commands.Router
-	clicks *approvalslack.Handler
-	log    *slog.Logger
-}
-
-func (h handlers) HandleSlash(ctx context.Context, cmd slack.SlashCommand) slackui.Reply {
-	return h.slash.HandleSlash(ctx, cmd)
-}
-
-func (h handlers) HandleInteraction(ctx context.Context, cb slack.InteractionCallback) {
-	if !h.clicks.HandleInteraction(ctx, cb) {
-		h.log.DebugContext(ctx, "interaction ignored", "type", cb.Type, "user", cb.User.ID)
-	}
 }

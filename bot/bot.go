@@ -20,16 +20,23 @@ import (
 	"devin-chatops/slackui"
 )
 
-// Handler is what the bot runs for each envelope, always off the event loop and after
-// the ack.
-type Handler interface {
+// SlashHandler answers slash commands (commands.Router).
+type SlashHandler interface {
 	// HandleSlash runs off the event loop, after the ack. The bot delivers the reply
 	// through the command's response_url; a zero Reply sends nothing.
 	HandleSlash(ctx context.Context, cmd slack.SlashCommand) slackui.Reply
-	// HandleInteraction runs off the event loop, after the ack (block_actions,
-	// view_submission, view_closed).
-	HandleInteraction(ctx context.Context, cb slack.InteractionCallback)
 }
+
+// InteractionHandler acts on clicks and modal submissions (approvalslack.Handler).
+type InteractionHandler interface {
+	// HandleInteraction runs off the event loop, after the ack (block_actions,
+	// view_submission, view_closed), and reports whether the interaction was its own.
+	HandleInteraction(ctx context.Context, cb slack.InteractionCallback) bool
+}
+
+// WithInteractions mounts the handler of interactions; without one they are acked
+// and ignored.
+func WithInteractions(h InteractionHandler) Option { return func(b *Bot) { b.interactions = h } }
 
 // Responder delivers a reply through a response_url. *Poster implements it.
 type Responder interface {
@@ -51,18 +58,20 @@ func WithClock(c clock.Clock) Option { return func(b *Bot) { b.clock = c } }
 
 // Bot is the Slack Socket Mode runtime. Create it with New and start it with Run.
 type Bot struct {
-	cfg       Config
-	handler   Handler
-	log       *slog.Logger
-	clock     clock.Clock
-	api       *slack.Client
-	socket    *socketmode.Client
-	responder Responder
-	seen      *dedupe
-	acked     *ackLog // loop goroutine only
-	queue     chan job
-	metrics   *metrics
-	busy      chan struct{} // semaphore for busy replies
+	cfg     Config
+	handler SlashHandler
+	// interactions is nil when no interactive part is mounted.
+	interactions InteractionHandler
+	log          *slog.Logger
+	clock        clock.Clock
+	api          *slack.Client
+	socket       *socketmode.Client
+	responder    Responder
+	seen         *dedupe
+	acked        *ackLog // loop goroutine only
+	queue        chan job
+	metrics      *metrics
+	busy         chan struct{} // semaphore for busy replies
 
 	connected      atomic.Bool
 	tokensValid    atomic.Bool
@@ -75,7 +84,7 @@ type Bot struct {
 }
 
 // New builds a Bot. It does not touch the network; Run does.
-func New(cfg Config, h Handler, logger *slog.Logger, opts ...Option) *Bot {
+func New(cfg Config, h SlashHandler, logger *slog.Logger, opts ...Option) *Bot {
 	cfg = cfg.withDefaults()
 	b := &Bot{
 		cfg:     cfg,

@@ -46,7 +46,7 @@ func (r *recordingResponder) To(url string) []slackui.Reply {
 	return append([]slackui.Reply(nil), r.replies[url]...)
 }
 
-// funcHandler adapts plain functions to Handler.
+// funcHandler adapts plain functions to SlashHandler and InteractionHandler.
 type funcHandler struct {
 	slash       func(ctx context.Context, cmd slack.SlashCommand) slackui.Reply
 	interaction func(ctx context.Context, cb slack.InteractionCallback)
@@ -59,20 +59,28 @@ func (h funcHandler) HandleSlash(ctx context.Context, cmd slack.SlashCommand) sl
 	return h.slash(ctx, cmd)
 }
 
-func (h funcHandler) HandleInteraction(ctx context.Context, cb slack.InteractionCallback) {
-	if h.interaction != nil {
-		h.interaction(ctx, cb)
+func (h funcHandler) HandleInteraction(ctx context.Context, cb slack.InteractionCallback) bool {
+	if h.interaction == nil {
+		return false
 	}
+	h.interaction(ctx, cb)
+	return true
 }
 
-func newUnitBot(t *testing.T, cfg Config, h Handler, opts ...Option) (*Bot, *recordingResponder) {
+// handler is what the tests mount: slash commands and interactions in one.
+type handler interface {
+	SlashHandler
+	InteractionHandler
+}
+
+func newUnitBot(t *testing.T, cfg Config, h handler, opts ...Option) (*Bot, *recordingResponder) {
 	t.Helper()
 	resp := &recordingResponder{}
 	cfg.BotToken, cfg.AppToken = "xoxb-unit", "xapp-unit"
 	if cfg.APIURL == "" {
 		cfg.APIURL = "http://127.0.0.1:1/api/"
 	}
-	b := New(cfg, h, nil, append([]Option{WithResponder(resp)}, opts...)...)
+	b := New(cfg, h, nil, append([]Option{WithResponder(resp), WithInteractions(h)}, opts...)...)
 	b.workCtx = context.Background()
 	return b, resp
 }

@@ -195,7 +195,10 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 		}
 		b.reply(ctx, j, j.slash.ResponseURL, r)
 	case j.interaction != nil:
-		b.handler.HandleInteraction(ctx, *j.interaction)
+		cb := *j.interaction
+		if b.interactions == nil || !b.interactions.HandleInteraction(ctx, cb) {
+			b.log.DebugContext(ctx, "interaction ignored", "type", cb.Type, "user", cb.User.ID)
+		}
 	}
 }
 

@@ -22,8 +22,6 @@ func (helpHandler) HandleSlash(context.Context, slack.SlashCommand) slackui.Repl
 	return slackui.Reply{Message: slackui.Text("usage: /devin help")}
 }
 
-func (helpHandler) HandleInteraction(context.Context, slack.InteractionCallback) {}
-
 // The wiring main does: one Slack client shared by the Poster (handed to the packages
 // that post) and the Bot; health on its own listener; Run until SIGINT/SIGTERM.
 func Example() {
@@ -36,7 +34,7 @@ func Example() {
 
 	api := bot.NewSlackClient(cfg)
 	poster := bot.NewPoster(api, logger)
-	var h bot.Handler = helpHandler{} // commands.New(…, poster) in main
+	var h bot.SlashHandler = helpHandler{} // commands.NewRouter(…) in app
 	b := bot.New(cfg, h, logger, bot.WithSlackClient(api), bot.WithResponder(poster))
 
 	health := &http.Server{Addr: ":8080", Handler: b.HealthHandler(), ReadHeaderTimeout: 5 * time.Second}

@@ -45,7 +45,7 @@ func fakeOptions(tb testing.TB) slacksandbox.Options {
 	}
 }
 
-func startHarness(tb testing.TB, cfg Config, h Handler) *harness {
+func startHarness(tb testing.TB, cfg Config, h handler) *harness {
 	tb.Helper()
 	fake := slacksandbox.New(fakeOptions(tb))
 	tb.Cleanup(fake.Close)
@@ -60,7 +60,7 @@ func startHarness(tb testing.TB, cfg Config, h Handler) *harness {
 	if os.Getenv("BOT_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	hs := &harness{fake: fake, bot: New(cfg, h, logger), errc: make(chan error, 1)}
+	hs := &harness{fake: fake, bot: New(cfg, h, logger, WithInteractions(h)), errc: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	hs.cancel = cancel
 	go func() { hs.errc <- hs.bot.Run(ctx) }()
@@ -93,7 +93,7 @@ func waitCtx(tb testing.TB, d time.Duration) context.Context {
 }
 
 // echo answers every slash command with its text.
-func echo() Handler {
+func echo() handler {
 	return funcHandler{slash: func(_ context.Context, cmd slack.SlashCommand) slackui.Reply {
 		return slackui.Reply{Message: slackui.Text("echo: " + slackui.Escape(cmd.Text))}
 	}}
@@ -251,7 +251,7 @@ func TestSocketReconnectsWhenPingsStop(t *testing.T) {
 }
 
 // sleepyHandler sleeps d (or until its context ends) before answering.
-func sleepyHandler(d time.Duration) Handler {
+func sleepyHandler(d time.Duration) handler {
 	return funcHandler{slash: func(ctx context.Context, _ slack.SlashCommand) slackui.Reply {
 		t := time.NewTimer(d)
 		defer t.Stop()
