@@ -83,7 +83,7 @@ func details(r approvals.Request) string {
 	lines := []string{"*Requested by:* " + mention(r.Requester)}
 	switch r.Action {
 	case approvals.ActionInvite:
-		lines = append(lines, "*approvals.Action:* invite these people to the Devin enterprise")
+		lines = append(lines, "*Action:* invite these people to the Devin enterprise")
 		role := r.Role
 		if role == "" {
 			role = "member"
@@ -93,13 +93,13 @@ func details(r approvals.Request) string {
 			lines = append(lines, "*Organization:* "+slackui.Inert(r.Org, maxNameRunes))
 		}
 	case approvals.ActionTeamAdd:
-		lines = append(lines, "*approvals.Action:* add these GitHub users to an enterprise team",
+		lines = append(lines, "*Action:* add these GitHub users to an enterprise team",
 			"*Team:* "+slackui.Inert(r.Team, maxNameRunes))
 	case approvals.ActionTeamRemove:
-		lines = append(lines, "*approvals.Action:* remove these GitHub users from an enterprise team",
+		lines = append(lines, "*Action:* remove these GitHub users from an enterprise team",
 			"*Team:* "+slackui.Inert(r.Team, maxNameRunes))
 	default:
-		lines = append(lines, "*approvals.Action:* "+slackui.Inert(string(r.Action), maxNameRunes))
+		lines = append(lines, "*Action:* "+slackui.Inert(string(r.Action), maxNameRunes))
 	}
 	return strings.Join(lines, "\n")
 }

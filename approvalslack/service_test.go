@@ -53,6 +53,7 @@ func TestSubmitStoresRequestAndPostsCard(t *testing.T) {
 	assertBlockKitLimits(t, card)
 	all := texts(t, card)
 	for _, want := range []string{"Approval needed: invite to Devin", "<@UREQ>", "a@example.com", "b@example.com",
+		"*Action:* invite these people to the Devin enterprise", "*Role:* member", "*Organization:* eng",
 		"member", "eng", "new hires", r.ID, "Approvals: 0 of 1", "<!date^"} {
 		assert.Contains(t, all, want)
 	}
