@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 
 	"devin-chatops/apiclient/devin"
@@ -71,5 +70,5 @@ func cycleLimit(limit *int) string {
 	if limit == nil {
 		return "no ACU limit"
 	}
-	return "ACU limit " + groupThousands(strconv.Itoa(*limit)) + " per cycle"
+	return "ACU limit " + slackui.Int(*limit) + " per cycle"
 }

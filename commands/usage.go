@@ -124,7 +124,7 @@ func runUsage(ctx context.Context, d usageDeps, log *slog.Logger, now time.Time,
 	}
 	blocks := []slack.Block{
 		slackui.Section(heading),
-		slackui.Section("*Total:* " + number(cons.TotalACUs) + " ACUs"),
+		slackui.Section("*Total:* " + slackui.Number(cons.TotalACUs) + " ACUs"),
 	}
 	if lines := orgUsageLines(cons.ByOrg, orgs); len(lines) > 0 {
 		blocks = append(blocks, slackui.Section("*By organization*\n"+slackui.JoinLimited(lines, "\n", maxUsageOrgs, usageBudget)))
@@ -135,7 +135,7 @@ func runUsage(ctx context.Context, d usageDeps, log *slog.Logger, now time.Time,
 	if len(notes) > 0 {
 		blocks = append(blocks, slackui.Section("_"+strings.Join(notes, "\n")+"_"))
 	}
-	text := heading + ": " + number(cons.TotalACUs) + " ACUs"
+	text := heading + ": " + slackui.Number(cons.TotalACUs) + " ACUs"
 	return slackui.Reply{
 		Message:   slackui.Message{Text: slackui.Clip(text, slackui.MaxMessageText), Blocks: blocks},
 		InChannel: cmd.Post,
@@ -196,7 +196,7 @@ func orgUsageLines(byOrg map[string]float64, orgs []devin.Organization) []string
 		if n := strings.ReplaceAll(strings.TrimSpace(r.name), "*", ""); n != "" {
 			name = "*" + slackui.Inert(n, maxNameRunes) + "*"
 		}
-		line := "• " + name + " — " + number(r.acus) + " ACUs"
+		line := "• " + name + " — " + slackui.Number(r.acus) + " ACUs"
 		if r.known {
 			line += limitUse(r.acus, r.limit)
 		}
@@ -214,7 +214,7 @@ func limitUse(acus float64, limit *int) string {
 		return " of a limit of 0 (usage blocked)"
 	}
 	pct := acus / float64(*limit) * 100
-	s := " of " + number(float64(*limit)) + " (" + percent(pct) + ")"
+	s := " of " + slackui.Number(float64(*limit)) + " (" + percent(pct) + ")"
 	if pct >= 100 {
 		s += " :warning: over the limit"
 	}
@@ -246,7 +246,7 @@ func topUserLines(byUser map[string]float64, emails map[string]string) []string 
 		if e := emails[id]; e != "" {
 			who = slackui.Inert(e, maxEmailRunes)
 		}
-		lines = append(lines, fmt.Sprintf("%d. %s — %s ACUs", i+1, who, number(byUser[id])))
+		lines = append(lines, fmt.Sprintf("%d. %s — %s ACUs", i+1, who, slackui.Number(byUser[id])))
 	}
 	return lines
 }
