@@ -15,4 +15,3 @@ func TestNumber(t *testing.T) {
 		assert.Equal(t, want, Number(f), "%v", f)
 	}
 }
-
