@@ -98,6 +98,28 @@ func migrations() []string {
 		// claim lapses and another echoer may take the event over.
 		`ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 	ALTER TABLE outbox ADD COLUMN claimed_until BIGINT NOT NULL DEFAULT 0;`,
+
+		// 5: posts the bot makes on its own, at most once each: scheduled usage report
+		// slots and ACU-limit alerts. key is unique (the slot's time, or the org, cycle and
+		// threshold of an alert), so two processes cannot both take one. state moves
+		// claimed -> posting -> posted; a row left 'posting' by a crash is never posted
+		// again (Slack may have it already). at is what the row is about (the slot's time).
+		`CREATE TABLE posts (
+		key             TEXT PRIMARY KEY,
+		kind            TEXT NOT NULL,
+		state           TEXT NOT NULL,
+		payload         TEXT NOT NULL DEFAULT '',
+		at              BIGINT NOT NULL,
+		claimed_by      TEXT NOT NULL DEFAULT '',
+		claimed_until   BIGINT NOT NULL DEFAULT 0,
+		attempts        INTEGER NOT NULL DEFAULT 0,
+		next_attempt_at BIGINT NOT NULL DEFAULT 0,
+		last_error      TEXT NOT NULL DEFAULT '',
+		created_at      BIGINT NOT NULL,
+		posted_at       BIGINT
+	);
+	CREATE INDEX posts_kind_at ON posts (kind, at);
+	CREATE INDEX posts_open ON posts (kind, next_attempt_at) WHERE state = 'claimed';`,
 	}
 }
 
