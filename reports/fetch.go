@@ -50,7 +50,9 @@ type Query struct {
 	Org string
 }
 
-func (q Query) key() string { return fmt.Sprintf("%d|%s", q.Cycle, strings.ToLower(strings.TrimSpace(q.Org))) }
+func (q Query) key() string {
+	return fmt.Sprintf("%d|%s", q.Cycle, strings.ToLower(strings.TrimSpace(q.Org)))
+}
 
 // UnknownOrgError is an --org that names no organization, or several.
 type UnknownOrgError struct {
