@@ -20,6 +20,9 @@ const (
 	KindExecuting Kind = "executing"
 	KindDone      Kind = "done"
 	KindFailed    Kind = "failed"
+	// KindUsageAlert is an organization crossing an ACU-limit alert threshold, or on
+	// track to pass its limit; it belongs to no request and no person.
+	KindUsageAlert Kind = "usage_alert"
 )
 
 // Event is one audit record. The store fills ID and At when they are empty.

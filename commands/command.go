@@ -104,6 +104,8 @@ const (
 	needsApprovals backend = 1 << iota
 	needsDevin
 	needsGitHub
+	// needsReports: the usage reports, built on the Devin API.
+	needsReports
 )
 
 // Messages for what is not configured. They name the settings to fix it.
@@ -119,7 +121,7 @@ func (needs backend) missing(have backend) string {
 	switch lacking := needs &^ have; {
 	case lacking&needsApprovals != 0:
 		return msgApprovalsNotConfigured
-	case lacking&needsDevin != 0:
+	case lacking&(needsDevin|needsReports) != 0:
 		return msgDevinNotConfigured
 	case lacking&needsGitHub != 0:
 		return msgGitHubNotConfigured
@@ -132,6 +134,7 @@ func (needs backend) missing(have backend) string {
 type runEnv struct {
 	devin           DevinAPI
 	github          GitHubAPI
+	usage           UsageReports
 	approvals       Approvals
 	approvalChannel string
 	now             time.Time

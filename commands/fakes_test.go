@@ -248,6 +248,7 @@ func (f *fakeAudit) last(t *testing.T) audit.Event {
 
 // env is a router wired to fakes, and the log it writes.
 type env struct {
+	files     *fakeSlackFiles
 	devin     *fakeDevin
 	github    *fakeGitHub
 	approvals *fakeApprovals
@@ -268,6 +269,7 @@ func newEnv() *env {
 		Devin: e.devin, GitHub: e.github, Approvals: e.approvals,
 		Audit: e.audit, Kicker: e.audit, ApprovalChannel: "CAPPROVAL",
 	}
+	e.files = withReports(e)
 	return e
 }
 

@@ -93,7 +93,7 @@ func TestParseRefuses(t *testing.T) {
 		{name: "arguments to a command that takes none", text: "orgs acme",
 			wantMsg: []string{"`/devin orgs` takes no arguments, but got `acme`"}, wantUsage: "/devin orgs"},
 		{name: "arguments to usage", text: "usage now --post",
-			wantMsg: []string{"`/devin usage` takes no arguments, but got `now`"}, wantUsage: "/devin usage [--post]"},
+			wantMsg: []string{"`/devin usage` takes no arguments, but got `now`"}, wantUsage: "/devin usage [--post] [--cycle current|previous] [--org ORG]"},
 		{name: "arguments to members", text: "members ada@x.io",
 			wantMsg: []string{"takes no arguments"}, wantUsage: "/devin members [--email EMAIL]"},
 		{name: "unknown flag with a near one", text: "invite a@x.io --rol admin",

@@ -144,7 +144,7 @@ func TestHelpCommand(t *testing.T) {
 		text string
 		want []string
 	}{
-		{"", []string{"*`/devin` runs the Devin enterprise", "`/devin usage [--post]`"}},
+		{"", []string{"*`/devin` runs the Devin enterprise", "`/devin usage [--post] [--cycle current|previous] [--org ORG]`"}},
 		{"help", []string{"*Read-only*", "*Needs approval*"}},
 		{"help invite", []string{"`/devin invite EMAIL… [--role member|admin] [--org ORG] [--reason TEXT]`", "Example: `/devin invite"}},
 		{"team add --help", []string{"`/devin team add TEAM LOGIN… [--reason TEXT]`", "`mona_acme`"}},

@@ -20,8 +20,6 @@ type DevinAPI interface {
 	MemberLister
 	OrgLister
 	OrgFinder
-	CycleLister
-	ConsumptionReader
 	AuditLogReader
 }
 
@@ -56,6 +54,8 @@ type Deps struct {
 	Devin     DevinAPI
 	GitHub    GitHubAPI
 	Approvals Approvals
+	// Usage builds usage reports (over the Devin API).
+	Usage UsageReports
 	// Audit records one event per command; Kicker, optional, is told after each.
 	Audit  AuditAppender
 	Kicker Kicker
@@ -78,6 +78,9 @@ func (d Deps) configured() backend {
 	}
 	if d.GitHub != nil {
 		have |= needsGitHub
+	}
+	if d.Usage != nil {
+		have |= needsReports
 	}
 	return have
 }
@@ -213,6 +216,7 @@ func (r *Router) dispatch(ctx context.Context, c call, cmd Command) (slackui.Rep
 	env := &runEnv{
 		devin:           r.deps.Devin,
 		github:          r.deps.GitHub,
+		usage:           r.deps.Usage,
 		approvals:       r.deps.Approvals,
 		approvalChannel: r.deps.ApprovalChannel,
 		now:             r.clock.Now(),

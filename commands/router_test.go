@@ -162,7 +162,7 @@ func TestRouterAPIErrors(t *testing.T) {
 		{"members", devin.APIName, func(e *env, err error) { e.devin.membersErr = err }},
 		{"orgs", devin.APIName, func(e *env, err error) { e.devin.orgsErr = err }},
 		{"usage", devin.APIName, func(e *env, err error) { e.devin.cyclesErr = err }},
-		{"usage --post", devin.APIName, func(e *env, err error) { e.devin.consErr = err }},
+		{"usage --post", devin.APIName, func(e *env, err error) { e.devin.cycles, e.devin.consErr = []devin.Cycle{mayCycle}, err }},
 		{"audit --since 2d", devin.APIName, func(e *env, err error) { e.devin.logsErr = err }},
 		{"teams", "GitHub API", func(e *env, err error) { e.github.teamsErr = err }},
 		{"team list platform", "GitHub API", func(e *env, err error) { e.github.membersErr = err }},

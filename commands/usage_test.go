@@ -1,7 +1,10 @@
 package commands
 
 import (
+	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +13,10 @@ import (
 
 	"devin-chatops/apiclient"
 	"devin-chatops/apiclient/devin"
+	"devin-chatops/clock/clocktest"
+	"devin-chatops/reports"
+	"devin-chatops/slackui"
+	"devin-chatops/usage"
 )
 
 var (
@@ -37,93 +44,122 @@ func usageEnv() *env {
 		TotalACUs: 1234.56,
 		ByOrg:     map[string]float64{"org_1": 500, "org_2": 300.25, "org_x": 10},
 		ByUser:    byUser,
+		ByDate:    map[string]float64{"2024-05-01": 600, "2024-05-05": 400, "2024-05-12": 234.56},
 	}
 	return e
 }
 
+// fakeSlackFiles records what the usage command posts and uploads.
+type fakeSlackFiles struct {
+	mu      sync.Mutex
+	posts   []string // channel: text
+	uploads []string // channel: file name
+	postErr error
+}
+
+func (f *fakeSlackFiles) Post(_ context.Context, channel string, m slackui.Message) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.postErr != nil {
+		return "", f.postErr
+	}
+	f.posts = append(f.posts, channel+": "+m.Text)
+	return "1.0", nil
+}
+
+func (f *fakeSlackFiles) Upload(_ context.Context, channel string, file slackui.File) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.uploads = append(f.uploads, channel+": "+file.Name)
+	return "F1", nil
+}
+
+func (f *fakeSlackFiles) UploadDM(ctx context.Context, user string, file slackui.File) (string, error) {
+	return f.Upload(ctx, "DM "+user, file)
+}
+
+// withReports gives the env a real report service over its fake Devin.
+func withReports(e *env) *fakeSlackFiles {
+	files := &fakeSlackFiles{}
+	clk := clocktest.New(testNow)
+	chart := func(usage.Report) ([]byte, error) { return []byte("png"), nil }
+	e.deps.Usage = reports.NewService(reports.NewFetcher(e.devin, clk, nil, 0), usage.Options{}, nil, reports.NewPublisher(files, chart), clk, nil)
+	return files
+}
+
 func TestUsageReport(t *testing.T) {
 	e := usageEnv()
+	files := e.files
 	r := e.run(t, "usage")
 	text := blocksText(r.Message)
+	assert.True(t, strings.HasPrefix(r.Text, "Devin usage · May 1 – May 31: 1,234.6 ACUs"), r.Text)
 	assertInOrder(t, text, []string{
-		"*Devin usage* — billing cycle 2024-05-01 – 2024-05-31 (day 12 of 31)",
-		"*Total:* 1,234.6 ACUs",
+		"*1,234.6 ACUs* · day 12 of 31",
+		"*Daily ACUs* May 1 → May 12",
 		"*By organization*",
-		"• *Platform* — 500 ACUs of 1,000 (50%)",
-		"• *Research* — 300.3 ACUs (no limit)",
-		"• `org_x` — 10 ACUs\n",
-		"• *Frozen* — 0 ACUs of a limit of 0 (usage blocked)",
+		"• *Platform* — 500 of 1,000 (50%)",
+		"• *Research* — 300.3 (no limit)",
+		"• `org_x` — 10 (not in the organizations listing)",
+		"• *Frozen* — 0 of a limit of 0 (usage blocked)",
+		"• _Not in any organization_ (Cascade, Terminal) — 424.3",
 		"*Top 10 users*",
-		"1. `u_unknown` — 200 ACUs",
-		"2. u10@example.com — 110 ACUs",
-		"10. u02@example.com — 30 ACUs",
+		"1. `u_unknown` — 200 _(no longer a member)_",
+		"2. u10@example.com — 110",
+		"10. u02@example.com — 30",
+		"_The chart is in your direct messages with the bot._",
 	})
 	assert.NotContains(t, text, "Idle", "an org with no usage and no limit is noise")
 	assert.NotContains(t, text, "u01@example.com", "only the top 10")
 	assert.False(t, r.InChannel)
-	assert.Equal(t, "*Devin usage* — billing cycle 2024-05-01 – 2024-05-31 (day 12 of 31): 1,234.6 ACUs", r.Text)
-	require.Len(t, e.devin.consQueries, 1)
+	assert.Equal(t, []string{"DM U1: devin-usage-2024-05-01.png"}, files.uploads)
 	assert.Equal(t, devin.ConsumptionQuery{Start: mayCycle.Start, End: testNow}, e.devin.consQueries[0])
 }
 
 func TestUsagePost(t *testing.T) {
 	e := usageEnv()
+	files := e.files
 	r := e.run(t, "usage --post")
-	assert.True(t, r.InChannel)
+	assert.False(t, r.InChannel, "the bot posted the report itself; the reply only confirms")
+	assert.Equal(t, ":white_check_mark: Usage report posted.", r.Text)
+	require.Len(t, files.posts, 1)
+	assert.Contains(t, files.posts[0], "C1: Devin usage · May 1 – May 31")
+	assert.Equal(t, []string{"C1: devin-usage-2024-05-01.png"}, files.uploads)
 	assert.Equal(t, outcomeOK, e.audit.last(t).Outcome)
 }
 
-func TestUsageOverLimit(t *testing.T) {
+func TestUsagePostWhereTheBotIsNotMember(t *testing.T) {
 	e := usageEnv()
-	e.devin.cons.ByOrg["org_1"] = 1200
-	e.devin.cons.ByOrg["org_2"] = 0
-	e.devin.orgs[1].MaxCycleACULimit = intp(100000)
-	r := e.run(t, "usage")
+	files := e.files
+	files.postErr = &slackui.Error{Kind: slackui.Permanent, Method: "chat.postMessage", Code: "not_in_channel"}
+	r := e.run(t, "usage --post")
+	assert.True(t, r.InChannel, "the report still answers in the channel")
+	assert.Contains(t, blocksText(r.Message), "Invite the bot to this channel to get the chart")
+	assert.Empty(t, files.uploads)
+}
+
+func TestUsageCycleAndOrg(t *testing.T) {
+	e := usageEnv()
+	r := e.run(t, "usage --cycle previous")
+	assert.Contains(t, r.Text, "Devin usage · Apr 1 – Apr 30")
+	assert.Contains(t, blocksText(r.Message), "complete cycle")
+	assert.Equal(t, aprilCycle.Start, e.devin.consQueries[0].Start)
+
+	e = usageEnv()
+	r = e.run(t, "usage --org platform")
 	text := blocksText(r.Message)
-	assert.Contains(t, text, "• *Platform* — 1,200 ACUs of 1,000 (120%) :warning: over the limit")
-	assert.Contains(t, text, "• *Research* — 0 ACUs of 100,000 (0%)")
-}
+	assert.Contains(t, r.Text, "Devin usage · May 1 – May 31 · Platform")
+	assert.NotContains(t, text, "By organization")
+	assert.Equal(t, []string{"org_1"}, e.devin.consQueries[0].OrgIDs)
 
-func TestUsageSmallShareIsNotZero(t *testing.T) {
-	assert.Equal(t, " of 100,000 (<1%)", limitUse(5, intp(100000)))
-	assert.Equal(t, " of 3 (33%)", limitUse(1, intp(3)))
-	assert.Equal(t, " (no limit)", limitUse(1, nil))
-}
+	e = usageEnv()
+	r = e.run(t, "usage --org platfrom")
+	assert.Equal(t, "No organization is called *platfrom*. Did you mean *Platform*? `/devin orgs` lists them.", r.Text)
+	assert.Equal(t, outcomeRefused, e.audit.last(t).Outcome)
 
-func TestUsageCycles(t *testing.T) {
-	t.Run("no cycles: the API's default window", func(t *testing.T) {
-		e := usageEnv()
-		e.devin.cycles = nil
-		r := e.run(t, "usage")
-		assert.Contains(t, blocksText(r.Message), "*Devin usage* — current billing cycle")
-		assert.Equal(t, devin.ConsumptionQuery{}, e.devin.consQueries[0])
-	})
-	t.Run("now after the last cycle: the last cycle, to its end", func(t *testing.T) {
-		e := usageEnv()
-		e.devin.cycles = []devin.Cycle{aprilCycle}
-		r := e.run(t, "usage")
-		text := blocksText(r.Message)
-		assert.Contains(t, text, "billing cycle 2024-04-01 – 2024-04-30\n")
-		assert.NotContains(t, text, "day ")
-		assert.Equal(t, devin.ConsumptionQuery{Start: aprilCycle.Start, End: aprilCycle.End}, e.devin.consQueries[0])
-	})
-	t.Run("an open-ended cycle", func(t *testing.T) {
-		e := usageEnv()
-		e.devin.cycles = []devin.Cycle{{Start: mayCycle.Start}}
-		r := e.run(t, "usage")
-		assert.Contains(t, blocksText(r.Message), "billing cycle from 2024-05-01")
-	})
-	t.Run("nothing used yet", func(t *testing.T) {
-		e := usageEnv()
-		e.devin.cons = nil
-		e.devin.orgs = nil
-		r := e.run(t, "usage")
-		text := blocksText(r.Message)
-		assert.Contains(t, text, "*Total:* 0 ACUs")
-		assert.NotContains(t, text, "By organization")
-		assert.NotContains(t, text, "Top")
-		assert.Empty(t, e.devin.memberQueries, "no users to name, no member lookup")
-	})
+	e = usageEnv()
+	e.devin.cycles = []devin.Cycle{mayCycle}
+	r = e.run(t, "usage --cycle previous")
+	assert.Equal(t, "Cannot build that report: there is no complete billing cycle before this one.", r.Text)
 }
 
 func TestUsageNamesAreOptional(t *testing.T) {
@@ -132,41 +168,28 @@ func TestUsageNamesAreOptional(t *testing.T) {
 	e.devin.membersErr = apiErr(devin.APIName, apiclient.KindRateLimited, 429)
 	r := e.run(t, "usage")
 	text := blocksText(r.Message)
-	assert.Contains(t, text, "• `org_1` — 500 ACUs\n", "no limit is claimed when the limits are unknown")
-	assert.Contains(t, text, "2. `u10` — 110 ACUs")
+	assert.Contains(t, text, "• `org_1` — 500 (not in the organizations listing)", "no limit is claimed when the limits are unknown")
+	assert.Contains(t, text, "2. `u10` — 110\n")
 	assert.Contains(t, text, "Organization names and limits could not be read: Devin API is having trouble (502); try again in a few minutes.")
-	assert.Contains(t, text, "Member emails could not be read: Devin API is rate limiting the bot; try again in 30 seconds.")
+	assert.Contains(t, text, "Member names could not be read: Devin API is rate limiting the bot; try again in 30 seconds.")
 	assert.Equal(t, outcomeOK, e.audit.last(t).Outcome)
+}
+
+func TestUsageAPIFailureIsReadable(t *testing.T) {
+	e := usageEnv()
+	e.devin.consErr = apiErr(devin.APIName, apiclient.KindServer, 503)
+	r := e.run(t, "usage")
+	assert.Contains(t, r.Text, "Devin API is having trouble (503)")
 }
 
 func TestUsageHostileNames(t *testing.T) {
 	e := usageEnv()
 	e.devin.orgs[0].Name = "<!channel>"
 	e.devin.members[10].Email = "<@U1>"
-	r := e.run(t, "usage --post")
+	r := e.run(t, "usage")
 	assert.NotContains(t, textOf(r.Message), "<!channel>")
 	assert.NotContains(t, textOf(r.Message), "<@U1>")
 	assert.Contains(t, blocksText(r.Message), "&lt;!channel&gt;")
-}
-
-func TestUsageManyOrgsStayWithinLimits(t *testing.T) {
-	e := usageEnv()
-	e.devin.cons.ByOrg = map[string]float64{}
-	e.devin.orgs = nil
-	for i := range 200 {
-		id := fmt.Sprintf("org_%03d", i)
-		e.devin.cons.ByOrg[id] = float64(i)
-		e.devin.orgs = append(e.devin.orgs, devin.Organization{ID: id, Name: "Organization with a rather long name " + id, MaxCycleACULimit: intp(1000)})
-	}
-	r := e.run(t, "usage")
-	assert.Contains(t, blocksText(r.Message), "…and 175 more")
-}
-
-func TestCycleWindow(t *testing.T) {
-	assert.Equal(t, "2024-05-01 – 2024-05-31 (day 1 of 31)", cycleWindow(mayCycle, mayCycle.Start))
-	assert.Equal(t, "2024-05-01 – 2024-05-31 (day 31 of 31)", cycleWindow(mayCycle, mayCycle.End.Add(-time.Second)))
-	assert.Equal(t, "2024-05-01 – 2024-05-31 (day 1 of 31)", cycleWindow(mayCycle, time.Date(2024, 5, 2, 7, 59, 0, 0, time.UTC)))
-	assert.Equal(t, "2024-05-01 – 2024-05-31", cycleWindow(mayCycle, mayCycle.End))
 }
 
 func TestParseUsageAccepts(t *testing.T) {
@@ -174,5 +197,8 @@ func TestParseUsageAccepts(t *testing.T) {
 		{"usage", "usage", Usage{}},
 		{"usage --post", "usage --post", Usage{Post: true}},
 		{"usage em-dash flag", "usage —post", Usage{Post: true}},
+		{"previous cycle", "usage --cycle previous", Usage{Previous: true}},
+		{"current cycle", "usage --cycle CURRENT", Usage{}},
+		{"one org", "usage --org Platform --post", Usage{Org: "Platform", Post: true}},
 	})
 }

@@ -1,0 +1,3 @@
+package usage
+
+func Chart(Report) ([]byte, error) { return nil, nil }
