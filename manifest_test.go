@@ -22,6 +22,7 @@ import (
 	"devin-chatops/commands"
 	"devin-chatops/internal/harness"
 	slacksandbox "devin-chatops/internal/sandbox/slack"
+	"devin-chatops/slackui"
 )
 
 // manifestMethodScopes is every Slack Web API method the bot may call, with the bot
@@ -38,6 +39,9 @@ var manifestMethodScopes = map[string]string{
 	"views.open":            "",
 	"auth.test":             "",
 	"apps.connections.open": "",
+
+	"files.getUploadURLExternal":   "files:write",
+	"files.completeUploadExternal": "files:write",
 }
 
 // manifest is the part of manifest.yaml the bot depends on.
@@ -287,6 +291,13 @@ func TestManifestScopesCoverWhatTheBotCalls(t *testing.T) {
 	})
 	require.NoError(t, err, "the denial is echoed to the audit channel")
 
+	// The usage report's chart is shared through the poster's Upload: one goes out
+	// through the bot's own poster, so files:write is checked like every other scope.
+	_, err = env.App.Poster.Upload(ctx, harness.GeneralChannel, slackui.File{
+		Name: "usage.png", Title: "Usage", Data: []byte("\x89PNG\r\n\x1a\n"),
+	})
+	require.NoError(t, err, "the chart upload")
+
 	called := s.Methods()
 	t.Logf("Web API methods called: %s", strings.Join(called, ", "))
 	needed := map[string]bool{}
@@ -307,7 +318,8 @@ func TestManifestScopesCoverWhatTheBotCalls(t *testing.T) {
 		assert.True(t, needed[scope], "manifest.yaml asks for %s, which nothing the bot calls needs", scope)
 	}
 	for _, method := range []string{"auth.test", "apps.connections.open", "chat.postMessage", "chat.update",
-		"chat.postEphemeral", "conversations.open", "usergroups.users.list", "views.open"} {
+		"chat.postEphemeral", "conversations.open", "usergroups.users.list", "views.open",
+		"files.getUploadURLExternal", "files.completeUploadExternal"} {
 		assert.True(t, slices.Contains(called, method), "the run did not exercise %s", method)
 	}
 }

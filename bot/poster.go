@@ -17,9 +17,10 @@ import (
 	"devin-chatops/slackui"
 )
 
-// Poster is the one way the bot talks to Slack's Web API and response_urls. It paces
-// writes per channel (Slack allows about one message per second per channel, with short
-// bursts), waits out 429 Retry-After per method, and retries transient failures.
+// Poster is the one way the bot talks to Slack's Web API, response_urls and file upload
+// URLs. It paces writes per channel (Slack allows about one message per second per
+// channel, with short bursts), waits out 429 Retry-After per method, and retries
+// transient failures.
 // Permanent API errors (ok:false such as channel_not_found or invalid_blocks) are
 // returned at once: repeating them cannot succeed.
 //
@@ -285,9 +286,15 @@ func (p *Poster) retryPlan(method string, err error, failed *slackui.Error, atte
 	return 0, false, false
 }
 
-// idempotentMethod reports whether sending the same call twice leaves Slack as once.
+// idempotentMethod reports whether sending the same call twice leaves Slack as once,
+// as far as anyone can see: a second upload URL that is never completed is discarded,
+// and a second POST of a file's bytes replaces the first.
 func idempotentMethod(method string) bool {
-	return method == "chat.update" || method == "conversations.open"
+	switch method {
+	case "chat.update", "conversations.open", methodGetUploadURL, methodUploadURL:
+		return true
+	}
+	return false
 }
 
 // neverSent reports whether a network error happened before the request left: a

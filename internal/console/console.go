@@ -277,7 +277,7 @@ func (p *printer) write(w slacksandbox.Write) {
 	}
 	var head string
 	switch w.Method {
-	case "chat.postMessage":
+	case "chat.postMessage", "files.completeUploadExternal":
 		head = "#" + where
 	case "chat.update":
 		head = "#" + where + " (updated)"

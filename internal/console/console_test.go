@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"devin-chatops/config"
+	slacksandbox "devin-chatops/internal/sandbox/slack"
 )
 
 // syncBuffer is a bytes.Buffer safe for the console's writer and the test's reader.
@@ -105,4 +106,36 @@ func TestRenderWritesOutSlackMarkup(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, plain(tt.in)) })
 	}
+}
+
+func TestRenderShowsUploadedFiles(t *testing.T) {
+	chart := slacksandbox.SharedFile{ID: "F1", Name: "usage.png", Title: "Usage, last 30 days", Mimetype: "image/png", Size: 20 * 1024}
+	tests := []struct {
+		name string
+		in   slacksandbox.Content
+		want string
+	}{
+		{"chart alone", slacksandbox.Content{Files: []slacksandbox.SharedFile{chart}},
+			"[chart uploaded: Usage, last 30 days (20 KB)]\n"},
+		{"with a comment", slacksandbox.Content{Text: "Weekly usage for <@U0ALICE>", Files: []slacksandbox.SharedFile{chart}},
+			"Weekly usage for @alice\n[chart uploaded: Usage, last 30 days (20 KB)]\n"},
+		{"small file without title", slacksandbox.Content{Files: []slacksandbox.SharedFile{{Name: "a.csv", Mimetype: "text/plain", Size: 3}}},
+			"[file uploaded: a.csv (1 KB)]\n"},
+		{"no files", slacksandbox.Content{Text: "hi"}, "hi"},
+	}
+	p := &printer{names: map[string]string{"U0ALICE": "alice"}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, p.render(tt.in)) })
+	}
+}
+
+func TestPrinterShowsAFileShareInItsChannel(t *testing.T) {
+	out := &syncBuffer{}
+	p := &printer{out: out, chans: map[string]string{"C0REPORTS": "reports"}}
+	p.write(slacksandbox.Write{
+		Method:  "files.completeUploadExternal",
+		Channel: "C0REPORTS",
+		Content: slacksandbox.Content{Files: []slacksandbox.SharedFile{{Name: "usage.png", Title: "Usage", Mimetype: "image/png", Size: 1500}}},
+	})
+	assert.Equal(t, "\n┌ #reports\n│ [chart uploaded: Usage (2 KB)]\n└\n", out.String())
 }

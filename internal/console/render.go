@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"html"
 	"regexp"
 	"strings"
@@ -11,10 +12,36 @@ import (
 )
 
 // render turns a message into terminal text: headers, sections, fields and context
-// lines in order, buttons as [Label], and Slack's <@U…>, <#C…>, <url|label> and
-// <!date…|fallback> forms written out, with people shown by their console names.
+// lines in order, buttons as [Label], shared files as one line each, and Slack's <@U…>,
+// <#C…>, <url|label> and <!date…|fallback> forms written out, with people shown by
+// their console names.
 func (p *printer) render(c slacksandbox.Content) string {
-	return p.withNames(renderBlocks(c))
+	return p.withNames(withFiles(renderBlocks(c), c.Files))
+}
+
+// withFiles appends a line per shared file to body. A terminal cannot show the chart,
+// so the line says that it arrived, under which title and how big.
+func withFiles(body string, files []slacksandbox.SharedFile) string {
+	if len(files) == 0 {
+		return body
+	}
+	var b strings.Builder
+	if body = strings.TrimRight(body, "\n"); body != "" {
+		b.WriteString(body + "\n")
+	}
+	for _, f := range files {
+		what := "file"
+		if strings.HasPrefix(f.Mimetype, "image/") {
+			what = "chart" // the bot uploads images only as charts
+		}
+		title := f.Title
+		if title == "" {
+			title = f.Name
+		}
+		// Rounded up, so a small file does not read as 0 KB.
+		fmt.Fprintf(&b, "[%s uploaded: %s (%d KB)]\n", what, title, (f.Size+1023)/1024)
+	}
+	return b.String()
 }
 
 // withNames replaces @U… mentions of the console's people with their names.

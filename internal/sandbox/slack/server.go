@@ -1,7 +1,7 @@
 // Package slacksandbox is an in-memory Slack for the console mode and end-to-end tests:
-// a Web API, a Socket Mode WebSocket, response_url and trigger_id endpoints, Block Kit
-// limit checks and fault injection, all served on one loopback port and driven by the
-// real slack-go client.
+// a Web API, a Socket Mode WebSocket, response_url and trigger_id endpoints, file
+// upload URLs, Block Kit limit checks and fault injection, all served on one loopback
+// port and driven by the real slack-go client.
 //
 // Everything the bot writes is checked against Slack's limits and stored, so tests click
 // the buttons the bot actually posted instead of ones they imagine it posted.
@@ -131,6 +131,8 @@ type Server struct {
 	ephHistory   []Ephemeral
 	views        map[string]*storedView
 	viewOrder    []*storedView
+	uploads      map[string]*pendingUpload // file id -> upload not completed yet
+	files        []UploadedFile            // completed uploads, oldest first
 	triggers     map[string]*trigger
 	responseURLs map[string]*responseURL
 
@@ -165,6 +167,7 @@ func New(opts Options) *Server {
 		dms:          map[string]string{},
 		messages:     map[string]*storedMessage{},
 		views:        map[string]*storedView{},
+		uploads:      map[string]*pendingUpload{},
 		triggers:     map[string]*trigger{},
 		responseURLs: map[string]*responseURL{},
 		calls:        map[string]int{},
@@ -178,6 +181,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("/api/", s.handleAPI)
 	mux.HandleFunc("/link/", s.handleLink)
 	mux.HandleFunc("/response/", s.handleResponse)
+	mux.HandleFunc("/upload/", s.handleUpload)
 	s.http = sandbox.Start(mux)
 	return s
 }
@@ -326,7 +330,8 @@ func (s *Server) Unacked() []string {
 }
 
 // Calls counts the HTTP calls made to a Web API method (including ones answered with
-// an injected fault). Posts to response URLs count as "response_url".
+// an injected fault). Posts to response URLs count as "response_url", posts to upload
+// URLs as UploadMethod.
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -334,14 +339,15 @@ func (s *Server) Calls(method string) int {
 }
 
 // Methods lists, sorted, the Web API methods the bot has called so far (injected
-// faults and unknown methods included; response_url posts are not Web API methods and
-// are left out), so a test can check every one against the app's scopes.
+// faults and unknown methods included; posts to response and upload URLs are not Web
+// API methods and are left out), so a test can check every one against the app's
+// scopes.
 func (s *Server) Methods() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]string, 0, len(s.calls))
 	for m, n := range s.calls {
-		if n > 0 && m != "response_url" {
+		if n > 0 && m != "response_url" && m != UploadMethod {
 			out = append(out, m)
 		}
 	}
@@ -368,6 +374,8 @@ func (s *Server) AddUserGroup(groupID string, userIDs ...string) {
 }
 
 // AddChannel names a channel; unnamed channels are called after their lower-cased id.
+// chat.* methods accept any channel, but files.completeUploadExternal shares only into
+// channels named here and DMs the fake opened, so a test can reach an unknown channel.
 func (s *Server) AddChannel(id, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -403,7 +411,9 @@ func (s *Server) RateLimit(method string, n int, retryAfter time.Duration) {
 	s.rateLimits[method] = &rateLimit{left: n, retryAfter: retryAfter}
 }
 
-// FailNext makes the next n calls to method answer {"ok":false,"error":errCode}.
+// FailNext makes the next n calls to method answer {"ok":false,"error":errCode}. Upload
+// URLs (UploadMethod) are not Web API methods and answer HTTP 500 with errCode instead,
+// since a client only looks at their status.
 func (s *Server) FailNext(method, errCode string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

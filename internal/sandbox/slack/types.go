@@ -16,8 +16,33 @@ type Content struct {
 	// Raw is the stored JSON object (a message as Slack returns it, the response_url
 	// body, or the view).
 	Raw json.RawMessage
+	// Files are the files a message shares (files.completeUploadExternal).
+	Files []SharedFile
 
 	rawBlocks json.RawMessage
+}
+
+// SharedFile is a file as a message that shares it shows it.
+type SharedFile struct {
+	ID       string
+	Name     string
+	Title    string
+	Mimetype string // sniffed from the bytes, e.g. "image/png"
+	Size     int    // bytes
+}
+
+// UploadedFile is a file whose upload files.completeUploadExternal completed.
+type UploadedFile struct {
+	ID       string
+	Channel  string // "" for a file kept private: completed without channel_id
+	Name     string
+	Title    string
+	Comment  string // initial_comment, the text of the sharing message
+	ThreadTS string
+	// TS is the message that shared the file ("" when private).
+	TS   string
+	Data []byte
+	At   time.Time
 }
 
 func makeContent(text string, blocks, raw json.RawMessage) Content {
@@ -161,6 +186,7 @@ type storedMessage struct {
 	threadTS string
 	text     string
 	blocks   json.RawMessage
+	files    []SharedFile
 	updates  int
 	deleted  bool
 }
@@ -220,13 +246,25 @@ func (s *Server) messageObject(m *storedMessage) map[string]any {
 	if m.threadTS != "" {
 		obj["thread_ts"] = m.threadTS
 	}
+	if len(m.files) > 0 {
+		files := make([]map[string]any, len(m.files))
+		for i, f := range m.files {
+			files[i] = map[string]any{
+				"id": f.ID, "name": f.Name, "title": f.Title, "mimetype": f.Mimetype,
+				"filetype": fileType(f.Name), "size": f.Size, "user": s.opts.BotUserID,
+			}
+		}
+		obj["files"] = files
+	}
 	return obj
 }
 
 func (s *Server) snapshotMessage(m *storedMessage) Message {
 	raw, _ := json.Marshal(s.messageObject(m))
+	c := makeContent(m.text, m.blocks, raw)
+	c.Files = append([]SharedFile(nil), m.files...)
 	return Message{
-		Content:  makeContent(m.text, m.blocks, raw),
+		Content:  c,
 		Channel:  m.channel,
 		TS:       m.ts,
 		ThreadTS: m.threadTS,

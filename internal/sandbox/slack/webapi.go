@@ -125,6 +125,9 @@ func (s *Server) apiMethods() map[string]apiMethod {
 		"usergroups.users.list": s.usergroupsUsersList,
 		"views.open":            s.viewsOpen,
 		"views.update":          s.viewsUpdate,
+
+		"files.getUploadURLExternal":   s.filesGetUploadURLExternal,
+		"files.completeUploadExternal": s.filesCompleteUploadExternal,
 	}
 }
 
@@ -158,6 +161,29 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 // beginCall counts the call, applies injected latency and answers injected faults.
 // It reports whether the call was answered.
 func (s *Server) beginCall(w http.ResponseWriter, r *http.Request, method string) bool {
+	f := s.takeFault(r, method)
+	switch {
+	case f.limited:
+		writeRateLimited(w, f.retryAfter)
+		return true
+	case f.failCode != "":
+		writeJSON(w, http.StatusOK, apiError(f.failCode))
+		return true
+	}
+	return false
+}
+
+// fault is what the injected faults make of one call.
+type fault struct {
+	limited    bool
+	retryAfter time.Duration
+	failCode   string
+}
+
+// takeFault counts the call, applies injected latency and uses up the next injected
+// fault of method, if any. Endpoints that do not answer in the Web API's shape (the
+// upload URL) share it with beginCall and write the fault their own way.
+func (s *Server) takeFault(r *http.Request, method string) fault {
 	s.mu.Lock()
 	s.calls[method]++
 	delay := s.latency[method]
@@ -166,32 +192,22 @@ func (s *Server) beginCall(w http.ResponseWriter, r *http.Request, method string
 	s.sleep(r.Context(), delay)
 
 	s.mu.Lock()
-	var retryAfter time.Duration
-	limited := false
+	defer s.mu.Unlock()
 	if rl := s.rateLimits[method]; rl != nil && rl.left > 0 {
 		rl.left--
-		limited, retryAfter = true, rl.retryAfter
+		return fault{limited: true, retryAfter: rl.retryAfter}
 	}
-	failCode := ""
-	if !limited {
-		if f := s.failures[method]; f != nil && f.left > 0 {
-			f.left--
-			failCode = f.code
-		}
+	if f := s.failures[method]; f != nil && f.left > 0 {
+		f.left--
+		return fault{failCode: f.code}
 	}
-	s.mu.Unlock()
+	return fault{}
+}
 
-	switch {
-	case limited:
-		// slack-go only builds a *slack.RateLimitedError when Retry-After is present.
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
-		writeJSON(w, http.StatusTooManyRequests, apiError("ratelimited"))
-		return true
-	case failCode != "":
-		writeJSON(w, http.StatusOK, apiError(failCode))
-		return true
-	}
-	return false
+func writeRateLimited(w http.ResponseWriter, retryAfter time.Duration) {
+	// slack-go only builds a *slack.RateLimitedError when Retry-After is present.
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
+	writeJSON(w, http.StatusTooManyRequests, apiError("ratelimited"))
 }
 
 func (s *Server) authenticate(r *http.Request, p params, method string) string {
