@@ -77,8 +77,7 @@ func runBot(ctx context.Context, stderr io.Writer) int {
 	}
 	logger.Info("devin-chatops starting", "http_addr", cfg.HTTPAddr, "devin", cfg.DevinEnabled(), "github", cfg.GitHubEnabled())
 	if cfg.UsageReportChannel != "" {
-		// Say so rather than let a set variable silently do nothing.
-		logger.Warn("USAGE_REPORT_CHANNEL is set, but scheduled usage reports are not built yet; /devin usage answers on demand")
+		logger.Info("usage reports scheduled", "channel", cfg.UsageReportChannel, "schedule", cfg.UsageReportSchedule, "alert_thresholds", cfg.UsageAlertThresholds)
 	}
 	if err := a.Run(ctx); err != nil {
 		logger.Error("devin-chatops stopped", "error", err)

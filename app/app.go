@@ -7,6 +7,8 @@ package app
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,7 +29,9 @@ import (
 	"devin-chatops/commands"
 	"devin-chatops/config"
 	"devin-chatops/executor"
+	"devin-chatops/reports"
 	"devin-chatops/store"
+	"devin-chatops/usage"
 )
 
 // Options are the knobs tests and console mode turn; zero values mean production.
@@ -50,24 +54,32 @@ type Options struct {
 	PosterOptions []bot.PosterOption
 	// Listener, when set, serves the health endpoints instead of HTTP_ADDR.
 	Listener net.Listener
+	// ReportsOff keeps the report scheduler from running: no scheduled posts, no alert
+	// checks at start-up or hourly (reports asked for still check). Tests of other parts
+	// set it so that the Devin calls and audit lines they count are their own.
+	ReportsOff bool
 }
 
 // App is a wired bot, ready to Run.
 type App struct {
-	cfg      config.Config
-	opts     Options
-	log      *slog.Logger
-	DB       *store.DB
-	Bot      *bot.Bot
-	Poster   *bot.Poster
-	Service  *approvals.Service
-	Runner   *executor.Runner
-	Sweeper  *executor.Sweeper
-	Router   *commands.Router
-	Clicks   *approvalslack.Handler
-	Echoer   *auditecho.Echoer
-	health   *http.Server
-	listener net.Listener
+	cfg     config.Config
+	opts    Options
+	log     *slog.Logger
+	DB      *store.DB
+	Bot     *bot.Bot
+	Poster  *bot.Poster
+	Service *approvals.Service
+	Runner  *executor.Runner
+	Sweeper *executor.Sweeper
+	Router  *commands.Router
+	Clicks  *approvalslack.Handler
+	Echoer  *auditecho.Echoer
+	// Reports builds usage reports; Scheduler posts them on schedule and checks the
+	// alert thresholds. Both are nil without the Devin API.
+	Reports   *reports.Service
+	Scheduler *reports.Scheduler
+	health    *http.Server
+	listener  net.Listener
 }
 
 // New builds every part without starting anything but the database.
@@ -122,6 +134,10 @@ func (a *App) build() error {
 		}
 		deps.Devin = dc
 		actions[approvals.ActionInvite] = executor.NewInvite(dc)
+		if err := a.buildReports(dc); err != nil {
+			return err
+		}
+		deps.Usage = a.Reports
 	}
 	if cfg.GitHubEnabled() {
 		gc, err := github.New(cfg.GitHubAPIURL, cfg.GitHubEnterprise, cfg.GitHubToken.Reveal(),
@@ -170,6 +186,37 @@ func (a *App) build() error {
 	return nil
 }
 
+// buildReports wires the usage reports, their schedule and the ACU-limit alerts.
+func (a *App) buildReports(api reports.DevinUsage) error {
+	cfg, clk := a.cfg, a.opts.Clock
+	log := a.log.With("component", "reports")
+	owner := newOwnerID()
+	pub := reports.NewPublisher(a.Poster, nil)
+	alerts := reports.NewAlerter(a.DB, a.Poster, a.Echoer, cfg.UsageReportChannel, owner, clk, log)
+	a.Reports = reports.NewService(reports.NewFetcher(api, clk, log, 0),
+		usage.Options{Thresholds: cfg.UsageAlertThresholds}, alerts, pub, clk, log)
+	sc := reports.SchedulerConfig{
+		Channel: cfg.UsageReportChannel, Reports: a.Reports, Publisher: pub, Poster: a.Poster,
+		Store: a.DB, Owner: owner, Clock: clk, Log: log,
+	}
+	if cfg.UsageReportChannel != "" && cfg.UsageReportSchedule != "" {
+		spec, err := config.ParseSchedule(cfg.UsageReportSchedule)
+		if err != nil {
+			return fmt.Errorf("USAGE_REPORT_SCHEDULE: %w", err)
+		}
+		sc.Schedule = spec
+	}
+	a.Scheduler = reports.NewScheduler(sc)
+	return nil
+}
+
+// newOwnerID names this process in the claims it takes on scheduled posts.
+func newOwnerID() string {
+	var b [12]byte
+	_, _ = crand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 // slackGroups resolves user-group members with usergroups.users.list; the approval
 // service caches the answers.
 type slackGroups struct{ api *slack.Client }
@@ -212,6 +259,11 @@ func (a *App) Run(ctx context.Context) error {
 			a.log.Error("recovering unfinished requests failed", "error", err)
 		}
 	}()
+
+	if a.Scheduler != nil && !a.opts.ReportsOff {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.Scheduler.Run(ctx) }()
+	}
 
 	err := a.Bot.Run(ctx)
 	cancel()

@@ -110,7 +110,7 @@ func TestReadOnlyCommands(t *testing.T) {
 		{
 			name: "empty text is help", text: "", audit: "/devin", calls: none, bullets: -1,
 			want: []string{"*Read-only*", "`/devin members [--email EMAIL]`", "`/devin orgs`", "`/devin teams`",
-				"`/devin team list TEAM`", "`/devin usage [--post]`", "`/devin audit [--since DURATION]`", "`/devin requests`",
+				"`/devin team list TEAM`", "`/devin usage [--post] [--cycle current|previous] [--org ORG]`", "`/devin audit [--since DURATION]`", "`/devin requests`",
 				"*Needs approval*", "`/devin invite EMAIL…"},
 		},
 		{
@@ -169,16 +169,16 @@ func TestReadOnlyCommands(t *testing.T) {
 		},
 		{
 			name: "usage", text: "usage", calls: devin, bullets: 2,
-			want: []string{"*Devin usage* — billing cycle ", "(day 10 of ",
-				"*Total:* 952.5 ACUs",
-				"*By organization*", "• *Engineering* — 790 ACUs of 1,000 (79%)", "• *Research* — 162.5 ACUs (no limit)",
-				"*Top 4 users*", "1. ada@example.com — 535 ACUs", "2. grace@example.com — 255 ACUs",
-				"3. linus@example.com — 122.5 ACUs", "4. margaret@example.com — 40 ACUs"},
-			notWant: []string{":warning:"},
+			want: []string{"*952.5 ACUs* · day 10 of 30", "Burn rate: *", "Projected at cycle end: *",
+				"*Daily ACUs*", "*By organization*", "• *Engineering* — 790 of 1,000 (79%)", "• *Research* — 162.5 (no limit)",
+				"*Top 4 users*", "1. Ada Lovelace · ada@example.com — 535", "2. Grace Hopper · grace@example.com — 255",
+				"3. Linus Torvalds · linus@example.com — 122.5", "4. Margaret Hamilton · margaret@example.com — 40",
+				"_The chart is in your direct messages with the bot._"},
+			notWant: []string{":red_circle:", ":large_orange_circle:"},
 		},
 		{
-			name: "usage --post answers in the channel", text: "usage --post", calls: devin, inChannel: true, bullets: -1,
-			want: []string{"*Total:* 952.5 ACUs", "• *Engineering* — 790 ACUs of 1,000 (79%)"},
+			name: "usage --post posts in the channel", text: "usage --post", calls: devin, bullets: -1,
+			want: []string{":white_check_mark: Usage report posted."},
 		},
 		{
 			name: "audit", text: "audit", calls: devin, bullets: 1,

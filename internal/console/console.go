@@ -60,6 +60,7 @@ func Run(ctx context.Context, cfg config.Config, in io.Reader, out, errOut io.Wr
 	}
 	p := &printer{out: out, names: invert(people), chans: invert(channels)}
 	env, err := harness.Start(ctx, harness.Options{
+		Reports:     true,
 		DatabaseURL: dbURL,
 		Logger:      slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: level})),
 		Slack:       slacksandbox.Options{OnWrite: p.write},

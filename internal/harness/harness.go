@@ -47,6 +47,9 @@ type Options struct {
 	Logger *slog.Logger
 	// NoSeed leaves the fake APIs empty.
 	NoSeed bool
+	// Reports runs the report scheduler (scheduled posts, alert checks at start-up and
+	// hourly). Off by default, so that other tests count only their own API calls.
+	Reports bool
 }
 
 // Env is a running bot with its fakes.
@@ -119,6 +122,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 
 func (e *Env) appOptions() app.Options {
 	o := e.opts.App
+	o.ReportsOff = !e.opts.Reports
 	if o.APIHTTPClient == nil {
 		o.APIHTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}

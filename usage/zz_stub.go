@@ -1,3 +1,0 @@
-package usage
-
-func Chart(Report) ([]byte, error) { return nil, nil }
