@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,4 +240,19 @@ func TestChartSample(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 	t.Logf("%s: %d bytes", path, len(b))
+}
+
+// Reports for several channels may be drawn at once.
+func TestChartConcurrently(t *testing.T) {
+	want, err := Chart(chartSample(12, 5))
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			got, err := Chart(chartSample(12, 5))
+			assert.NoError(t, err)
+			assert.True(t, bytes.Equal(want, got))
+		})
+	}
+	wg.Wait()
 }
