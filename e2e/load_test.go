@@ -226,12 +226,27 @@ func BenchmarkBurst200SlowAPI(b *testing.B) {
 	}
 }
 
-// TestLoadDriver is the benchmark as a test that prints its figures, for CI logs.
+// Promises of the load driver: people asking at once share the API's answers.
+const (
+	roLoadMaxListings = 2
+	roLoadMaxTail     = 3 * time.Second
+)
+
+// TestLoadDriver is the benchmark as a test that prints its figures, for CI logs, and
+// holds them to the promises: at most two listings for the whole burst, and every
+// command answered within 3 s of the last one.
 func TestLoadDriver(t *testing.T) {
 	if os.Getenv("CHATOPS_LOAD") == "" {
 		t.Skip("load driver: set CHATOPS_LOAD=1 (and -run TestLoadDriver -v) to run 200 commands typed within 2 s against a 2 s API")
 	}
 	for _, workers := range []int{16, bot.DefaultWorkers} {
-		t.Logf("workers=%d: %s", workers, roLoadBurst(t, workers))
+		r := roLoadBurst(t, workers)
+		t.Logf("workers=%d: %s", workers, r)
+		if r.listings > roLoadMaxListings {
+			t.Errorf("workers=%d: %d member listings for one burst; at most %d", workers, r.listings, roLoadMaxListings)
+		}
+		if r.tail > roLoadMaxTail {
+			t.Errorf("workers=%d: the last answer came %s after the last command; at most %s", workers, r.tail, roLoadMaxTail)
+		}
 	}
 }
