@@ -21,6 +21,7 @@ import (
 
 	"devin-chatops/apiclient/devin"
 	"devin-chatops/apiclient/github"
+	"devin-chatops/apiclient/readshare"
 	"devin-chatops/approvals"
 	"devin-chatops/approvalslack"
 	"devin-chatops/auditecho"
@@ -58,6 +59,10 @@ type Options struct {
 	// checks at start-up or hourly (reports asked for still check). Tests of other parts
 	// set it so that the Devin calls and audit lines they count are their own.
 	ReportsOff bool
+	// ReadShareTTL is how long the answers of the commands' API reads are reused
+	// (default readshare.DefaultTTL); negative reuses none, and only calls in flight
+	// are shared.
+	ReadShareTTL time.Duration
 }
 
 // App is a wired bot, ready to Run.
@@ -126,15 +131,28 @@ func (a *App) build() error {
 		approvals.ActionTeamAdd:    executor.Unavailable("the GitHub API is not configured (GITHUB_TOKEN, GITHUB_ENTERPRISE)"),
 		approvals.ActionTeamRemove: executor.Unavailable("the GitHub API is not configured (GITHUB_TOKEN, GITHUB_ENTERPRISE)"),
 	}
+	// The commands read through readshare, so people asking at once share one API call
+	// and an answer is reused for a few seconds. The actions use the clients directly
+	// (an execution must see the API as it is) and then make the shared reads forget
+	// what they kept, so the next read shows the change.
+	shareTTL := opts.ReadShareTTL
+	switch {
+	case shareTTL == 0:
+		shareTTL = readshare.DefaultTTL
+	case shareTTL < 0:
+		shareTTL = 0
+	}
 	if cfg.DevinEnabled() {
 		dc, err := devin.New(cfg.DevinAPIURL, cfg.DevinAPIKey.Reveal(),
 			devin.WithHTTPClient(opts.APIHTTPClient), devin.WithLogger(a.log.With("component", "devin")))
 		if err != nil {
 			return fmt.Errorf("devin client: %w", err)
 		}
-		deps.Devin = dc
-		actions[approvals.ActionInvite] = executor.NewInvite(dc)
-		if err := a.buildReports(dc); err != nil {
+		devinReads := readshare.NewDevin(dc, shareTTL, opts.Clock)
+		deps.Devin = devinReads
+		actions[approvals.ActionInvite] = executor.Then(executor.NewInvite(dc), devinReads.Forget)
+		// Reports read through the same shared calls as the commands.
+		if err := a.buildReports(devinReads); err != nil {
 			return err
 		}
 		deps.Usage = a.Reports
@@ -145,9 +163,10 @@ func (a *App) build() error {
 		if err != nil {
 			return fmt.Errorf("github client: %w", err)
 		}
-		deps.GitHub = gc
-		actions[approvals.ActionTeamAdd] = executor.NewTeamAdd(gc)
-		actions[approvals.ActionTeamRemove] = executor.NewTeamRemove(gc)
+		githubReads := readshare.NewGitHub(gc, shareTTL, opts.Clock)
+		deps.GitHub = githubReads
+		actions[approvals.ActionTeamAdd] = executor.Then(executor.NewTeamAdd(gc), githubReads.Forget)
+		actions[approvals.ActionTeamRemove] = executor.Then(executor.NewTeamRemove(gc), githubReads.Forget)
 	}
 
 	msgr, err := approvalslack.NewMessenger(a.Poster, cfg.ApprovalChannel, a.log.With("component", "approvals"))

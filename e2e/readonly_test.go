@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"devin-chatops/app"
 	"devin-chatops/bot"
 	"devin-chatops/internal/harness"
 	devinsandbox "devin-chatops/internal/sandbox/devin"
@@ -78,7 +79,9 @@ func roAPICalls(env *harness.Env) (devin, github int) {
 // what the user sees against the demo data the fakes were seeded with.
 func TestReadOnlyCommands(t *testing.T) {
 	t.Parallel()
-	env := roStart(t, harness.Options{})
+	// Each case checks which API its command reaches, so none may be answered from
+	// what an earlier case read: calls in flight are still shared, answers not kept.
+	env := roStart(t, harness.Options{App: app.Options{ReadShareTTL: -1}})
 	now := time.Now()
 	// The demo seed has no Devin audit entries: one inside the default 24 h window, one
 	// only inside 7 days, one outside both.

@@ -138,13 +138,14 @@ func TestRuntimeDisconnectMidBurst(t *testing.T) {
 
 // TestRuntimeSlowAPIBurst: the Devin API takes 2 s per call while 200 /devin members
 // arrive at once. Slack's 3-second rule is about the ack, not the answer: every
-// envelope must be acked within 3 s, and every command answered eventually.
+// envelope must be acked within 3 s, and every command answered eventually, all from
+// one shared listing.
 func TestRuntimeSlowAPIBurst(t *testing.T) {
 	t.Parallel()
 	const n = 200
 	env := start(t, harness.Options{App: app.Options{Bot: bot.Config{
-		// 200 commands × 2 s on the default 16 workers take 25 s to answer, which is
-		// the load driver's business; here the answers only need to come.
+		// Most commands run at once and wait for the listing together; how the
+		// default pool fares is the load driver's business.
 		Workers: 100,
 	}}})
 	env.Devin.SetLatency("/members", 2*time.Second)
@@ -168,7 +169,7 @@ func TestRuntimeSlowAPIBurst(t *testing.T) {
 		require.NoError(t, err, "command %d was never answered", i)
 		assert.Contains(t, roShown(resps[i].Content), "*4 members* in the Devin enterprise", "answer %d", i)
 	}
-	assert.Equal(t, n, env.Devin.Count("GET", "/members"), "one API call per command")
+	assert.Equal(t, 1, env.Devin.Count("GET", "/members"), "the burst shares one listing")
 	assert.Empty(t, env.Slack.Unacked())
 }
 

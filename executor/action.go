@@ -32,6 +32,21 @@ func (u Unavailable) Execute(_ context.Context, r approvals.Request) ([]approval
 	return failAll(r.Items, string(u)), nil
 }
 
+// Then is a, followed by after once a returns, whatever its outcome: a failed or
+// partial execution may have changed something too. The app uses it to forget the read
+// answers kept from before the change, so the next read sees it.
+func Then(a Action, after func()) Action { return then{a: a, after: after} }
+
+type then struct {
+	a     Action
+	after func()
+}
+
+func (t then) Execute(ctx context.Context, r approvals.Request) ([]approvals.ItemOutcome, error) {
+	defer t.after()
+	return t.a.Execute(ctx, r)
+}
+
 // Execute runs r with the action registered for its kind.
 func (a Actions) Execute(ctx context.Context, r approvals.Request) ([]approvals.ItemOutcome, error) {
 	act, ok := a[r.Action]

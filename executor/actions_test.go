@@ -2,6 +2,7 @@ package executor_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -316,5 +317,49 @@ func TestExecutorWithoutClients(t *testing.T) {
 		require.Len(t, got, 1)
 		assert.Equal(t, approvals.OutcomeFailed, got[0].Status)
 		assert.NotEmpty(t, got[0].Reason)
+	}
+}
+
+// scripted is an Action that answers, fails or panics as told.
+type scripted struct {
+	err   error
+	panic bool
+}
+
+func (s scripted) Execute(_ context.Context, r approvals.Request) ([]approvals.ItemOutcome, error) {
+	if s.panic {
+		panic("action panicked")
+	}
+	out := []approvals.ItemOutcome{{Item: r.Items[0], Status: approvals.OutcomeInvited}}
+	if s.err != nil {
+		out[0] = approvals.ItemOutcome{Item: r.Items[0], Status: approvals.OutcomeFailed, Reason: s.err.Error()}
+	}
+	return out, s.err
+}
+
+func TestThenRunsAfterEveryOutcome(t *testing.T) {
+	boom := errors.New("boom")
+	tests := []struct {
+		name   string
+		action scripted
+	}{
+		{"success", scripted{}},
+		{"failure", scripted{err: boom}},
+		{"panic", scripted{panic: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			afters := 0
+			act := executor.Then(tt.action, func() { afters++ })
+			req := approvals.Request{Action: approvals.ActionInvite, Items: []string{"ada@example.com"}}
+			if tt.action.panic {
+				assert.Panics(t, func() { _, _ = act.Execute(context.Background(), req) })
+			} else {
+				got, err := act.Execute(context.Background(), req)
+				assert.Equal(t, tt.action.err, err, "the action's own result")
+				require.Len(t, got, 1)
+			}
+			assert.Equal(t, 1, afters)
+		})
 	}
 }

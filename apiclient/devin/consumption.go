@@ -126,6 +126,11 @@ func (q ConsumptionQuery) values() url.Values {
 	return v
 }
 
+// Key identifies the request the query makes: two queries with the same Key ask the
+// API the same question (their bounds fall in the same billing days), so they get the
+// same answer. It is for callers that share answers between queries.
+func (q ConsumptionQuery) Key() string { return q.values().Encode() }
+
 // Consumption is ACU consumption over a period. Maps are never nil.
 type Consumption struct {
 	TotalACUs float64

@@ -160,6 +160,26 @@ func TestDailyConsumption(t *testing.T) {
 	})
 }
 
+func TestConsumptionQueryKey(t *testing.T) {
+	base := devin.ConsumptionQuery{Start: utc("2026-03-01T09:30:00Z"), End: utc("2026-03-03T07:00:00Z")}
+	tests := []struct {
+		name string
+		q    devin.ConsumptionQuery
+		same bool
+	}{
+		{"the same billing days", devin.ConsumptionQuery{Start: utc("2026-03-01T08:00:00Z"), End: utc("2026-03-02T23:59:00Z")}, true},
+		{"another zone, same instants", devin.ConsumptionQuery{Start: base.Start.In(time.FixedZone("PST", -8*3600)), End: base.End}, true},
+		{"a later end day", devin.ConsumptionQuery{Start: base.Start, End: utc("2026-03-03T09:00:00Z")}, false},
+		{"an org filter", devin.ConsumptionQuery{Start: base.Start, End: base.End, OrgIDs: []string{"org-a"}}, false},
+		{"no bounds", devin.ConsumptionQuery{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.same, tt.q.Key() == base.Key(), "%q vs %q", tt.q.Key(), base.Key())
+		})
+	}
+}
+
 func TestUserDailyConsumption(t *testing.T) {
 	fake := newFake(t)
 	m := fake.AddMember(devinsandbox.Member{Email: "ada@example.com"})

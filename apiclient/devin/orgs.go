@@ -125,6 +125,17 @@ func (c *Client) FindOrganization(ctx context.Context, idOrName string) (*Organi
 	if err != nil {
 		return nil, err
 	}
+	return MatchOrganization(orgs, want)
+}
+
+// MatchOrganization is FindOrganization over a list already read (as ListOrganizations
+// returns it), for callers that keep one list for several look-ups. The organization
+// it returns points into orgs.
+func MatchOrganization(orgs []Organization, idOrName string) (*Organization, error) {
+	want := strings.TrimSpace(idOrName)
+	if want == "" {
+		return nil, usageError("FindOrganization needs an ID or a name")
+	}
 	for i := range orgs {
 		if orgs[i].ID == want {
 			return &orgs[i], nil

@@ -87,6 +87,39 @@ func TestFindOrganization(t *testing.T) {
 	}
 }
 
+func TestMatchOrganization(t *testing.T) {
+	orgs := []devin.Organization{{ID: "org-eng", Name: "Engineering"}, {ID: "org-d1", Name: "Data"}, {ID: "org-d2", Name: "data"}}
+	tests := []struct {
+		query    string
+		wantID   string
+		wantKind apiclient.Kind
+	}{
+		{query: "org-d2", wantID: "org-d2"},
+		{query: " engineering ", wantID: "org-eng"},
+		{query: "Sales", wantKind: apiclient.KindNotFound},
+		{query: "data", wantKind: apiclient.KindValidation},
+		{query: "  ", wantKind: apiclient.KindUnknown}, // a usage error, not the API's
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			got, err := devin.MatchOrganization(orgs, tt.query)
+			if tt.wantID != "" {
+				require.NoError(t, err)
+				assert.Equal(t, tt.wantID, got.ID)
+				return
+			}
+			require.Error(t, err)
+			var e *apiclient.Error
+			if tt.wantKind == apiclient.KindUnknown {
+				assert.NotErrorAs(t, err, &e)
+				return
+			}
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, tt.wantKind, e.Kind)
+		})
+	}
+}
+
 func TestCreateOrganizationShapes(t *testing.T) {
 	for _, examples := range []bool{false, true} {
 		t.Run(map[bool]string{false: "schema org_id", true: "examples id"}[examples], func(t *testing.T) {
