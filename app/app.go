@@ -127,9 +127,14 @@ func (a *App) build() error {
 
 	deps := commands.Deps{Audit: a.DB, Kicker: a.Echoer, ApprovalChannel: cfg.ApprovalChannel}
 	actions := executor.Actions{
-		approvals.ActionInvite:     executor.Unavailable("the Devin API is not configured (DEVIN_API_KEY)"),
-		approvals.ActionTeamAdd:    executor.Unavailable("the GitHub API is not configured (GITHUB_TOKEN, GITHUB_ENTERPRISE)"),
-		approvals.ActionTeamRemove: executor.Unavailable("the GitHub API is not configured (GITHUB_TOKEN, GITHUB_ENTERPRISE)"),
+		approvals.ActionInvite:        executor.Unavailable("the Devin API is not configured (DEVIN_API_KEY)"),
+		approvals.ActionOrgCreate:     executor.Unavailable("the Devin API is not configured (DEVIN_API_KEY)"),
+		approvals.ActionOrgLimit:      executor.Unavailable("the Devin API is not configured (DEVIN_API_KEY)"),
+		approvals.ActionOrgAdd:        executor.Unavailable("the Devin API is not configured (DEVIN_API_KEY)"),
+		approvals.ActionPermissionAdd: executor.Unavailable("the Devin API is not configured (DEVIN_API_KEY)"),
+		approvals.ActionOffboard:      executor.Unavailable("the Devin API is not configured (DEVIN_API_KEY)"),
+		approvals.ActionTeamAdd:       executor.Unavailable("the GitHub API is not configured (GITHUB_TOKEN, GITHUB_ENTERPRISE)"),
+		approvals.ActionTeamRemove:    executor.Unavailable("the GitHub API is not configured (GITHUB_TOKEN, GITHUB_ENTERPRISE)"),
 	}
 	// The commands read through readshare, so people asking at once share one API call
 	// and an answer is reused for a few seconds. The actions use the clients directly

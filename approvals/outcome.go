@@ -22,6 +22,25 @@ func CommandLine(r Request) string {
 		b.WriteString("team add " + r.Team)
 	case ActionTeamRemove:
 		b.WriteString("team remove " + r.Team)
+	case ActionOrgCreate:
+		b.WriteString("org create")
+		if l := r.Param("acu_limit"); l != "" {
+			b.WriteString(" --acu-limit " + l)
+		}
+	case ActionOrgLimit:
+		b.WriteString("org limit " + r.Org + " " + r.Param("limit"))
+	case ActionOrgAdd:
+		b.WriteString("org add " + r.Org)
+		if r.Role != "" {
+			b.WriteString(" --role " + r.Role)
+		}
+	case ActionPermissionAdd:
+		b.WriteString("permission add " + r.Org)
+	case ActionOffboard:
+		b.WriteString("offboard")
+		if l := r.Param("github_login"); l != "" {
+			b.WriteString(" --github " + l)
+		}
 	default:
 		b.WriteString(string(r.Action))
 	}
@@ -31,14 +50,16 @@ func CommandLine(r Request) string {
 // OutcomeOK reports whether an item outcome counts as success.
 func OutcomeOK(status string) bool {
 	switch status {
-	case OutcomeInvited, OutcomeAlreadyMember, OutcomeAdded, OutcomeRemoved, OutcomeNotMember:
+	case OutcomeInvited, OutcomeAlreadyMember, OutcomeAdded, OutcomeRemoved, OutcomeNotMember,
+		OutcomeCreated, OutcomeUpdated, OutcomeGranted:
 		return true
 	}
 	return false
 }
 
 // outcomeOrder is the order statuses appear in a summary.
-var outcomeOrder = []string{OutcomeInvited, OutcomeAdded, OutcomeRemoved, OutcomeAlreadyMember, OutcomeNotMember, OutcomeFailed}
+var outcomeOrder = []string{OutcomeInvited, OutcomeCreated, OutcomeUpdated, OutcomeGranted, OutcomeAdded, OutcomeRemoved,
+	OutcomeAlreadyMember, OutcomeNotMember, OutcomeFailed}
 
 // OutcomeLabel names a status for people, for a count of n items.
 func OutcomeLabel(status string, n int) string {

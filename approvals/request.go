@@ -54,6 +54,23 @@ const (
 	ActionInvite     Action = "invite"
 	ActionTeamAdd    Action = "team_add"
 	ActionTeamRemove Action = "team_remove"
+	// ActionOrgCreate creates a Devin organization: Items is its one name, Params
+	// "acu_limit" its cycle limit ("" for none).
+	ActionOrgCreate Action = "org_create"
+	// ActionOrgLimit sets or removes an organization's cycle ACU limit: Org is its ID,
+	// Items its one name, Params "limit" the new limit ("none" removes it) and
+	// "limit_before" the limit when the request was made.
+	ActionOrgLimit Action = "org_limit"
+	// ActionOrgAdd adds enterprise members to an organization: Org is its ID, Items the
+	// emails, Role member or admin, Params "org_name".
+	ActionOrgAdd Action = "org_add"
+	// ActionPermissionAdd grants an organization repositories on the git connection:
+	// Org is its ID, Items the repositories, Params "org_name" and "connection_id".
+	ActionPermissionAdd Action = "permission_add"
+	// ActionOffboard removes a person: Items are the steps, the email first (its Devin
+	// membership) then each enterprise team the GitHub login is in; Params
+	// "devin_user_id" and "github_login".
+	ActionOffboard Action = "offboard"
 )
 
 // The per-item outcome statuses recorded after execution.
@@ -63,6 +80,9 @@ const (
 	OutcomeAdded         = "added"
 	OutcomeRemoved       = "removed"
 	OutcomeNotMember     = "not_member"
+	OutcomeCreated       = "created"
+	OutcomeUpdated       = "updated"
+	OutcomeGranted       = "granted"
 	OutcomeFailed        = "failed"
 )
 
@@ -99,7 +119,17 @@ type Request struct {
 	// are cleared once the request is up to date.
 	SyncAttempts int
 	NextSyncAt   time.Time
+
+	// Params are an action's own arguments beyond items, org, team and role (an org's
+	// new limit, a GitHub login), by name. Stored as they are; nil when there are none.
+	Params map[string]string
+	// Plan is what the check before submission found, one plain-text line per fact
+	// ("limit now 1,000, after 2,000"), shown on the card. Escape it for mrkdwn.
+	Plan []string
 }
+
+// Param is the named parameter, or "".
+func (r Request) Param(name string) string { return r.Params[name] }
 
 // ItemOutcome is what execution did for one item.
 // The JSON names are the stored form: keep them stable.

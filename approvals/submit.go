@@ -19,6 +19,9 @@ type Submission struct {
 	Org           string // the organization's ID, resolved by the command
 	Team          string
 	Reason        string
+	// Params and Plan are copied to the request (see Request).
+	Params map[string]string
+	Plan   []string
 }
 
 func (sub Submission) validate() error {
@@ -31,6 +34,11 @@ func (sub Submission) validate() error {
 	case ActionTeamAdd, ActionTeamRemove:
 		if strings.TrimSpace(sub.Team) == "" {
 			problems = append(problems, "no team")
+		}
+	case ActionOrgCreate, ActionOffboard:
+	case ActionOrgLimit, ActionOrgAdd, ActionPermissionAdd:
+		if strings.TrimSpace(sub.Org) == "" {
+			problems = append(problems, "no organization")
 		}
 	default:
 		problems = append(problems, fmt.Sprintf("unknown action %q", sub.Action))
@@ -69,6 +77,8 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 		Team:          sub.Team,
 		Reason:        sub.Reason,
 		OriginChannel: sub.OriginChannel,
+		Params:        sub.Params,
+		Plan:          sub.Plan,
 		State:         StatePending,
 		CreatedAt:     now,
 		ExpiresAt:     now.Add(s.cfg.TTL),

@@ -41,6 +41,9 @@ func Card(r approvals.Request, v approvals.Progress) slackui.Message {
 		slackui.Section(reasonText(r.Reason)),
 		slackui.Section(fmt.Sprintf("*%s (%d):*\n%s", itemNoun(r.Action), len(r.Items), itemList(r.Items))),
 	}
+	if len(r.Plan) > 0 {
+		blocks = append(blocks, slackui.Section("*Checked before asking:*\n"+planLines(r.Plan)))
+	}
 	if status := statusText(r); status != "" {
 		blocks = append(blocks, slackui.Section(status))
 	}
@@ -58,6 +61,28 @@ func Card(r approvals.Request, v approvals.Progress) slackui.Message {
 	}
 	text := fmt.Sprintf("%s%s: request `%s` by %s", headerPrefix(r.State), slackui.Escape(title(r)), r.ID, mention(r.Requester))
 	return slackui.Message{Text: slackui.Clip(text, slackui.MaxMessageText), Blocks: blocks}
+}
+
+// orNone is a limit for people: empty or "none" reads "none".
+func orNone(limit string) string {
+	if limit == "" {
+		return "none"
+	}
+	return limit
+}
+
+// planLines are what the check before submission found, escaped, one bullet each; a
+// line starting with "warning:" stands out.
+func planLines(plan []string) string {
+	lines := make([]string, 0, len(plan))
+	for _, p := range plan {
+		if rest, ok := strings.CutPrefix(p, "warning: "); ok {
+			lines = append(lines, ":warning: *"+slackui.Inert(rest, 300)+"*")
+			continue
+		}
+		lines = append(lines, "• "+slackui.Inert(p, 300))
+	}
+	return slackui.JoinLimited(lines, "\n", 30, slackui.MaxSectionText-100)
 }
 
 func headerPrefix(s approvals.State) string {
@@ -98,6 +123,33 @@ func details(r approvals.Request) string {
 	case approvals.ActionTeamRemove:
 		lines = append(lines, "*Action:* remove these GitHub users from an enterprise team",
 			"*Team:* "+slackui.Inert(r.Team, maxNameRunes))
+	case approvals.ActionOrgCreate:
+		limit := r.Param("acu_limit")
+		if limit == "" {
+			limit = "none"
+		}
+		lines = append(lines, "*Action:* create a Devin organization", "*Cycle ACU limit:* "+slackui.Inert(limit, maxNameRunes))
+	case approvals.ActionOrgLimit:
+		lines = append(lines, "*Action:* set an organization's cycle ACU limit",
+			"*Organization:* "+slackui.Inert(first(r.Items), maxNameRunes)+" ("+slackui.Inert(r.Org, maxNameRunes)+")",
+			"*Limit:* "+slackui.Inert(orNone(r.Param("limit_before")), maxNameRunes)+" → *"+slackui.Inert(orNone(r.Param("limit")), maxNameRunes)+"*")
+	case approvals.ActionOrgAdd:
+		role := r.Role
+		if role == "" {
+			role = "member"
+		}
+		lines = append(lines, "*Action:* add these enterprise members to a Devin organization",
+			"*Organization:* "+slackui.Inert(r.Param("org_name"), maxNameRunes)+" ("+slackui.Inert(r.Org, maxNameRunes)+")",
+			"*Role:* "+slackui.Inert(role, maxNameRunes))
+	case approvals.ActionPermissionAdd:
+		lines = append(lines, "*Action:* grant a Devin organization these repositories",
+			"*Organization:* "+slackui.Inert(r.Param("org_name"), maxNameRunes)+" ("+slackui.Inert(r.Org, maxNameRunes)+")",
+			"*Git connection:* "+slackui.Inert(r.Param("connection_id"), maxNameRunes))
+	case approvals.ActionOffboard:
+		lines = append(lines, "*Action:* remove this person from the Devin enterprise and from every enterprise team they are in")
+		if l := r.Param("github_login"); l != "" {
+			lines = append(lines, "*GitHub login:* "+slackui.Inert(l, maxNameRunes))
+		}
 	default:
 		lines = append(lines, "*Action:* "+slackui.Inert(string(r.Action), maxNameRunes))
 	}

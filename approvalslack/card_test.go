@@ -151,3 +151,10 @@ func TestCardEscapesOutcomeSummary(t *testing.T) {
 	assert.Contains(t, all, "1 weird&lt;!x&gt;")
 	assert.NotContains(t, all, "<!x>")
 }
+
+func TestCardShowsThePlan(t *testing.T) {
+	r := approvals.Request{ID: "R1", Action: approvals.ActionInvite, Requester: "U1", Items: []string{"a@b.c"}, State: approvals.StatePending,
+		Plan: []string{"limit now 1,000, after <!channel>", "warning: the person is an enterprise admin"}}
+	text := texts(t, approvalslack.Card(r, approvals.Progress{}))
+	assert.Contains(t, text, "*Checked before asking:*\n• limit now 1,000, after &lt;!channel&gt;\n:warning: *the person is an enterprise admin*")
+}

@@ -70,8 +70,31 @@ func title(r approvals.Request) string {
 		return "add to GitHub team " + team
 	case approvals.ActionTeamRemove:
 		return "remove from GitHub team " + team
+	case approvals.ActionOrgCreate:
+		return "create Devin organization " + plainParam(first(r.Items))
+	case approvals.ActionOrgLimit:
+		return "set the ACU limit of " + plainParam(first(r.Items))
+	case approvals.ActionOrgAdd:
+		return "add to Devin organization " + plainParam(r.Param("org_name"))
+	case approvals.ActionPermissionAdd:
+		return "grant repositories to " + plainParam(r.Param("org_name"))
+	case approvals.ActionOffboard:
+		return "offboard " + plainParam(first(r.Items))
 	}
 	return string(r.Action)
+}
+
+// plainParam is a value for a plain-text header: one line, clipped, without the
+// characters that could form markup.
+func plainParam(s string) string {
+	return slackui.Clip(strings.Map(dropMarkup, strings.Join(strings.Fields(s), " ")), maxNameRunes)
+}
+
+func first(items []string) string {
+	if len(items) == 0 {
+		return ""
+	}
+	return items[0]
 }
 
 func dropMarkup(r rune) rune {
@@ -83,8 +106,15 @@ func dropMarkup(r rune) rune {
 
 // itemNoun is how the card labels the items of an action.
 func itemNoun(a approvals.Action) string {
-	if a == approvals.ActionInvite {
+	switch a {
+	case approvals.ActionInvite, approvals.ActionOrgAdd:
 		return "Emails"
+	case approvals.ActionOrgCreate, approvals.ActionOrgLimit:
+		return "Organization"
+	case approvals.ActionPermissionAdd:
+		return "Repositories"
+	case approvals.ActionOffboard:
+		return "Steps"
 	}
 	return "GitHub logins"
 }
@@ -92,8 +122,20 @@ func itemNoun(a approvals.Action) string {
 // itemCount is "1 email", "3 emails", "1 GitHub login", "2 GitHub logins".
 func itemCount(a approvals.Action, n int) string {
 	noun := "GitHub login"
-	if a == approvals.ActionInvite {
+	switch a {
+	case approvals.ActionInvite, approvals.ActionOrgAdd:
 		noun = "email"
+	case approvals.ActionOrgCreate, approvals.ActionOrgLimit:
+		noun = "organization"
+	case approvals.ActionPermissionAdd:
+		noun = "repositor"
+		if n == 1 {
+			noun += "y"
+		} else {
+			noun += "ie"
+		}
+	case approvals.ActionOffboard:
+		noun = "step"
 	}
 	if n != 1 {
 		noun += "s"

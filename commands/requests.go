@@ -68,6 +68,13 @@ func pendingLine(p approvals.PendingView, now time.Time) string {
 	return line
 }
 
+func firstItem(r approvals.Request) string {
+	if len(r.Items) == 0 {
+		return ""
+	}
+	return r.Items[0]
+}
+
 // requestTitle says what a request asks in a few words: "invite 3 people to Devin (as
 // admin, into org_1)", "add 2 GitHub users to `ent:platform`".
 func requestTitle(r approvals.Request) string {
@@ -89,6 +96,16 @@ func requestTitle(r approvals.Request) string {
 		return "add " + plural(len(r.Items), "GitHub user", "GitHub users") + " to " + code(r.Team, maxNameRunes)
 	case approvals.ActionTeamRemove:
 		return "remove " + plural(len(r.Items), "GitHub user", "GitHub users") + " from " + code(r.Team, maxNameRunes)
+	case approvals.ActionOrgCreate:
+		return "create the Devin organization *" + slackui.Inert(strings.ReplaceAll(firstItem(r), "*", ""), maxNameRunes) + "*"
+	case approvals.ActionOrgLimit:
+		return "set the ACU limit of " + code(r.Org, maxNameRunes) + " to " + slackui.Inert(r.Param("limit"), maxNameRunes)
+	case approvals.ActionOrgAdd:
+		return "add " + plural(len(r.Items), "person", "people") + " to the Devin organization " + code(r.Org, maxNameRunes)
+	case approvals.ActionPermissionAdd:
+		return "grant " + plural(len(r.Items), "repository", "repositories") + " to " + code(r.Org, maxNameRunes)
+	case approvals.ActionOffboard:
+		return "offboard " + slackui.Inert(firstItem(r), maxEmailRunes)
 	}
 	return slackui.Inert(string(r.Action), maxNameRunes) + " " + plural(len(r.Items), "item", "items")
 }

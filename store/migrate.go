@@ -120,6 +120,12 @@ func migrations() []string {
 	);
 	CREATE INDEX posts_kind_at ON posts (kind, at);
 	CREATE INDEX posts_open ON posts (kind, next_attempt_at) WHERE state = 'claimed';`,
+
+		// 6: an action's own parameters (JSON object) and the plan the check before
+		// submission found (JSON list of lines), for the organization, permission and
+		// offboarding requests.
+		`ALTER TABLE requests ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+	ALTER TABLE requests ADD COLUMN plan TEXT NOT NULL DEFAULT '[]';`,
 	}
 }
 

@@ -19,7 +19,7 @@ var _ approvals.ServiceStore = (*DB)(nil)
 
 const requestColumns = `id, action, requester, items, role, org, team, reason, origin_channel, state,
 	created_at, expires_at, decided_at, done_at, decided_by, deny_reason, card_channel, card_ts, outcomes,
-	card_state, notified_state, sync_attempts, next_sync_at`
+	card_state, notified_state, sync_attempts, next_sync_at, params, plan`
 
 // CreateRequest stores a new request and its events. State defaults to pending.
 func (db *DB) CreateRequest(ctx context.Context, r approvals.Request, events ...audit.Event) error {
@@ -37,14 +37,22 @@ func (db *DB) CreateRequest(ctx context.Context, r approvals.Request, events ...
 	if err != nil {
 		return fmt.Errorf("create request %s: %w", r.ID, err)
 	}
+	params, err := marshalParams(r.Params)
+	if err != nil {
+		return fmt.Errorf("create request %s: %w", r.ID, err)
+	}
+	plan, err := marshalList(r.Plan)
+	if err != nil {
+		return fmt.Errorf("create request %s: %w", r.ID, err)
+	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO requests (`+requestColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
 			r.ID, string(r.Action), r.Requester, items, r.Role, r.Org, r.Team, r.Reason, r.OriginChannel, string(r.State),
 			r.CreatedAt.UnixMilli(), r.ExpiresAt.UnixMilli(), millis(r.DecidedAt), millis(r.DoneAt),
 			r.DecidedBy, r.DenyReason, r.CardChannel, r.CardTS, outcomes, string(r.CardState), string(r.NotifiedState),
-			r.SyncAttempts, zeroMillis(r.NextSyncAt))
+			r.SyncAttempts, zeroMillis(r.NextSyncAt), params, plan)
 		if err != nil {
 			return fmt.Errorf("create request %s: %w", r.ID, err)
 		}
@@ -364,12 +372,13 @@ func scanRequest(row rowScanner) (approvals.Request, error) {
 		r                              approvals.Request
 		action, state, items, outcomes string
 		cardState, notifiedState       string
+		params, plan                   string
 		created, expires, nextSync     int64
 		decided, done                  sql.NullInt64
 	)
 	err := row.Scan(&r.ID, &action, &r.Requester, &items, &r.Role, &r.Org, &r.Team, &r.Reason, &r.OriginChannel, &state,
 		&created, &expires, &decided, &done, &r.DecidedBy, &r.DenyReason, &r.CardChannel, &r.CardTS, &outcomes,
-		&cardState, &notifiedState, &r.SyncAttempts, &nextSync)
+		&cardState, &notifiedState, &r.SyncAttempts, &nextSync, &params, &plan)
 	if err != nil {
 		return approvals.Request{}, err
 	}
@@ -386,7 +395,24 @@ func scanRequest(row rowScanner) (approvals.Request, error) {
 	if r.Outcomes, err = unmarshalList[approvals.ItemOutcome](outcomes); err != nil {
 		return approvals.Request{}, fmt.Errorf("request %s outcomes: %w", r.ID, err)
 	}
+	if r.Plan, err = unmarshalList[string](plan); err != nil {
+		return approvals.Request{}, fmt.Errorf("request %s plan: %w", r.ID, err)
+	}
+	if params != "" && params != "{}" {
+		if err := json.Unmarshal([]byte(params), &r.Params); err != nil {
+			return approvals.Request{}, fmt.Errorf("request %s params: %w", r.ID, err)
+		}
+	}
 	return r, nil
+}
+
+// marshalParams stores parameters as a JSON object; nil becomes "{}".
+func marshalParams(p map[string]string) (string, error) {
+	if len(p) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(p)
+	return string(b), err
 }
 
 // marshalList stores a list as JSON text; nil becomes "[]" so the column is never NULL.

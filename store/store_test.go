@@ -185,6 +185,8 @@ func TestRequestRoundTrip(t *testing.T) {
 	r := sampleRequest("R1")
 	r.DecidedAt = t0.Add(time.Minute)
 	r.Outcomes = []approvals.ItemOutcome{{Item: "a@b.com", Status: approvals.OutcomeInvited}}
+	r.Params = map[string]string{"limit": "2000", "login": "octocat"}
+	r.Plan = []string{"limit now 1,000, after 2,000"}
 	require.NoError(t, db.CreateRequest(ctx, r))
 	got, err := db.GetRequest(ctx, "R1")
 	require.NoError(t, err)
