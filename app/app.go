@@ -155,12 +155,15 @@ func (a *App) build() error {
 		}
 		devinReads := readshare.NewDevin(dc, shareTTL, opts.Clock)
 		deps.Devin = devinReads
-		actions[approvals.ActionInvite] = executor.Then(executor.NewInvite(dc), devinReads.Forget)
 		// Reports read through the same shared calls as the commands.
 		if err := a.buildReports(devinReads); err != nil {
 			return err
 		}
 		deps.Usage = a.Reports
+		actions[approvals.ActionInvite] = executor.Then(executor.NewInvite(dc), func() {
+			devinReads.Forget()
+			a.Reports.Forget()
+		})
 	}
 	if cfg.GitHubEnabled() {
 		gc, err := github.New(cfg.GitHubAPIURL, cfg.GitHubEnterprise, cfg.GitHubToken.Reveal(),

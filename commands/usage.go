@@ -93,6 +93,9 @@ func runUsage(ctx context.Context, env *runEnv, c call, cmd Usage) (slackui.Repl
 			env.log.WarnContext(ctx, "usage: report posted without its chart", "error", err)
 			return slackui.Reply{Message: slackui.Text("Usage report posted; the chart could not be uploaded (" + slackui.Escape(chartReason(err)) + ").")}, "", nil
 		}
+		if !notInChannel(err) {
+			return slackui.Reply{}, "", err
+		}
 		env.log.InfoContext(ctx, "usage: bot cannot post here; answering through the command", "error", err)
 		msg = beforeContext(msg, "_Invite the bot to this channel to get the chart with the report._")
 		return slackui.Reply{Message: msg, InChannel: true}, "", nil
@@ -156,4 +159,18 @@ func beforeContext(m slackui.Message, note string) slackui.Message {
 	}
 	m.Blocks = append(m.Blocks[:n-1:n-1], slackui.Section(note), m.Blocks[n-1])
 	return m
+}
+
+// notInChannel reports whether Slack refused the post because the bot cannot post in
+// the channel; only then does the report answer through the command instead.
+func notInChannel(err error) bool {
+	var se *slackui.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code {
+	case "not_in_channel", "channel_not_found", "is_archived", "restricted_action":
+		return true
+	}
+	return false
 }

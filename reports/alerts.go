@@ -19,9 +19,10 @@ type PostStore interface {
 	ClaimPost(ctx context.Context, key, kind, payload string, at time.Time, owner string, now, until time.Time, events ...audit.Event) (bool, error)
 	RecordPost(ctx context.Context, key, kind, payload string, at, now time.Time, events ...audit.Event) (bool, error)
 	MarkPosting(ctx context.Context, key, owner string, now time.Time) (bool, error)
-	MarkPosted(ctx context.Context, key string, at time.Time) error
-	RetryPost(ctx context.Context, key string, attempts int, next time.Time, lastErr string) error
+	MarkPosted(ctx context.Context, key, owner string, at time.Time) (bool, error)
+	RetryPost(ctx context.Context, key, owner string, attempts int, next time.Time, lastErr string) (bool, error)
 	OpenPosts(ctx context.Context, kind string, now time.Time) ([]store.Post, error)
+	NextOpenPost(ctx context.Context, kind string) (time.Time, bool, error)
 	LatestPost(ctx context.Context, kind string) (store.Post, bool, error)
 }
 
@@ -134,7 +135,7 @@ func thresholdText(r usage.Report, o usage.OrgRow) string {
 			s += fmt.Sprintf(" (%d%%)", int(o.Percent))
 		}
 		s += ". Devin sessions in this org stop until the limit is raised"
-		if !r.Cycle.End.IsZero() {
+		if !r.Cycle.End.IsZero() && *o.Limit > 0 {
 			s += " or the cycle resets on " + usage.DayStart(r.Cycle.End).Format("Jan 2")
 		}
 		return s + "."
@@ -210,13 +211,14 @@ func (a *Alerter) send(ctx context.Context, p store.Post) error {
 		if certainlyNotPosted(err) {
 			next := now.Add(backoff(p.Attempts + 1))
 			a.log.WarnContext(ctx, "usage alert not posted; will retry", "key", p.Key, "error", err, "next", next)
-			return a.store.RetryPost(ctx, p.Key, p.Attempts+1, next, err.Error())
+			_, err := a.store.RetryPost(ctx, p.Key, a.owner, p.Attempts+1, next, err.Error())
+			return err
 		}
 		// Slack may have it: posting again could say it twice.
 		a.log.ErrorContext(ctx, "usage alert may not have been posted; not retried to avoid a duplicate", "key", p.Key, "error", err)
-		return a.store.MarkPosted(ctx, p.Key, now)
 	}
-	return a.store.MarkPosted(ctx, p.Key, a.clock.Now())
+	_, err = a.store.MarkPosted(ctx, p.Key, a.owner, a.clock.Now())
+	return err
 }
 
 func (a *Alerter) kick() {

@@ -211,6 +211,13 @@ func (f *Fetcher) fetch(ctx context.Context, q Query) (usage.Data, error) {
 		return usage.Data{}, fmt.Errorf("read daily consumption: %w", err)
 	}
 	d.Consumption = toConsumption(cons)
+	if d.Scope != nil {
+		// The org's series lists only the days it used ACUs; the enterprise's says how
+		// far the data goes (the same call as the enterprise report's, so usually shared).
+		if all, err := f.api.DailyConsumption(ctx, devin.ConsumptionQuery{Start: cur.Start, End: end}); err == nil {
+			d.DataThrough = lastDay(all.ByDate)
+		}
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
@@ -411,6 +418,17 @@ func limitedOrgs(orgs []usage.Org, byOrg map[string]float64) []string {
 		ids = append(ids, l.id)
 	}
 	return ids
+}
+
+// lastDay is the latest "YYYY-MM-DD" key of byDate.
+func lastDay(byDate map[string]float64) string {
+	last := ""
+	for k := range byDate {
+		if k > last {
+			last = k
+		}
+	}
+	return last
 }
 
 func toCycle(c devin.Cycle) usage.Cycle { return usage.Cycle{Start: c.Start, End: c.End} }

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"github.com/slack-go/slack"
 
 	"devin-chatops/apiclient"
 	"devin-chatops/clock"
@@ -76,13 +78,16 @@ func slotKey(t time.Time) string { return KindReport + "/" + t.UTC().Format(time
 
 // Run posts slots and checks alerts until ctx ends.
 func (s *Scheduler) Run(ctx context.Context) {
+	// The next slot counts from the start: the catch-up and the first alert check can
+	// take a while, and a slot falling meanwhile must not be skipped.
+	start := s.clock.Now()
+	var nextSlot time.Time
+	if s.schedule != nil {
+		nextSlot = s.schedule.Next(start)
+	}
 	s.catchUp(ctx)
 	s.checkAlerts(ctx)
 	nextAlert := s.clock.Now().Add(alertEvery)
-	var nextSlot time.Time
-	if s.schedule != nil {
-		nextSlot = s.schedule.Next(s.clock.Now())
-	}
 	for ctx.Err() == nil {
 		now := s.clock.Now()
 		wake := nextAlert
@@ -92,7 +97,9 @@ func (s *Scheduler) Run(ctx context.Context) {
 		if retry, ok := s.nextRetry(ctx, now); ok && retry.Before(wake) {
 			wake = retry
 		}
-		if err := s.clock.Sleep(ctx, wake.Sub(now)); err != nil {
+		// A floor, so that a wake time already past (a slot another process holds, a
+		// clock step) cannot make the loop spin.
+		if err := s.clock.Sleep(ctx, max(wake.Sub(now), minWait)); err != nil {
 			return
 		}
 		now = s.clock.Now()
@@ -172,20 +179,18 @@ func (s *Scheduler) retryOpen(ctx context.Context) {
 	}
 }
 
-// nextRetry is when the earliest failed slot may be tried again.
-func (s *Scheduler) nextRetry(ctx context.Context, now time.Time) (time.Time, bool) {
+// minWait is the shortest the loop sleeps.
+const minWait = time.Second
+
+// nextRetry is when the earliest unsent slot may be taken again: its retry, or the end
+// of the claim another process holds on it.
+func (s *Scheduler) nextRetry(ctx context.Context, _ time.Time) (time.Time, bool) {
 	if s.schedule == nil {
 		return time.Time{}, false
 	}
-	open, err := s.store.OpenPosts(ctx, KindReport, now.Add(24*time.Hour))
-	if err != nil || len(open) == 0 {
+	next, found, err := s.store.NextOpenPost(ctx, KindReport)
+	if err != nil || !found {
 		return time.Time{}, false
-	}
-	next := open[0].NextAttemptAt
-	for _, p := range open[1:] {
-		if p.NextAttemptAt.Before(next) {
-			next = p.NextAttemptAt
-		}
 	}
 	return next, true
 }
@@ -220,7 +225,7 @@ func (s *Scheduler) post(ctx context.Context, key string, slot time.Time, attemp
 		// Slack may have the report: posting again could show it twice.
 		s.log.ErrorContext(ctx, "usage schedule: the report may not have been posted; not posting it again", "slot", slot, "error", err)
 	}
-	if err := s.store.MarkPosted(ctx, key, s.clock.Now()); err != nil {
+	if _, err := s.store.MarkPosted(ctx, key, s.owner, s.clock.Now()); err != nil {
 		s.log.ErrorContext(ctx, "usage schedule: cannot record the post", "slot", slot, "error", err)
 	}
 	s.log.InfoContext(ctx, "usage schedule: report posted", "slot", slot)
@@ -232,18 +237,24 @@ func (s *Scheduler) failed(ctx context.Context, key string, slot time.Time, atte
 	attempts++
 	now := s.clock.Now()
 	s.log.WarnContext(ctx, "usage schedule: slot failed", "slot", slot, "attempt", attempts, "error", err)
-	msg := fmt.Sprintf(":warning: The scheduled Devin usage report for %s %s.", slot.UTC().Format("Jan 2 15:04 UTC"), strings.TrimRight(what, ". "))
+	msg := fmt.Sprintf(":warning: The scheduled Devin usage report for %s %s.", slot.UTC().Format("Jan 2 15:04 UTC"), slackui.Escape(strings.TrimRight(what, ". ")))
+	var held bool
+	var serr error
 	if attempts >= maxSlotAttempts {
 		msg += " It was tried " + slackui.Int(attempts) + " times and is not tried again; `/devin usage` answers on demand."
-		if err := s.store.MarkPosted(ctx, key, now); err != nil {
-			s.log.ErrorContext(ctx, "usage schedule: cannot close the slot", "slot", slot, "error", err)
-		}
+		held, serr = s.store.MarkPosted(ctx, key, s.owner, now)
 	} else {
 		next := now.Add(backoff(attempts))
 		msg += " Trying again at " + next.UTC().Format("15:04 UTC") + "."
-		if err := s.store.RetryPost(ctx, key, attempts, next, err.Error()); err != nil {
-			s.log.ErrorContext(ctx, "usage schedule: cannot record the failure", "slot", slot, "error", err)
-		}
+		held, serr = s.store.RetryPost(ctx, key, s.owner, attempts, next, err.Error())
+	}
+	switch {
+	case serr != nil:
+		s.log.ErrorContext(ctx, "usage schedule: cannot record the failure", "slot", slot, "error", serr)
+	case !held:
+		// Another process took the slot over meanwhile: it speaks for it.
+		s.log.WarnContext(ctx, "usage schedule: lost the slot while building it", "slot", slot)
+		return
 	}
 	if _, perr := s.poster.Post(ctx, s.channel, slackui.Text(msg)); perr != nil {
 		s.log.WarnContext(ctx, "usage schedule: cannot say the slot failed", "slot", slot, "error", perr)
@@ -269,10 +280,21 @@ func backoff(n int) time.Duration {
 // posted it.
 func certainlyNotPosted(err error) bool {
 	var se *slackui.Error
-	if !errors.As(err, &se) {
-		return false
+	if errors.As(err, &se) && (se.Code != "" || se.Kind == slackui.RateLimited) {
+		return true
 	}
-	return se.Code != "" || se.Kind == slackui.RateLimited
+	// An HTTP error status is Slack's answer; a failed dial or name lookup never sent
+	// anything.
+	var status slack.StatusCodeError
+	if errors.As(err, &status) {
+		return true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
 
 // readable is an error as a short sentence for a channel: the API's own words where

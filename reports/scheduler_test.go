@@ -3,11 +3,13 @@ package reports
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -201,4 +203,86 @@ func TestBackoff(t *testing.T) {
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	require.Eventually(t, cond, 5*time.Second, time.Millisecond)
+}
+
+// slowReporter takes a minute of the fake clock on its first report.
+type slowReporter struct {
+	Reporter
+	clk  *clocktest.Fake
+	once sync.Once
+}
+
+func (s *slowReporter) Report(ctx context.Context, q Query) (usage.Report, error) {
+	s.once.Do(func() { s.clk.Advance(time.Minute) })
+	return s.Reporter.Report(ctx, q)
+}
+
+func TestSlotFallingDuringStartUpIsPosted(t *testing.T) {
+	db := openStore(t)
+	clk := clocktest.NewAuto(monday9.Add(-30 * time.Second))
+	st := newSched(t, db, clk, "A")
+	st.sched.reports = &slowReporter{Reporter: st.sched.reports, clk: clk}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); st.sched.Run(ctx) }()
+	waitFor(t, func() bool { return len(st.poster.Posts()) > 0 })
+	cancel()
+	<-done
+	p, found, err := db.GetPost(context.Background(), slotKey(monday9))
+	require.NoError(t, err)
+	require.True(t, found, "the 09:00 slot, which fell during the first alert check, is posted")
+	assert.Equal(t, "posted", p.State)
+}
+
+func TestNoSpinWhileAnotherProcessHoldsTheSlot(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	ok, err := db.ClaimPost(ctx, slotKey(monday9), KindReport, "", monday9, "B", monday9, monday9.Add(claimLease))
+	require.NoError(t, err)
+	require.True(t, ok)
+	st := newSched(t, db, fixedClock(monday9.Add(time.Second)), "A")
+	next, found := st.sched.nextRetry(ctx, monday9.Add(time.Second))
+	require.True(t, found)
+	assert.Equal(t, monday9.Add(claimLease).UnixMilli(), next.UnixMilli(), "A waits for B's lease, not for a retry time long past")
+}
+
+func TestLostSlotFailureSaysNothing(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	clk := fixedClock(monday9)
+	a := newSched(t, db, clk, "A")
+	ok, err := db.ClaimPost(ctx, slotKey(monday9), KindReport, "", monday9, "A", monday9, monday9.Add(claimLease))
+	require.NoError(t, err)
+	require.True(t, ok)
+	// A's lease lapses while it builds; B takes the slot and is posting it.
+	later := monday9.Add(claimLease + time.Second)
+	ok, err = db.ClaimPost(ctx, slotKey(monday9), KindReport, "", monday9, "B", later, later.Add(claimLease))
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = db.MarkPosting(ctx, slotKey(monday9), "B", later)
+	require.NoError(t, err)
+	require.True(t, ok)
+	clk.t = later
+	a.sched.failed(ctx, slotKey(monday9), monday9, 0, "could not be built: slow", errors.New("slow"))
+	assert.Empty(t, a.poster.Posts(), "A no longer speaks for the slot")
+	p, _, err := db.GetPost(ctx, slotKey(monday9))
+	require.NoError(t, err)
+	assert.Equal(t, "posting", p.State, "B's post is left alone")
+}
+
+func TestCertainlyNotPosted(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&slackui.Error{Kind: slackui.Permanent, Code: "not_in_channel"}, true},
+		{&slackui.Error{Kind: slackui.RateLimited}, true},
+		{&slackui.Error{Kind: slackui.Transient, Err: slack.StatusCodeError{Code: 503, Status: "503 Service Unavailable"}}, true},
+		{&slackui.Error{Kind: slackui.Transient, Err: &net.OpError{Op: "dial", Err: errors.New("refused")}}, true},
+		{&slackui.Error{Kind: slackui.Transient, Err: &net.DNSError{Name: "slack.test"}}, true},
+		{&slackui.Error{Kind: slackui.Transient, Err: context.DeadlineExceeded}, false},
+		{errors.New("read: connection reset"), false},
+	} {
+		assert.Equal(t, tc.want, certainlyNotPosted(tc.err), "%v", tc.err)
+	}
 }

@@ -51,3 +51,7 @@ func (s *Service) Publish(ctx context.Context, channel string, r usage.Report) e
 func (s *Service) SendChart(ctx context.Context, user string, r usage.Report) error {
 	return s.pub.SendChart(ctx, user, r)
 }
+
+// Forget drops the fetched data kept for the next reports, after a change (an
+// invitation) that the next report should show.
+func (s *Service) Forget() { s.fetch.Forget() }

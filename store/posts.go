@@ -29,6 +29,19 @@ type Post struct {
 	NextAttemptAt time.Time
 	LastError     string
 	PostedAt      time.Time
+	// ClaimedBy holds the post until ClaimedUntil ("" for nobody).
+	ClaimedBy    string
+	ClaimedUntil time.Time
+}
+
+// AvailableAt is when someone other than its holder may take the post: its next
+// attempt, or the end of a live claim, whichever is later.
+func (p Post) AvailableAt() time.Time {
+	at := p.NextAttemptAt
+	if p.ClaimedBy != "" && p.ClaimedUntil.After(at) {
+		at = p.ClaimedUntil
+	}
+	return at
 }
 
 // ClaimPost takes the post key for owner until until. A new key is inserted with the
@@ -105,23 +118,51 @@ func (db *DB) MarkPosting(ctx context.Context, key, owner string, now time.Time)
 	return n == 1, nil
 }
 
-// MarkPosted records that the post was sent.
-func (db *DB) MarkPosted(ctx context.Context, key string, at time.Time) error {
-	if _, err := db.sql.ExecContext(ctx, `UPDATE posts SET state = ?, posted_at = ?, claimed_by = '', last_error = ''
-		WHERE key = ? AND state <> ?`, PostPosted, at.UnixMilli(), key, PostPosted); err != nil {
-		return fmt.Errorf("mark post %s posted: %w", key, err)
+// MarkPosted records that owner sent the post (or gave up on it). False when owner
+// no longer holds it: someone else took it over and decides.
+func (db *DB) MarkPosted(ctx context.Context, key, owner string, at time.Time) (bool, error) {
+	res, err := db.sql.ExecContext(ctx, `UPDATE posts SET state = ?, posted_at = ?, claimed_by = '', last_error = ''
+		WHERE key = ? AND state <> ? AND claimed_by = ?`, PostPosted, at.UnixMilli(), key, PostPosted, owner)
+	if err != nil {
+		return false, fmt.Errorf("mark post %s posted: %w", key, err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("mark post %s posted: %w", key, err)
+	}
+	return n == 1, nil
 }
 
-// RetryPost records a failed attempt that did not reach Slack and when the next may be
-// made, releasing the claim.
-func (db *DB) RetryPost(ctx context.Context, key string, attempts int, next time.Time, lastErr string) error {
-	if _, err := db.sql.ExecContext(ctx, `UPDATE posts SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, claimed_by = ''
-		WHERE key = ? AND state <> ?`, PostClaimed, attempts, next.UnixMilli(), clipError(lastErr), key, PostPosted); err != nil {
-		return fmt.Errorf("retry post %s: %w", key, err)
+// RetryPost records a failed attempt of owner's that did not reach Slack and when the
+// next may be made, releasing the claim. False when owner no longer holds the post:
+// its failure must not undo what the new holder did.
+func (db *DB) RetryPost(ctx context.Context, key, owner string, attempts int, next time.Time, lastErr string) (bool, error) {
+	res, err := db.sql.ExecContext(ctx, `UPDATE posts SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, claimed_by = ''
+		WHERE key = ? AND state <> ? AND claimed_by = ?`, PostClaimed, attempts, next.UnixMilli(), clipError(lastErr), key, PostPosted, owner)
+	if err != nil {
+		return false, fmt.Errorf("retry post %s: %w", key, err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("retry post %s: %w", key, err)
+	}
+	return n == 1, nil
+}
+
+// NextOpenPost is when the earliest unsent post of kind may next be taken by anyone:
+// false when there is none.
+func (db *DB) NextOpenPost(ctx context.Context, kind string) (time.Time, bool, error) {
+	ps, err := db.queryPosts(ctx, `WHERE kind = ? AND state = ?`, kind, PostClaimed)
+	if err != nil || len(ps) == 0 {
+		return time.Time{}, false, err
+	}
+	next := ps[0].AvailableAt()
+	for _, p := range ps[1:] {
+		if at := p.AvailableAt(); at.Before(next) {
+			next = at
+		}
+	}
+	return next, true, nil
 }
 
 // OpenPosts are the unsent posts of kind that someone may take now: unclaimed or with
@@ -155,8 +196,8 @@ func (db *DB) PostsOfKind(ctx context.Context, kind string) ([]Post, error) {
 }
 
 func (db *DB) queryPosts(ctx context.Context, where string, args ...any) ([]Post, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT key, kind, state, payload, at, attempts, next_attempt_at, last_error, posted_at
-		FROM posts `+where, args...)
+	rows, err := db.sql.QueryContext(ctx, `SELECT key, kind, state, payload, at, attempts, next_attempt_at, last_error, posted_at,
+		claimed_by, claimed_until FROM posts `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read posts: %w", err)
 	}
@@ -164,12 +205,14 @@ func (db *DB) queryPosts(ctx context.Context, where string, args ...any) ([]Post
 	var out []Post
 	for rows.Next() {
 		var p Post
-		var at, next int64
+		var at, next, until int64
 		var posted sql.NullInt64
-		if err := rows.Scan(&p.Key, &p.Kind, &p.State, &p.Payload, &at, &p.Attempts, &next, &p.LastError, &posted); err != nil {
+		if err := rows.Scan(&p.Key, &p.Kind, &p.State, &p.Payload, &at, &p.Attempts, &next, &p.LastError, &posted,
+			&p.ClaimedBy, &until); err != nil {
 			return nil, fmt.Errorf("read posts: %w", err)
 		}
 		p.At, p.NextAttemptAt, p.PostedAt = time.UnixMilli(at).UTC(), time.UnixMilli(next).UTC(), fromMillis(posted)
+		p.ClaimedUntil = time.UnixMilli(until).UTC()
 		out = append(out, p)
 	}
 	if err := rows.Err(); err != nil && !errors.Is(err, sql.ErrNoRows) {

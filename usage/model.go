@@ -71,6 +71,11 @@ type Data struct {
 	// Scope, when set, is the one organization the report is about: Consumption and
 	// Recent then hold that org's figures only.
 	Scope *Org
+	// DataThrough, when set, is the last billing day the API has data for, known from
+	// elsewhere: a one-org report takes it from the enterprise's series, since the
+	// org's own series lists only the days it used ACUs, and idle days at its end are
+	// not missing data.
+	DataThrough string
 
 	// Notes are short sentences about what could not be read, shown at the end.
 	Notes []string

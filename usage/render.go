@@ -301,7 +301,7 @@ func context(r Report) string {
 
 // fallback is the notification text.
 func fallback(r Report) string {
-	s := title(r) + ": " + slackui.Number(r.Total) + " ACUs"
+	s := slackui.Escape(title(r)) + ": " + slackui.Number(r.Total) + " ACUs"
 	if r.Projectable && r.Now.Before(r.Cycle.End) {
 		s += ", projected " + slackui.Number(r.Projected) + " at cycle end"
 	}

@@ -83,6 +83,10 @@ func Build(d Data, now time.Time, opts Options) Report {
 			last = day
 		}
 	}
+	if through, ok := parseDay(d.DataThrough); ok && through.After(last) && !through.Before(start) && !through.After(now) &&
+		(d.Cycle.End.IsZero() || through.Before(d.Cycle.End)) {
+		last = through
+	}
 	cum := 0.0
 	if !last.IsZero() {
 		for day := start; !day.After(last); day = day.Add(Day) {
@@ -110,7 +114,10 @@ func Build(d Data, now time.Time, opts Options) Report {
 				sum += p.ACUs
 			}
 		}
-		r.BurnRate = sum / max(span, 1)
+		// Under a day the rate is a morning's figure, not a pace: none is shown.
+		if span >= 1 {
+			r.BurnRate = sum / span
+		}
 	}
 	remaining := 0.0
 	if !d.Cycle.End.IsZero() {
@@ -146,7 +153,7 @@ func Build(d Data, now time.Time, opts Options) Report {
 		r.Orgs, r.Unattributed = orgRows(d, r, thresholds, recent, recentSpan, windowEnd, remaining)
 	}
 	if r.Limit != nil && r.Projectable {
-		r.PassesOn = passDate(r.Total, *r.Limit, r.BurnRate, windowEnd, d.Cycle.End)
+		r.PassesOn = notBefore(passDate(r.Total, *r.Limit, r.BurnRate, windowEnd, d.Cycle.End), now)
 	}
 	r.Users = topUsers(d, top)
 	r.Previous = compare(d, r)
@@ -233,12 +240,13 @@ func orgRow(o Org, known bool, acus, rate float64, thresholds []float64, r Repor
 		row.Percent = math.Inf(1)
 	}
 	for _, t := range thresholds {
-		if row.Percent >= t || (limit <= 0 && t <= 100) {
+		// A limit of 0 blocks the org on purpose: only usage despite it is news.
+		if row.Percent >= t || (limit <= 0 && acus > 0 && t <= 100) {
 			row.Threshold = t
 		}
 	}
 	if r.Projectable && acus < limit {
-		row.PassesOn = passDate(acus, limit, rate, windowEnd, r.Cycle.End)
+		row.PassesOn = notBefore(passDate(acus, limit, rate, windowEnd, r.Cycle.End), r.Now)
 	}
 	return row
 }
@@ -254,6 +262,15 @@ func passDate(used, limit, rate float64, from, end time.Time) *time.Time {
 		return nil
 	}
 	return &at
+}
+
+// notBefore moves a projected date that falls before now (the data ends some days
+// back) to now: a limit projected to have been passed already may be passed today.
+func notBefore(t *time.Time, now time.Time) *time.Time {
+	if t != nil && t.Before(now) {
+		return &now
+	}
+	return t
 }
 
 // orgRows lists every org that used ACUs or has a limit, most used first, and what is
@@ -315,6 +332,12 @@ func compare(d Data, r Report) *Comparison {
 		return nil
 	}
 	n := len(r.Days)
+	// When the last day is today, only its elapsed part counts on both sides, so that a
+	// 09:00 report does not set a fraction of today against a whole day.
+	lastShare := 1.0
+	if last := r.Days[n-1].Start; r.Now.Before(last.Add(Day)) {
+		lastShare = min(max(days(r.Now.Sub(last)), 0), 1)
+	}
 	pstart := DayStart(d.Previous.Start)
 	prev := 0.0
 	for i := range n {
@@ -322,7 +345,11 @@ func compare(d Data, r Report) *Comparison {
 		if !d.Previous.End.IsZero() && !day.Before(d.Previous.End) {
 			break
 		}
-		prev += max(finite(d.PreviousConsumption.ByDate[dayKey(day)]), 0)
+		v := max(finite(d.PreviousConsumption.ByDate[dayKey(day)]), 0)
+		if i == n-1 {
+			v *= lastShare
+		}
+		prev += v
 	}
 	cur := r.Days[n-1].Cumulative
 	c := &Comparison{Day: n, Previous: prev, Change: cur - prev}

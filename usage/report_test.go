@@ -96,9 +96,9 @@ func TestBuild(t *testing.T) {
 				assert.Nil(t, r.Orgs[0].PassesOn)
 				require.NotNil(t, r.Previous)
 				assert.Equal(t, 1, r.Previous.Day)
-				assert.Equal(t, 80.0, r.Previous.Previous, "only the previous cycle's first day")
-				assert.Equal(t, -40.0, r.Previous.Change)
-				assert.Equal(t, -50.0, r.Previous.Percent)
+				// Two hours into day 1: the same two hours of the previous cycle's day 1.
+				assert.InDelta(t, 80.0/12, r.Previous.Previous, 1e-9, "only the elapsed part of the previous cycle's first day")
+				assert.InDelta(t, 40-80.0/12, r.Previous.Change, 1e-9)
 			},
 		},
 		{
@@ -275,6 +275,50 @@ func TestBuild(t *testing.T) {
 			tc.check(t, r)
 		})
 	}
+}
+
+func TestBuildEdgesFoundInReview(t *testing.T) {
+	t.Run("the same pace in both cycles compares as no change at 09:00", func(t *testing.T) {
+		prev := Cycle{Start: december.Start.AddDate(0, -1, 0), End: december.Start}
+		pc := Consumption{ByDate: map[string]float64{}}
+		for i := range 30 {
+			pc.ByDate[dayKey(prev.Start.Add(time.Duration(i)*Day))] = 100
+		}
+		// 09:00 UTC on day 7: one hour of today, at the same hourly pace.
+		d := Data{Cycle: december, Consumption: Consumption{Total: 600 + 100.0/24, ByDate: daily(100, 100, 100, 100, 100, 100, 100.0/24)},
+			Previous: &prev, PreviousConsumption: &pc}
+		r := Build(d, dayN(7).Add(time.Hour), Options{})
+		require.NotNil(t, r.Previous)
+		assert.InDelta(t, 0, r.Previous.Change, 1e-9)
+	})
+	t.Run("an org idle since some days is not data ending", func(t *testing.T) {
+		small := Org{ID: "o-small", Name: "Small", Limit: lim(100)}
+		d := Data{Cycle: december, Scope: &small,
+			Consumption: Consumption{Total: 90, ByDate: daily(10, 10, 10, 10, 10, 10, 10, 10, 10)},
+			DataThrough: dayKey(dayN(16))}
+		r := Build(d, dayN(16).Add(time.Hour), Options{})
+		assert.Len(t, r.Days, 16, "the idle days count, as zeros")
+		assert.Zero(t, r.BurnRate, "nothing used in the last seven days")
+		assert.Nil(t, r.PassesOn)
+	})
+	t.Run("a pass date is never in the past", func(t *testing.T) {
+		small := Org{ID: "o-small", Name: "Small", Limit: lim(100)}
+		d := Data{Cycle: december, Scope: &small, Consumption: Consumption{Total: 90, ByDate: daily(10, 10, 10, 10, 10, 10, 10, 10, 10)}}
+		now := dayN(16).Add(time.Hour)
+		r := Build(d, now, Options{})
+		require.NotNil(t, r.PassesOn)
+		assert.Equal(t, now, *r.PassesOn)
+	})
+	t.Run("a blocked org without usage is not alerting", func(t *testing.T) {
+		d := Data{Cycle: december, Orgs: []Org{{ID: "o-0", Name: "Blocked", Limit: lim(0)}}, OrgsKnown: true}
+		r := Build(d, dayN(3), Options{})
+		require.Len(t, r.Orgs, 1)
+		assert.Zero(t, r.Orgs[0].Threshold)
+	})
+	t.Run("under a day of data shows no rate", func(t *testing.T) {
+		r := Build(Data{Cycle: december, Consumption: Consumption{Total: 20, ByDate: daily(20)}}, dayN(1).Add(2*time.Hour), Options{})
+		assert.Zero(t, r.BurnRate)
+	})
 }
 
 func TestBuildTopUsersAreTen(t *testing.T) {
