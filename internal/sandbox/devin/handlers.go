@@ -964,6 +964,9 @@ func (s *Server) listSessions(r *http.Request, _ []byte) reply {
 	if bad != nil {
 		return *bad
 	}
+	if s.sessionsPage > 0 {
+		limit = min(limit, s.sessionsPage)
+	}
 	out := make([]map[string]any, len(sessions))
 	for i, sess := range sessions {
 		out[i] = sessionWire(sess)
@@ -981,6 +984,9 @@ func (s *Server) sessionInsights(r *http.Request, _ []byte) reply {
 	sessions, bad := s.filterSessionsLocked(r)
 	if bad != nil {
 		return *bad
+	}
+	if s.sessionsPage > 0 {
+		limit = min(limit, s.sessionsPage)
 	}
 	if s.exampleShapes {
 		// The examples page with limit/offset and read "sessions", "id", "insight".

@@ -269,6 +269,14 @@ func TestSessionInsights(t *testing.T) {
 	assert.Equal(t, []any{map[string]any{"summary": "Add a test"}}, analysis["action_items"])
 	assert.Equal(t, 7, f.Count(http.MethodGet, "/sessions/insights"))
 
+	t.Run("a smaller largest page", func(t *testing.T) {
+		f.SetSessionsPageSize(2)
+		defer f.SetSessionsPageSize(0)
+		got := decode(t, do(t, f, f.APIKey(), "GET", "/v2/enterprise/sessions/insights?skip=1&limit=5", "").body)
+		assert.Equal(t, []string{"s7", "s6"}, ids(got["items"].([]any)))
+		assert.Equal(t, true, got["has_more"])
+		assert.Equal(t, float64(3), got["next_cursor"])
+	})
 	t.Run("the examples' shape pages with offset", func(t *testing.T) {
 		f.UseExampleShapes(true)
 		defer f.UseExampleShapes(false)
