@@ -139,7 +139,7 @@ func runSessions(ctx context.Context, api sessionsAPI, log *slog.Logger, cmd Ses
 	var org *devin.Organization
 	switch {
 	case err != nil && cmd.Org != "":
-		return slackui.Reply{}, err
+		return slackui.Reply{}, fmt.Errorf("sessions: list organizations: %w", err)
 	case err != nil:
 		// The names are a nicety when no organization was asked for.
 		log.WarnContext(ctx, "sessions: organizations not read", "err", err)
@@ -156,7 +156,7 @@ func runSessions(ctx context.Context, api sessionsAPI, log *slog.Logger, cmd Ses
 		// The members endpoint's email filter: one small answer, not the whole listing.
 		members, err := api.ListMembers(ctx, devin.ListMembersOptions{Email: cmd.User})
 		if err != nil {
-			return slackui.Reply{}, err
+			return slackui.Reply{}, fmt.Errorf("sessions: look up %s: %w", cmd.User, err)
 		}
 		// The filter is the API's; an API that ignores it must not pick someone else.
 		i := slices.IndexFunc(members, func(m devin.Member) bool { return strings.EqualFold(strings.TrimSpace(m.Email), cmd.User) })
@@ -170,7 +170,7 @@ func runSessions(ctx context.Context, api sessionsAPI, log *slog.Logger, cmd Ses
 
 	sessions, err := api.SessionInsights(ctx, q)
 	if err != nil {
-		return slackui.Reply{}, err
+		return slackui.Reply{}, fmt.Errorf("sessions: read session insights: %w", err)
 	}
 	if len(sessions) > q.Limit {
 		sessions = sessions[:q.Limit]
@@ -206,10 +206,7 @@ func runSessions(ctx context.Context, api sessionsAPI, log *slog.Logger, cmd Ses
 		entries[i] = sessionEntry(s, names)
 	}
 	heading := "*" + plural(len(sessions), "session", "sessions") + "*" + sessionsScope(org, user)
-	switch {
-	case len(sessions) == 0:
-		entries = nil
-	case len(sessions) > 1:
+	if len(sessions) > 1 {
 		heading += ", newest first"
 	}
 	switch {
@@ -262,7 +259,7 @@ func orgFromList(orgs []devin.Organization, ref string) (*devin.Organization, er
 		}
 		return nil, refuse("Several Devin organizations are called " + code(ref, maxNameRunes) + ": give its ID (" + codeList(ids) + ").")
 	}
-	return nil, err
+	return nil, fmt.Errorf("sessions: find organization: %w", err)
 }
 
 // orList is "a", "a or b", "a, b or c".
