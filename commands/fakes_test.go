@@ -42,6 +42,10 @@ type fakeDevin struct {
 	consErr    error
 	logs       []devin.AuditLogEntry
 	logsErr    error
+	// sessions, sessionsErr, sessionQueries: see sessions_test.go.
+	sessions       []devin.SessionInsight
+	sessionsErr    error
+	sessionQueries []devin.SessionInsightsQuery
 	// block makes every call wait for its context to end (a slow API).
 	block bool
 

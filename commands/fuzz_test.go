@@ -57,6 +57,13 @@ func FuzzParse(f *testing.F) {
 			if c.Email != "" {
 				checkEmails(t, text, []string{c.Email})
 			}
+		case Sessions:
+			if c.Limit < 1 || c.Limit > 50 || utf8.RuneCountInString(c.Org) > maxOrgLen {
+				t.Errorf("Parse(%q): limit %d or org %q out of bounds", text, c.Limit, c.Org)
+			}
+			if c.User != "" {
+				checkEmails(t, text, []string{c.User})
+			}
 		case Audit:
 			if c.Since <= 0 || c.Since > 90*24*time.Hour {
 				t.Errorf("Parse(%q): since %v", text, c.Since)

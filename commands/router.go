@@ -21,6 +21,7 @@ type DevinAPI interface {
 	OrgLister
 	OrgFinder
 	AuditLogReader
+	SessionInsightReader
 }
 
 // GitHubAPI is every GitHub Enterprise Teams API call the commands make (*github.Client).

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,16 +147,25 @@ func TestSessionInsightsShapes(t *testing.T) {
 		t.Run(map[bool]string{false: "schema items", true: "examples sessions"}[examples], func(t *testing.T) {
 			fake := newFake(t)
 			s := fake.AddSession(devinsandbox.Session{OrgID: "org-1", UserID: "email|u1", Title: "Fix flaky test",
-				Status: "finished", ACUsConsumed: 3.75, CreatedAt: testNow().Add(-time.Hour), Summary: "Prompt lacked the repo name."})
+				Status: "finished", ACUsConsumed: 3.75, CreatedAt: testNow().Add(-time.Hour), Summary: "Prompt lacked the repo name.",
+				ActionItems:  []string{"Add the repo to the prompt"},
+				PullRequests: []devinsandbox.PullRequest{{URL: "https://github.example/acme/api/pull/7", State: "merged"}}})
 			fake.UseExampleShapes(examples)
 			c, _ := newClient(t, fake)
 
 			got, err := c.SessionInsights(context.Background(), devin.SessionInsightsQuery{})
 			require.NoError(t, err)
 			require.Len(t, got, 1)
-			assert.Equal(t, devin.SessionInsight{SessionID: s.SessionID, OrgID: "org-1", UserID: "email|u1", Title: "Fix flaky test",
+			want := devin.SessionInsight{SessionID: s.SessionID, OrgID: "org-1", UserID: "email|u1", Title: "Fix flaky test",
 				Status: "finished", URL: s.URL, ACUsConsumed: 3.75, CreatedAt: testNow().Add(-time.Hour),
-				Summary: "Prompt lacked the repo name."}, got[0])
+				Summary: "Prompt lacked the repo name."}
+			if !examples {
+				// The examples' insight is one string: no pull requests, no suggestions.
+				want.Suggestions = []string{"Prompt lacked the repo name.", "Add the repo to the prompt"}
+				want.Summary = "Add the repo to the prompt; Prompt lacked the repo name."
+				want.PullRequests = []devin.PullRequest{{URL: "https://github.example/acme/api/pull/7", State: "merged"}}
+			}
+			assert.Equal(t, want, got[0])
 		})
 	}
 }
@@ -189,6 +200,123 @@ func TestSessionInsightsFiltersAndLimit(t *testing.T) {
 	assert.Equal(t, []string{"org-1"}, q["org_ids"])
 	assert.Equal(t, []string{"email|u"}, q["user_ids"])
 	assert.Equal(t, after.Format(time.RFC3339), q.Get("created_date_from"))
+}
+
+// TestSessionInsightsAsksForNoMore: a listing of 450 sessions read with a small limit
+// is one request for exactly that many, newest first; a server that serves smaller
+// pages than asked is followed only for what is still missing.
+func TestSessionInsightsAsksForNoMore(t *testing.T) {
+	newest := func(fake *devinsandbox.Server) {
+		for i := range 450 {
+			fake.AddSession(devinsandbox.Session{SessionID: fmt.Sprintf("s%03d", i), CreatedAt: testNow().Add(-time.Duration(i) * time.Minute)})
+		}
+	}
+	t.Run("one request", func(t *testing.T) {
+		fake := newFake(t)
+		newest(fake)
+		c, _ := newClient(t, fake)
+		got, err := c.SessionInsights(context.Background(), devin.SessionInsightsQuery{Limit: 30})
+		require.NoError(t, err)
+		require.Len(t, got, 30)
+		assert.Equal(t, "s000", got[0].SessionID)
+		assert.Equal(t, "s029", got[29].SessionID)
+		reqs := fake.Requests()
+		require.Len(t, reqs, 1)
+		q, _ := url.ParseQuery(reqs[0].RawQuery)
+		assert.Equal(t, "0", q.Get("skip"))
+		assert.Equal(t, "30", q.Get("limit"))
+	})
+	t.Run("a server with smaller pages", func(t *testing.T) {
+		var asked []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			asked = append(asked, q.Get("skip")+"/"+q.Get("limit"))
+			skip, _ := strconv.Atoi(q.Get("skip"))
+			var items []string
+			for i := skip; i < skip+20; i++ { // serves 20 whatever is asked
+				items = append(items, fmt.Sprintf(`{"session_id":"s%03d"}`, i))
+			}
+			fmt.Fprintf(w, `{"items":[%s],"total":450,"has_more":true,"next_cursor":%d}`, strings.Join(items, ","), skip+20)
+		}))
+		defer srv.Close()
+		c, err := devin.New(srv.URL, "k")
+		require.NoError(t, err)
+		got, err := c.SessionInsights(context.Background(), devin.SessionInsightsQuery{Limit: 50})
+		require.NoError(t, err)
+		assert.Len(t, got, 50)
+		assert.Equal(t, []string{"0/50", "20/30", "40/10"}, asked)
+	})
+}
+
+func TestSessionInsightsQueryKey(t *testing.T) {
+	base := devin.SessionInsightsQuery{Limit: 10, OrgIDs: []string{"org-1"}}
+	assert.Equal(t, base.Key(), devin.SessionInsightsQuery{Limit: 10, OrgIDs: []string{" org-1 "}}.Key())
+	assert.Equal(t, devin.SessionInsightsQuery{}.Key(), devin.SessionInsightsQuery{Limit: 100}.Key(), "0 means the default, 100")
+	for _, other := range []devin.SessionInsightsQuery{
+		{Limit: 11, OrgIDs: []string{"org-1"}},
+		{Limit: 10, OrgIDs: []string{"org-2"}},
+		{Limit: 10, OrgIDs: []string{"org-1"}, UserIDs: []string{"u1"}},
+		{Limit: 10, OrgIDs: []string{"org-1"}, CreatedAfter: testNow()},
+	} {
+		assert.NotEqual(t, base.Key(), other.Key(), "%+v", other)
+	}
+}
+
+func TestSessionInsightDetails(t *testing.T) {
+	tests := []struct {
+		name        string
+		item        string
+		suggestions []string
+		prs         []devin.PullRequest
+	}{
+		{"feedback items, then action items, repeats dropped",
+			`{"session_id":"s","session_analysis":{"suggested_prompt":{"feedback_items":[{"summary":"Name the repo"},{"summary":"","details":"Say which branch"}]},
+			"action_items":["Add tests",{"title":"Pin the version"},{"description":"name the repo"},{"unknown":1},42]}}`,
+			[]string{"Name the repo", "Say which branch", "Add tests", "Pin the version"}, nil},
+		{"the examples' insight as an object", `{"id":"s","insight":{"action_items":["Add tests"]}}`, []string{"Add tests"}, nil},
+		{"an analysis that is not an object", `{"session_id":"s","session_analysis":"Short."}`, nil, nil},
+		{"multi-line suggestions fold to one line", `{"session_id":"s","session_analysis":{"action_items":["Add\n  tests"]}}`, []string{"Add tests"}, nil},
+		{"pull requests in several spellings",
+			`{"session_id":"s","pull_requests":[{"url":"https://g/a/pull/1","state":"open"},{"pr_url":"https://g/a/pull/2","status":"merged"},"https://g/a/pull/3",{"state":"closed"},7]}`,
+			nil, []devin.PullRequest{{URL: "https://g/a/pull/1", State: "open"}, {URL: "https://g/a/pull/2", State: "merged"}, {URL: "https://g/a/pull/3"}}},
+		{"pull requests not a list", `{"session_id":"s","pull_requests":{"url":"x"}}`, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				fmt.Fprintf(w, `{"items":[%s],"has_more":false}`, tt.item)
+			}))
+			defer srv.Close()
+			c, err := devin.New(srv.URL, "k")
+			require.NoError(t, err)
+			got, err := c.SessionInsights(context.Background(), devin.SessionInsightsQuery{})
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			assert.Equal(t, tt.suggestions, got[0].Suggestions)
+			assert.Equal(t, tt.prs, got[0].PullRequests)
+		})
+	}
+	t.Run("a runaway analysis is bounded", func(t *testing.T) {
+		var actions, prs []string
+		for i := range 100 {
+			actions = append(actions, fmt.Sprintf("%q", fmt.Sprint("action ", i, " ", strings.Repeat("x", 1000))))
+			prs = append(prs, fmt.Sprintf(`{"url":"https://g/a/pull/%d"}`, i))
+		}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			fmt.Fprintf(w, `{"items":[{"session_id":"s","pull_requests":[%s],"session_analysis":{"action_items":[%s]}}],"has_more":false}`,
+				strings.Join(prs, ","), strings.Join(actions, ","))
+		}))
+		defer srv.Close()
+		c, err := devin.New(srv.URL, "k")
+		require.NoError(t, err)
+		got, err := c.SessionInsights(context.Background(), devin.SessionInsightsQuery{})
+		require.NoError(t, err)
+		assert.Len(t, got[0].Suggestions, 10)
+		assert.Len(t, got[0].PullRequests, 20)
+		for _, s := range got[0].Suggestions {
+			assert.LessOrEqual(t, len(s), 310)
+		}
+	})
 }
 
 func TestSessionInsightSummaries(t *testing.T) {

@@ -68,6 +68,15 @@ func cloneAuditLogs(es []devin.AuditLogEntry) []devin.AuditLogEntry {
 	return out
 }
 
+func cloneSessionInsights(ss []devin.SessionInsight) []devin.SessionInsight {
+	out := slices.Clone(ss)
+	for i := range out {
+		out[i].PullRequests = slices.Clone(out[i].PullRequests)
+		out[i].Suggestions = slices.Clone(out[i].Suggestions)
+	}
+	return out
+}
+
 // cloneJSONObject copies a decoded JSON object, nested objects and arrays included.
 func cloneJSONObject(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))

@@ -40,6 +40,8 @@ func TestClonesCoverEveryReference(t *testing.T) {
 		{reflect.TypeFor[devin.Cycle](), []string{"ACUsUsed"}},
 		{reflect.TypeFor[devin.Consumption](), []string{"ByDate", "ByOrg", "ByUser"}},
 		{reflect.TypeFor[devin.AuditLogEntry](), []string{"Extra"}},
+		{reflect.TypeFor[devin.SessionInsight](), []string{"PullRequests", "Suggestions"}},
+		{reflect.TypeFor[devin.PullRequest](), nil},
 		{reflect.TypeFor[github.Team](), []string{"MembersCount", "GroupID"}},
 		{reflect.TypeFor[github.User](), nil},
 	}

@@ -17,6 +17,7 @@ type DevinReader interface {
 	ListCycles(ctx context.Context) ([]devin.Cycle, error)
 	DailyConsumption(ctx context.Context, q devin.ConsumptionQuery) (*devin.Consumption, error)
 	AuditLogs(ctx context.Context, q devin.AuditLogsQuery) ([]devin.AuditLogEntry, error)
+	SessionInsights(ctx context.Context, q devin.SessionInsightsQuery) ([]devin.SessionInsight, error)
 }
 
 var (
@@ -32,6 +33,7 @@ type Devin struct {
 	cycles      *share.Group[struct{}, []devin.Cycle]
 	consumption *share.Group[string, *devin.Consumption]
 	auditLogs   *share.Group[devin.AuditLogsQuery, []devin.AuditLogEntry]
+	insights    *share.Group[string, []devin.SessionInsight]
 }
 
 // NewDevin shares c's reads, reusing each answer for ttl (DefaultTTL is a good value;
@@ -44,6 +46,7 @@ func NewDevin(c DevinReader, ttl time.Duration, clk clock.Clock) *Devin {
 		cycles:      share.New[struct{}](share.Options[[]devin.Cycle]{TTL: ttl, Clock: clk, Clone: cloneCycles}),
 		consumption: share.New[string](share.Options[*devin.Consumption]{TTL: ttl, Clock: clk, Clone: cloneConsumption}),
 		auditLogs:   share.New[devin.AuditLogsQuery](share.Options[[]devin.AuditLogEntry]{TTL: ttl, Clock: clk, Clone: cloneAuditLogs}),
+		insights:    share.New[string](share.Options[[]devin.SessionInsight]{TTL: ttl, Clock: clk, Clone: cloneSessionInsights}),
 	}
 }
 
@@ -89,6 +92,14 @@ func (d *Devin) AuditLogs(ctx context.Context, q devin.AuditLogsQuery) ([]devin.
 	})
 }
 
+// SessionInsights is devin.Client.SessionInsights, shared between queries that ask
+// the same question (q.Key).
+func (d *Devin) SessionInsights(ctx context.Context, q devin.SessionInsightsQuery) ([]devin.SessionInsight, error) {
+	return d.insights.Do(ctx, q.Key(), func(ctx context.Context) ([]devin.SessionInsight, error) {
+		return d.c.SessionInsights(ctx, q)
+	})
+}
+
 // Forget drops every answer kept and detaches the calls in flight, so the next read of
 // each call is fresh. Call it after changing the Devin enterprise.
 func (d *Devin) Forget() {
@@ -97,4 +108,5 @@ func (d *Devin) Forget() {
 	d.cycles.Forget()
 	d.consumption.Forget()
 	d.auditLogs.Forget()
+	d.insights.Forget()
 }

@@ -64,6 +64,15 @@ func (f fakeDevin) AuditLogs(ctx context.Context, q devin.AuditLogsQuery) ([]dev
 		Extra: map[string]any{"roles": []any{"org_admin", map[string]any{"id": "r1"}}, "n": 1.0}}}, nil
 }
 
+func (f fakeDevin) SessionInsights(ctx context.Context, q devin.SessionInsightsQuery) ([]devin.SessionInsight, error) {
+	if err := f.enter(ctx, "SessionInsights"); err != nil {
+		return nil, err
+	}
+	return []devin.SessionInsight{{SessionID: "s1", OrgID: "org-1", UserID: "u1", CreatedAt: day,
+		PullRequests: []devin.PullRequest{{URL: "https://github.example/a/pull/1", State: "open"}},
+		Suggestions:  []string{"Name the repo"}}}, nil
+}
+
 // devinReads are the shared reads, each as a test calls it; method is the call the
 // fake receives.
 var devinReads = []struct {
@@ -91,6 +100,9 @@ var devinReads = []struct {
 	}},
 	{"audit logs", "AuditLogs", func(ctx context.Context, d *readshare.Devin, _ int) (any, error) {
 		return d.AuditLogs(ctx, devin.AuditLogsQuery{Limit: 200})
+	}},
+	{"session insights", "SessionInsights", func(ctx context.Context, d *readshare.Devin, _ int) (any, error) {
+		return d.SessionInsights(ctx, devin.SessionInsightsQuery{Limit: 10, OrgIDs: []string{"org-1"}})
 	}},
 }
 
@@ -168,6 +180,24 @@ func TestDevinKeysByArguments(t *testing.T) {
 				_, err := d.AuditLogs(ctx, devin.AuditLogsQuery{Limit: 10})
 				return err
 			}},
+		{"session insights by limit", "SessionInsights",
+			func(d *readshare.Devin) error {
+				_, err := d.SessionInsights(ctx, devin.SessionInsightsQuery{Limit: 10})
+				return err
+			},
+			func(d *readshare.Devin) error {
+				_, err := d.SessionInsights(ctx, devin.SessionInsightsQuery{Limit: 30})
+				return err
+			}},
+		{"session insights by user", "SessionInsights",
+			func(d *readshare.Devin) error {
+				_, err := d.SessionInsights(ctx, devin.SessionInsightsQuery{Limit: 10})
+				return err
+			},
+			func(d *readshare.Devin) error {
+				_, err := d.SessionInsights(ctx, devin.SessionInsightsQuery{Limit: 10, UserIDs: []string{"u1"}})
+				return err
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,6 +242,9 @@ func TestDevinAnswersAreCopies(t *testing.T) {
 	logs[0].Extra["n"] = 2.0
 	logs[0].Extra["roles"].([]any)[0] = "x"
 	logs[0].Extra["roles"].([]any)[1].(map[string]any)["id"] = "x"
+	insights, err := d.SessionInsights(ctx, devin.SessionInsightsQuery{})
+	require.NoError(t, err)
+	insights[0].Title, insights[0].PullRequests[0].State, insights[0].Suggestions[0] = "x", "x", "x"
 
 	// ...and the next callers get the answers as the API gave them, without a new call.
 	want, err := fakeDevin{newGate(false)}.ListMembers(ctx, devin.ListMembersOptions{})
@@ -235,7 +268,11 @@ func TestDevinAnswersAreCopies(t *testing.T) {
 	gotLogs, err := d.AuditLogs(ctx, devin.AuditLogsQuery{})
 	require.NoError(t, err)
 	assert.Equal(t, wantLogs, gotLogs)
-	for _, m := range []string{"ListMembers", "ListOrganizations", "ListCycles", "DailyConsumption", "AuditLogs"} {
+	wantInsights, _ := fakeDevin{newGate(false)}.SessionInsights(ctx, devin.SessionInsightsQuery{})
+	gotInsights, err := d.SessionInsights(ctx, devin.SessionInsightsQuery{})
+	require.NoError(t, err)
+	assert.Equal(t, wantInsights, gotInsights)
+	for _, m := range []string{"ListMembers", "ListOrganizations", "ListCycles", "DailyConsumption", "AuditLogs", "SessionInsights"} {
 		assert.Equal(t, 1, fake.count(m), m)
 	}
 }

@@ -53,6 +53,8 @@ func SeedDemo(d *devinsandbox.Server, g *githubsandbox.Server, now time.Time) {
 		}
 	}
 
+	seedSessions(d, ids, now)
+
 	for _, login := range []string{"octocat", "hubot", "mona", "monalisa", "defunkt", "mojombo", "mona_acme"} {
 		g.AddUser(login)
 	}
@@ -61,4 +63,30 @@ func SeedDemo(d *devinsandbox.Server, g *githubsandbox.Server, now time.Time) {
 	}
 	g.SeedTeam(TeamPlatform, "Platform", "octocat", "hubot")
 	g.SeedTeam(TeamSecurity, "Security", "mona")
+}
+
+// seedSessions gives /devin sessions something to show: a few recent sessions of the
+// demo members, with pull requests and the analysis' suggestions. ids are the members
+// of SeedDemo, in its order.
+func seedSessions(d *devinsandbox.Server, ids []string, now time.Time) {
+	sessions := []devinsandbox.Session{
+		{OrgID: OrgEngineering, UserID: ids[0], Title: "Fix the flaky checkout test", Status: "finished", ACUsConsumed: 6.5,
+			CreatedAt: now.Add(-2 * time.Hour), Summary: "Name the failing test and the CI job in the prompt.",
+			ActionItems:  []string{"Add a retry-free regression test"},
+			PullRequests: []devinsandbox.PullRequest{{URL: "https://github.com/acme/shop/pull/412", State: "merged"}}},
+		{OrgID: OrgEngineering, UserID: ids[1], Title: "Upgrade the payments service to Go 1.26", Status: "running", ACUsConsumed: 14.25,
+			CreatedAt: now.Add(-5 * time.Hour), Summary: "Say which services may change and which may not.",
+			PullRequests: []devinsandbox.PullRequest{{URL: "https://github.com/acme/payments/pull/88", State: "open"}}},
+		{OrgID: OrgResearch, UserID: ids[2], Title: "Benchmark the new tokenizer", Status: "blocked", ACUsConsumed: 3,
+			CreatedAt: now.Add(-26 * time.Hour), ActionItems: []string{"Give Devin access to the benchmark data set"}},
+		{OrgID: OrgResearch, UserID: ids[3], Title: "Draft the evaluation report", Status: "finished", ACUsConsumed: 2.5,
+			CreatedAt: now.Add(-50 * time.Hour),
+			PullRequests: []devinsandbox.PullRequest{
+				{URL: "https://github.com/acme/evals/pull/7", State: "closed"},
+				{URL: "https://github.com/acme/evals/pull/8", State: "merged"},
+			}},
+	}
+	for _, s := range sessions {
+		d.AddSession(s)
+	}
 }

@@ -942,10 +942,14 @@ func set(vs []string) map[string]bool {
 }
 
 func sessionWire(sess Session) map[string]any {
+	prs := make([]map[string]any, len(sess.PullRequests))
+	for i, pr := range sess.PullRequests {
+		prs[i] = map[string]any{"url": pr.URL, "state": pr.State}
+	}
 	return map[string]any{
 		"session_id": sess.SessionID, "org_id": sess.OrgID, "user_id": sess.UserID, "title": sess.Title,
 		"status": sess.Status, "tags": []string{}, "url": sess.URL, "acus_consumed": sess.ACUsConsumed,
-		"pull_requests": []any{}, "created_at": rfc3339(sess.CreatedAt), "updated_at": rfc3339(sess.CreatedAt),
+		"pull_requests": prs, "created_at": rfc3339(sess.CreatedAt), "updated_at": rfc3339(sess.CreatedAt),
 	}
 }
 
@@ -959,6 +963,9 @@ func (s *Server) listSessions(r *http.Request, _ []byte) reply {
 	sessions, bad := s.filterSessionsLocked(r)
 	if bad != nil {
 		return *bad
+	}
+	if s.sessionsPage > 0 {
+		limit = min(limit, s.sessionsPage)
 	}
 	out := make([]map[string]any, len(sessions))
 	for i, sess := range sessions {
@@ -978,10 +985,18 @@ func (s *Server) sessionInsights(r *http.Request, _ []byte) reply {
 	if bad != nil {
 		return *bad
 	}
+	if s.sessionsPage > 0 {
+		limit = min(limit, s.sessionsPage)
+	}
 	if s.exampleShapes {
 		// The examples page with limit/offset and read "sessions", "id", "insight".
+		if v := r.URL.Query().Get("offset"); v != "" {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+				skip = n
+			}
+		}
 		out := []map[string]any{}
-		for _, sess := range sessions[:min(limit, len(sessions))] {
+		for _, sess := range sessions[min(skip, len(sessions)):min(skip+limit, len(sessions))] {
 			out = append(out, map[string]any{
 				"id": sess.SessionID, "title": sess.Title, "status": sess.Status, "org_id": sess.OrgID,
 				"user_id": sess.UserID, "acus_consumed": sess.ACUsConsumed, "created_at": rfc3339(sess.CreatedAt),
@@ -994,13 +1009,21 @@ func (s *Server) sessionInsights(r *http.Request, _ []byte) reply {
 	for i, sess := range sessions {
 		w := sessionWire(sess)
 		w["initial_user_message"] = sess.Title
+		feedback := []map[string]any{}
+		if sess.Summary != "" {
+			feedback = append(feedback, map[string]any{"issue_id": "1", "summary": sess.Summary, "details": "", "excerpt": ""})
+		}
+		actions := []map[string]any{}
+		for _, a := range sess.ActionItems {
+			actions = append(actions, map[string]any{"summary": a})
+		}
 		w["session_analysis"] = map[string]any{
 			"suggested_prompt": map[string]any{
 				"original_prompt":  sess.Title,
 				"suggested_prompt": sess.Title,
-				"feedback_items":   []map[string]any{{"issue_id": "1", "summary": sess.Summary, "details": "", "excerpt": ""}},
+				"feedback_items":   feedback,
 			},
-			"action_items": []any{},
+			"action_items": actions,
 			"issues":       []any{},
 			"timeline":     []any{},
 		}

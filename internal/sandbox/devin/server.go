@@ -85,6 +85,7 @@ type Server struct {
 	audit         []AuditLog
 	lastAudit     time.Time
 	sessions      []Session
+	sessionsPage  int // most sessions one page serves; 0 = what limit asks
 	gitPerms      []GitPermission
 	rejected      map[string]bool
 	faults        []*fault
@@ -150,6 +151,16 @@ func (s *Server) UseExampleShapes(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.exampleShapes = on
+}
+
+// SetSessionsPageSize makes the session listings serve at most n sessions a page,
+// whatever limit asks, as a server whose largest page is smaller than the client
+// thinks; 0 serves what limit asks again. The envelope stays truthful (has_more,
+// next_cursor), so a client that follows it pages on.
+func (s *Server) SetSessionsPageSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sessionsPage = max(n, 0)
 }
 
 // Fail makes the next n requests matching method ("" or "*" for any) and pathPrefix

@@ -221,3 +221,69 @@ func TestRoleAndOrgChanges(t *testing.T) {
 	}
 	assert.Equal(t, []string{"assign_roles", "add_member"}, actions)
 }
+
+func TestSessionInsights(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := devinsandbox.New(devinsandbox.WithNow(func() time.Time { return now }))
+	defer f.Close()
+	// Added oldest first, so the answer's order comes from the fake, not the insertion.
+	for i := range 9 {
+		f.AddSession(devinsandbox.Session{
+			SessionID: fmt.Sprint("s", i), OrgID: fmt.Sprint("org-", i%3), UserID: fmt.Sprint("u", i%2),
+			CreatedAt: now.Add(time.Duration(i) * time.Minute), Summary: "Name the repo.", ActionItems: []string{"Add a test"},
+			PullRequests: []devinsandbox.PullRequest{{URL: "https://github.example/acme/api/pull/1", State: "merged"}},
+		})
+	}
+	ids := func(items []any) []string {
+		var out []string
+		for _, it := range items {
+			out = append(out, it.(map[string]any)["session_id"].(string))
+		}
+		return out
+	}
+	tests := []struct {
+		query   string
+		want    []string
+		hasMore bool
+	}{
+		{"?limit=3", []string{"s8", "s7", "s6"}, true},
+		{"?skip=3&limit=3", []string{"s5", "s4", "s3"}, true},
+		{"?skip=6&limit=5", []string{"s2", "s1", "s0"}, false},
+		{"?org_ids=org-1&org_ids=org-2&limit=4", []string{"s8", "s7", "s5", "s4"}, true},
+		{"?user_ids=u1", []string{"s7", "s5", "s3", "s1"}, false},
+		{"?org_ids=org-0&user_ids=u0", []string{"s6", "s0"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			got := decode(t, do(t, f, f.APIKey(), "GET", "/v2/enterprise/sessions/insights"+tt.query, "").body)
+			assert.Equal(t, tt.want, ids(got["items"].([]any)))
+			assert.Equal(t, tt.hasMore, got["has_more"])
+		})
+	}
+
+	got := decode(t, do(t, f, f.APIKey(), "GET", "/v2/enterprise/sessions/insights?limit=1", "").body)
+	item := got["items"].([]any)[0].(map[string]any)
+	assert.Equal(t, []any{map[string]any{"url": "https://github.example/acme/api/pull/1", "state": "merged"}}, item["pull_requests"])
+	analysis := item["session_analysis"].(map[string]any)
+	assert.Equal(t, "Name the repo.", analysis["suggested_prompt"].(map[string]any)["feedback_items"].([]any)[0].(map[string]any)["summary"])
+	assert.Equal(t, []any{map[string]any{"summary": "Add a test"}}, analysis["action_items"])
+	assert.Equal(t, 7, f.Count(http.MethodGet, "/sessions/insights"))
+
+	t.Run("a smaller largest page", func(t *testing.T) {
+		f.SetSessionsPageSize(2)
+		defer f.SetSessionsPageSize(0)
+		got := decode(t, do(t, f, f.APIKey(), "GET", "/v2/enterprise/sessions/insights?skip=1&limit=5", "").body)
+		assert.Equal(t, []string{"s7", "s6"}, ids(got["items"].([]any)))
+		assert.Equal(t, true, got["has_more"])
+		assert.Equal(t, float64(3), got["next_cursor"])
+	})
+	t.Run("the examples' shape pages with offset", func(t *testing.T) {
+		f.UseExampleShapes(true)
+		defer f.UseExampleShapes(false)
+		got := decode(t, do(t, f, f.APIKey(), "GET", "/v2/enterprise/sessions/insights?limit=2&offset=2", "").body)
+		sessions := got["sessions"].([]any)
+		require.Len(t, sessions, 2)
+		assert.Equal(t, "s6", sessions[0].(map[string]any)["id"])
+		assert.Equal(t, "Name the repo.", sessions[0].(map[string]any)["insight"])
+	})
+}

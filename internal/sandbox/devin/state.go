@@ -3,6 +3,7 @@ package devinsandbox
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -69,7 +70,8 @@ type AuditLog struct {
 	Extra     map[string]any
 }
 
-// Session is a Devin session with its insight summary.
+// Session is a Devin session with its insight: Summary is the analysis' one
+// feedback item on the prompt, ActionItems its action items.
 type Session struct {
 	SessionID    string
 	OrgID        string
@@ -80,6 +82,15 @@ type Session struct {
 	ACUsConsumed float64
 	CreatedAt    time.Time
 	Summary      string
+	ActionItems  []string
+	PullRequests []PullRequest
+}
+
+// PullRequest is a pull request a session opened; State is "open", "merged" or
+// "closed".
+type PullRequest struct {
+	URL   string
+	State string
 }
 
 // GitPermission is a git permission granted to an organization.
@@ -325,6 +336,8 @@ func (s *Server) AddSession(sess Session) Session {
 	if sess.Status == "" {
 		sess.Status = "finished"
 	}
+	sess.ActionItems = slices.Clone(sess.ActionItems)
+	sess.PullRequests = slices.Clone(sess.PullRequests)
 	s.sessions = append(s.sessions, sess)
 	return sess
 }
