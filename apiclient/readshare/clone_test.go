@@ -40,6 +40,7 @@ func TestClonesCoverEveryReference(t *testing.T) {
 		{reflect.TypeFor[devin.Cycle](), []string{"ACUsUsed"}},
 		{reflect.TypeFor[devin.Consumption](), []string{"ByDate", "ByOrg", "ByUser"}},
 		{reflect.TypeFor[devin.AuditLogEntry](), []string{"Extra"}},
+		{reflect.TypeFor[devin.GrantedGitPermission](), []string{"RepoPaths", "GroupPrefixes"}},
 		{reflect.TypeFor[github.Team](), []string{"MembersCount", "GroupID"}},
 		{reflect.TypeFor[github.User](), nil},
 	}

@@ -17,6 +17,7 @@ type DevinReader interface {
 	ListCycles(ctx context.Context) ([]devin.Cycle, error)
 	DailyConsumption(ctx context.Context, q devin.ConsumptionQuery) (*devin.Consumption, error)
 	AuditLogs(ctx context.Context, q devin.AuditLogsQuery) ([]devin.AuditLogEntry, error)
+	ListGitPermissions(ctx context.Context, orgID string) ([]devin.GrantedGitPermission, error)
 }
 
 var (
@@ -32,6 +33,7 @@ type Devin struct {
 	cycles      *share.Group[struct{}, []devin.Cycle]
 	consumption *share.Group[string, *devin.Consumption]
 	auditLogs   *share.Group[devin.AuditLogsQuery, []devin.AuditLogEntry]
+	gitPerms    *share.Group[string, []devin.GrantedGitPermission]
 }
 
 // NewDevin shares c's reads, reusing each answer for ttl (DefaultTTL is a good value;
@@ -44,6 +46,7 @@ func NewDevin(c DevinReader, ttl time.Duration, clk clock.Clock) *Devin {
 		cycles:      share.New[struct{}](share.Options[[]devin.Cycle]{TTL: ttl, Clock: clk, Clone: cloneCycles}),
 		consumption: share.New[string](share.Options[*devin.Consumption]{TTL: ttl, Clock: clk, Clone: cloneConsumption}),
 		auditLogs:   share.New[devin.AuditLogsQuery](share.Options[[]devin.AuditLogEntry]{TTL: ttl, Clock: clk, Clone: cloneAuditLogs}),
+		gitPerms:    share.New[string](share.Options[[]devin.GrantedGitPermission]{TTL: ttl, Clock: clk, Clone: cloneGitPerms}),
 	}
 }
 
@@ -89,6 +92,13 @@ func (d *Devin) AuditLogs(ctx context.Context, q devin.AuditLogsQuery) ([]devin.
 	})
 }
 
+// ListGitPermissions is devin.Client.ListGitPermissions, shared per organization.
+func (d *Devin) ListGitPermissions(ctx context.Context, orgID string) ([]devin.GrantedGitPermission, error) {
+	return d.gitPerms.Do(ctx, orgID, func(ctx context.Context) ([]devin.GrantedGitPermission, error) {
+		return d.c.ListGitPermissions(ctx, orgID)
+	})
+}
+
 // Forget drops every answer kept and detaches the calls in flight, so the next read of
 // each call is fresh. Call it after changing the Devin enterprise.
 func (d *Devin) Forget() {
@@ -97,4 +107,5 @@ func (d *Devin) Forget() {
 	d.cycles.Forget()
 	d.consumption.Forget()
 	d.auditLogs.Forget()
+	d.gitPerms.Forget()
 }

@@ -64,6 +64,13 @@ func (f fakeDevin) AuditLogs(ctx context.Context, q devin.AuditLogsQuery) ([]dev
 		Extra: map[string]any{"roles": []any{"org_admin", map[string]any{"id": "r1"}}, "n": 1.0}}}, nil
 }
 
+func (f fakeDevin) ListGitPermissions(ctx context.Context, _ string) ([]devin.GrantedGitPermission, error) {
+	if err := f.enter(ctx, "ListGitPermissions"); err != nil {
+		return nil, err
+	}
+	return []devin.GrantedGitPermission{{ID: "p1", RepoPaths: []string{"acme/api"}, GroupPrefixes: []string{"acme/ops"}}}, nil
+}
+
 // devinReads are the shared reads, each as a test calls it; method is the call the
 // fake receives.
 var devinReads = []struct {
@@ -91,6 +98,9 @@ var devinReads = []struct {
 	}},
 	{"audit logs", "AuditLogs", func(ctx context.Context, d *readshare.Devin, _ int) (any, error) {
 		return d.AuditLogs(ctx, devin.AuditLogsQuery{Limit: 200})
+	}},
+	{"an organization's git permissions", "ListGitPermissions", func(ctx context.Context, d *readshare.Devin, _ int) (any, error) {
+		return d.ListGitPermissions(ctx, "org-1")
 	}},
 }
 
@@ -159,6 +169,9 @@ func TestDevinKeysByArguments(t *testing.T) {
 				_, err := d.DailyConsumption(ctx, devin.ConsumptionQuery{End: day, OrgIDs: []string{"org-1"}})
 				return err
 			}},
+		{"git permissions by organization", "ListGitPermissions",
+			func(d *readshare.Devin) error { _, err := d.ListGitPermissions(ctx, "org-1"); return err },
+			func(d *readshare.Devin) error { _, err := d.ListGitPermissions(ctx, "org-2"); return err }},
 		{"audit logs by query", "AuditLogs",
 			func(d *readshare.Devin) error {
 				_, err := d.AuditLogs(ctx, devin.AuditLogsQuery{Limit: 200})
@@ -212,6 +225,9 @@ func TestDevinAnswersAreCopies(t *testing.T) {
 	logs[0].Extra["n"] = 2.0
 	logs[0].Extra["roles"].([]any)[0] = "x"
 	logs[0].Extra["roles"].([]any)[1].(map[string]any)["id"] = "x"
+	perms, err := d.ListGitPermissions(ctx, "org-1")
+	require.NoError(t, err)
+	perms[0].RepoPaths[0], perms[0].GroupPrefixes[0] = "x", "x"
 
 	// ...and the next callers get the answers as the API gave them, without a new call.
 	want, err := fakeDevin{newGate(false)}.ListMembers(ctx, devin.ListMembersOptions{})
@@ -235,7 +251,11 @@ func TestDevinAnswersAreCopies(t *testing.T) {
 	gotLogs, err := d.AuditLogs(ctx, devin.AuditLogsQuery{})
 	require.NoError(t, err)
 	assert.Equal(t, wantLogs, gotLogs)
-	for _, m := range []string{"ListMembers", "ListOrganizations", "ListCycles", "DailyConsumption", "AuditLogs"} {
+	wantPerms, _ := fakeDevin{newGate(false)}.ListGitPermissions(ctx, "org-1")
+	gotPerms, err := d.ListGitPermissions(ctx, "org-1")
+	require.NoError(t, err)
+	assert.Equal(t, wantPerms, gotPerms)
+	for _, m := range []string{"ListMembers", "ListOrganizations", "ListCycles", "DailyConsumption", "AuditLogs", "ListGitPermissions"} {
 		assert.Equal(t, 1, fake.count(m), m)
 	}
 }
