@@ -20,7 +20,7 @@ func registry() []spec {
 		planned("org limit"),
 		planned("org add"),
 		planned("sessions"),
-		planned("permission add"),
-		planned("offboard"),
+		permissionAddSpec(),
+		offboardSpec(),
 	}
 }
