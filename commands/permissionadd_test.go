@@ -162,6 +162,21 @@ func TestPermissionAdd(t *testing.T) {
 		help := e.run(t, "help")
 		assert.NotContains(t, help.Text, "permission add", "help offers only what can run")
 	})
+	t.Run("200 long paths, half granted already: the reply stays within Slack's limits", func(t *testing.T) {
+		e := permEnv()
+		repos := make([]string, maxRepos)
+		for i := range repos {
+			repos[i] = fmt.Sprintf("group/%s/repo-%03d", strings.Repeat("s", 230), i)
+			if i%2 == 0 {
+				e.devin.gitPerms["org_1"] = append(e.devin.gitPerms["org_1"], devin.GrantedGitPermission{RepoPaths: []string{repos[i]}})
+			}
+		}
+		r := e.run(t, "permission add org_1 "+strings.Join(repos, " "))
+		require.Len(t, e.approvals.submitted, 1)
+		assert.Len(t, e.approvals.submitted[0].Items, maxRepos)
+		assert.Len(t, e.approvals.submitted[0].Plan, 102)
+		assert.Contains(t, blocksText(r.Message), "(100 already granted: no change)")
+	})
 	t.Run("a credential in the command line is kept out of the audit log", func(t *testing.T) {
 		e := permEnv()
 		e.run(t, "permission add org_1 https://bot:ghp_SECRET@github.com/acme/api --reason see")
