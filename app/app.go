@@ -125,7 +125,7 @@ func (a *App) build() error {
 	}
 	a.Echoer = auditecho.NewEchoer(a.DB, a.Poster, cfg.AuditChannel, opts.Clock, a.log.With("component", "audit"), echoOpts...)
 
-	deps := commands.Deps{Audit: a.DB, Kicker: a.Echoer, ApprovalChannel: cfg.ApprovalChannel}
+	deps := commands.Deps{Audit: a.DB, Kicker: a.Echoer, ApprovalChannel: cfg.ApprovalChannel, GitConnectionID: cfg.DevinGitConnectionID}
 	actions := executor.Actions{
 		approvals.ActionInvite:        executor.Unavailable("the Devin API is not configured (DEVIN_API_KEY)"),
 		approvals.ActionOrgCreate:     executor.Unavailable("the Devin API is not configured (DEVIN_API_KEY)"),
@@ -147,6 +147,12 @@ func (a *App) build() error {
 	case shareTTL < 0:
 		shareTTL = 0
 	}
+	// The offboard action needs both clients and both shared reads' Forget.
+	var (
+		devinClient  *devin.Client
+		githubClient *github.Client
+		forgets      []func()
+	)
 	if cfg.DevinEnabled() {
 		dc, err := devin.New(cfg.DevinAPIURL, cfg.DevinAPIKey.Reveal(),
 			devin.WithHTTPClient(opts.APIHTTPClient), devin.WithLogger(a.log.With("component", "devin")))
@@ -155,11 +161,14 @@ func (a *App) build() error {
 		}
 		devinReads := readshare.NewDevin(dc, shareTTL, opts.Clock)
 		deps.Devin = devinReads
+		devinClient, forgets = dc, append(forgets, devinReads.Forget)
+		actions[approvals.ActionPermissionAdd] = executor.Then(executor.NewPermissionAdd(dc), devinReads.Forget)
 		// Reports read through the same shared calls as the commands.
 		if err := a.buildReports(devinReads); err != nil {
 			return err
 		}
 		deps.Usage = a.Reports
+		forgets = append(forgets, a.Reports.Forget)
 		actions[approvals.ActionInvite] = executor.Then(executor.NewInvite(dc), func() {
 			devinReads.Forget()
 			a.Reports.Forget()
@@ -173,8 +182,20 @@ func (a *App) build() error {
 		}
 		githubReads := readshare.NewGitHub(gc, shareTTL, opts.Clock)
 		deps.GitHub = githubReads
+		githubClient, forgets = gc, append(forgets, githubReads.Forget)
 		actions[approvals.ActionTeamAdd] = executor.Then(executor.NewTeamAdd(gc), githubReads.Forget)
 		actions[approvals.ActionTeamRemove] = executor.Then(executor.NewTeamRemove(gc), githubReads.Forget)
+	}
+	if devinClient != nil {
+		var teams executor.TeamLeaver // nil, not a nil *github.Client, without GitHub
+		if githubClient != nil {
+			teams = githubClient
+		}
+		actions[approvals.ActionOffboard] = executor.Then(executor.NewOffboard(devinClient, teams), func() {
+			for _, forget := range forgets {
+				forget()
+			}
+		})
 	}
 
 	msgr, err := approvalslack.NewMessenger(a.Poster, cfg.ApprovalChannel, a.log.With("component", "approvals"))

@@ -69,7 +69,8 @@ const (
 	ActionPermissionAdd Action = "permission_add"
 	// ActionOffboard removes a person: Items are the steps, the email first (its Devin
 	// membership) then each enterprise team the GitHub login is in; Params
-	// "devin_user_id" and "github_login".
+	// "devin_user_id", "github_login" and "email" (the person, also when the email is
+	// not a Devin member and so no step).
 	ActionOffboard Action = "offboard"
 )
 

@@ -1,6 +1,7 @@
 package approvalslack
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -79,7 +80,7 @@ func title(r approvals.Request) string {
 	case approvals.ActionPermissionAdd:
 		return "grant repositories to " + plainParam(r.Param("org_name"))
 	case approvals.ActionOffboard:
-		return "offboard " + plainParam(first(r.Items))
+		return "offboard " + plainParam(cmp.Or(r.Param("email"), first(r.Items)))
 	}
 	return string(r.Action)
 }

@@ -106,6 +106,9 @@ const (
 	needsGitHub
 	// needsReports: the usage reports, built on the Devin API.
 	needsReports
+	// needsGitConnection: the Devin git connection repository permissions are granted
+	// on (DEVIN_GIT_CONNECTION_ID).
+	needsGitConnection
 )
 
 // Messages for what is not configured. They name the settings to fix it.
@@ -113,6 +116,7 @@ const (
 	msgDevinNotConfigured     = "Devin commands are not configured: set DEVIN_API_KEY."
 	msgGitHubNotConfigured    = "Team commands are not configured: set GITHUB_TOKEN and GITHUB_ENTERPRISE."
 	msgApprovalsNotConfigured = "Approvals are not configured."
+	msgGitConnectionMissing   = "Repository permissions are not configured: set DEVIN_GIT_CONNECTION_ID to the Devin git connection they are granted on."
 )
 
 // missing names the first of the needed backends that have lacks, or is "" when none
@@ -125,6 +129,8 @@ func (needs backend) missing(have backend) string {
 		return msgDevinNotConfigured
 	case lacking&needsGitHub != 0:
 		return msgGitHubNotConfigured
+	case lacking&needsGitConnection != 0:
+		return msgGitConnectionMissing
 	}
 	return ""
 }
@@ -137,6 +143,7 @@ type runEnv struct {
 	usage           UsageReports
 	approvals       Approvals
 	approvalChannel string
+	gitConnectionID string
 	now             time.Time
 	log             *slog.Logger
 	// enabled are the commands that can run, in help order; have is what is configured.

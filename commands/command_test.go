@@ -25,6 +25,8 @@ func TestBackendMissing(t *testing.T) {
 		{"no GitHub", needsGitHub, needsDevin, msgGitHubNotConfigured},
 		{"approvals are named first", needsApprovals | needsDevin, 0, msgApprovalsNotConfigured},
 		{"then the API", needsApprovals | needsGitHub, needsApprovals, msgGitHubNotConfigured},
+		{"the API before its git connection", needsDevin | needsGitConnection, 0, msgDevinNotConfigured},
+		{"no git connection", needsDevin | needsGitConnection, needsDevin, msgGitConnectionMissing},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

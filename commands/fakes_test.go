@@ -46,6 +46,9 @@ type fakeDevin struct {
 	sessions       []devin.SessionInsight
 	sessionsErr    error
 	sessionQueries []devin.SessionInsightsQuery
+	// gitPerms are the git permissions by organization ID (permissionadd_test.go).
+	gitPerms    map[string][]devin.GrantedGitPermission
+	gitPermsErr error
 	// block makes every call wait for its context to end (a slow API).
 	block bool
 
@@ -143,6 +146,9 @@ type fakeGitHub struct {
 	members    map[string][]github.User
 	membersErr error
 	getTeamErr error
+	// unknownUsers are logins GetUser answers 404 for (offboard_test.go).
+	unknownUsers map[string]bool
+	userErr      error
 
 	memberCalls []string
 }

@@ -16,6 +16,7 @@ var (
 	fuzzEmail = regexp.MustCompile("^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z0-9-]*[a-z][a-z0-9-]*$")
 	fuzzLogin = regexp.MustCompile(`^[A-Za-z0-9]([-_]?[A-Za-z0-9])*$`)
 	fuzzTeam  = regexp.MustCompile(`^(ent:[a-z0-9_-]+|[0-9]+)$`)
+	fuzzRepo  = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+){1,20}$`)
 )
 
 // FuzzParse checks that no input panics, that every accepted command keeps its
@@ -71,6 +72,32 @@ func FuzzParse(f *testing.F) {
 		case Help:
 			if c.Topic != "" && HelpText(c.Topic) == HelpText("") {
 				t.Errorf("Parse(%q): help topic %q has no help", text, c.Topic)
+			}
+		case PermissionAdd:
+			if c.Org == "" || utf8.RuneCountInString(c.Org) > maxOrgLen || utf8.RuneCountInString(c.Reason) > maxReasonLen {
+				t.Errorf("Parse(%q): org or reason out of bounds", text)
+			}
+			if len(c.Repos) > maxRepos {
+				t.Errorf("Parse(%q): %d repositories", text, len(c.Repos))
+			}
+			checkList(t, text, c.Repos, func(r string) bool {
+				return fuzzRepo.MatchString(r) && !strings.Contains(r, "..") && len(r) <= maxRepoLen
+			})
+			// The organization is quoted, without the quotes that would end it early.
+			org := strings.Map(func(r rune) rune {
+				if strings.ContainsRune(doubleQuotes, r) {
+					return -1
+				}
+				return r
+			}, c.Org)
+			roundTrip(t, `permission add "x`+org+`" `+strings.Join(c.Repos, " "), PermissionAdd{Repos: c.Repos})
+		case Offboard:
+			checkEmails(t, text, []string{c.Email})
+			if c.GitHub != "" && (len(c.GitHub) > 39 || !fuzzLogin.MatchString(c.GitHub)) {
+				t.Errorf("Parse(%q): GitHub login %q", text, c.GitHub)
+			}
+			if utf8.RuneCountInString(c.Reason) > maxReasonLen {
+				t.Errorf("Parse(%q): reason over the limit", text)
 			}
 		case Orgs, Teams, Usage, Requests:
 		default:
@@ -160,6 +187,8 @@ func listOf(c Command) []string {
 		return append([]string{c.Team}, c.Logins...)
 	case TeamRemove:
 		return append([]string{c.Team}, c.Logins...)
+	case PermissionAdd:
+		return c.Repos
 	}
 	return nil
 }

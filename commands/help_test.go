@@ -79,12 +79,14 @@ func TestHelpTextTopics(t *testing.T) {
 			topic: "deploy",
 			want:  []string{"*Read-only*", "*Needs approval*"},
 		},
-		{
-			name:    "planned command gets the overview",
-			topic:   "offboard",
-			want:    []string{"*Read-only*"},
-			notWant: []string{"offboard"},
-		},
+	}
+	if p := plannedName(); p != "" {
+		tests = append(tests, struct {
+			name    string
+			topic   string
+			want    []string
+			notWant []string
+		}{name: "planned command gets the overview", topic: p, want: []string{"*Read-only*"}, notWant: []string{"/devin " + p}})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,12 +133,25 @@ func TestParseHelpAccepts(t *testing.T) {
 }
 
 func TestParseHelpRefuses(t *testing.T) {
-	assertRefuses(t, []refusalCase{
+	tests := []refusalCase{
 		{name: "help for an unknown topic", text: "help invit",
 			wantMsg: []string{"There is no help for `invit`", "Did you mean `/devin help invite`?"}, wantUsage: "/devin help [COMMAND]"},
-		{name: "help for a planned command", text: "help offboard",
-			wantMsg: []string{"There is no help for `offboard`"}},
-	})
+	}
+	if p := plannedName(); p != "" {
+		tests = append(tests, refusalCase{name: "help for a planned command", text: "help " + p,
+			wantMsg: []string{"There is no help for `" + p + "`"}})
+	}
+	assertRefuses(t, tests)
+}
+
+// plannedName is a command still planned, or "" once every command is built.
+func plannedName() string {
+	for _, s := range registry() {
+		if s.planned {
+			return s.name
+		}
+	}
+	return ""
 }
 
 func TestHelpCommand(t *testing.T) {

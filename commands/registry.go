@@ -20,7 +20,7 @@ func registry() []spec {
 		planned("org create"),
 		planned("org limit"),
 		planned("org add"),
-		planned("permission add"),
-		planned("offboard"),
+		permissionAddSpec(),
+		offboardSpec(),
 	}
 }

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -105,7 +106,7 @@ func requestTitle(r approvals.Request) string {
 	case approvals.ActionPermissionAdd:
 		return "grant " + plural(len(r.Items), "repository", "repositories") + " to " + code(r.Org, maxNameRunes)
 	case approvals.ActionOffboard:
-		return "offboard " + slackui.Inert(firstItem(r), maxEmailRunes)
+		return "offboard " + slackui.Inert(cmp.Or(r.Param("email"), firstItem(r)), maxEmailRunes)
 	}
 	return slackui.Inert(string(r.Action), maxNameRunes) + " " + plural(len(r.Items), "item", "items")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ type DevinAPI interface {
 	OrgFinder
 	AuditLogReader
 	SessionInsightReader
+	GitPermissionLister
 }
 
 // GitHubAPI is every GitHub Enterprise Teams API call the commands make (*github.Client).
@@ -29,6 +31,7 @@ type GitHubAPI interface {
 	TeamLister
 	TeamGetter
 	TeamMemberLister
+	UserGetter
 }
 
 // Approvals is every approval-service call the commands make (*approvals.Service).
@@ -62,6 +65,9 @@ type Deps struct {
 	Kicker Kicker
 	// ApprovalChannel is the channel ID the "waiting for approval in #…" reply names.
 	ApprovalChannel string
+	// GitConnectionID is the Devin git connection repository permissions are granted
+	// on (DEVIN_GIT_CONNECTION_ID); empty turns `permission add` off.
+	GitConnectionID string
 	// CommandTimeout bounds one command's API calls (default 25 s). The reply goes
 	// through response_url, which stays valid for 30 minutes, so this is about not
 	// leaving a user waiting, not about Slack's 3-second ack.
@@ -82,6 +88,9 @@ func (d Deps) configured() backend {
 	}
 	if d.Usage != nil {
 		have |= needsReports
+	}
+	if d.GitConnectionID != "" {
+		have |= needsGitConnection
 	}
 	return have
 }
@@ -220,6 +229,7 @@ func (r *Router) dispatch(ctx context.Context, c call, cmd Command) (slackui.Rep
 		usage:           r.deps.Usage,
 		approvals:       r.deps.Approvals,
 		approvalChannel: r.deps.ApprovalChannel,
+		gitConnectionID: r.deps.GitConnectionID,
 		now:             r.clock.Now(),
 		log:             r.log,
 		enabled:         r.enabled,
@@ -266,7 +276,11 @@ func usageReply(err error) slackui.Reply {
 
 // auditDetail is the command as typed, for the audit log: Slack's forms written out the
 // way a person reads them (<mailto:a@b.c|a@b.c> as a@b.c, <@U1|ada> as @ada), on one line,
-// clipped. It is raw text: audit.Format escapes it when it echoes the event.
+// clipped, without the user name and password of any URL (a pasted clone URL may carry
+// a token). It is raw text: audit.Format escapes it when it echoes the event.
 func auditDetail(l line) string {
-	return slackui.Clip("/devin "+l.readable(), maxAuditDetail)
+	return slackui.Clip(urlCredentials.ReplaceAllString("/devin "+l.readable(), "${1}[redacted]@"), maxAuditDetail)
 }
+
+// urlCredentials is the scheme and userinfo of a URL ("https://user:token@").
+var urlCredentials = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@<>|]+@`)

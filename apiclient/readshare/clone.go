@@ -123,3 +123,15 @@ func cloneTeams(ts []github.Team) []github.Team {
 
 // cloneUsers copies users, which hold only values.
 func cloneUsers(us []github.User) []github.User { return slices.Clone(us) }
+
+// cloneUser copies a user, which holds only values.
+func cloneUser(u *github.User) *github.User { return clonePtr(u) }
+
+func cloneGitPerms(ps []devin.GrantedGitPermission) []devin.GrantedGitPermission {
+	out := slices.Clone(ps)
+	for i := range out {
+		out[i].RepoPaths = slices.Clone(out[i].RepoPaths)
+		out[i].GroupPrefixes = slices.Clone(out[i].GroupPrefixes)
+	}
+	return out
+}

@@ -42,6 +42,7 @@ func TestClonesCoverEveryReference(t *testing.T) {
 		{reflect.TypeFor[devin.AuditLogEntry](), []string{"Extra"}},
 		{reflect.TypeFor[devin.SessionInsight](), []string{"PullRequests", "Suggestions"}},
 		{reflect.TypeFor[devin.PullRequest](), nil},
+		{reflect.TypeFor[devin.GrantedGitPermission](), []string{"RepoPaths", "GroupPrefixes"}},
 		{reflect.TypeFor[github.Team](), []string{"MembersCount", "GroupID"}},
 		{reflect.TypeFor[github.User](), nil},
 	}

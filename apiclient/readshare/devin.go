@@ -18,6 +18,7 @@ type DevinReader interface {
 	DailyConsumption(ctx context.Context, q devin.ConsumptionQuery) (*devin.Consumption, error)
 	AuditLogs(ctx context.Context, q devin.AuditLogsQuery) ([]devin.AuditLogEntry, error)
 	SessionInsights(ctx context.Context, q devin.SessionInsightsQuery) ([]devin.SessionInsight, error)
+	ListGitPermissions(ctx context.Context, orgID string) ([]devin.GrantedGitPermission, error)
 }
 
 var (
@@ -34,6 +35,7 @@ type Devin struct {
 	consumption *share.Group[string, *devin.Consumption]
 	auditLogs   *share.Group[devin.AuditLogsQuery, []devin.AuditLogEntry]
 	insights    *share.Group[string, []devin.SessionInsight]
+	gitPerms    *share.Group[string, []devin.GrantedGitPermission]
 }
 
 // NewDevin shares c's reads, reusing each answer for ttl (DefaultTTL is a good value;
@@ -47,6 +49,7 @@ func NewDevin(c DevinReader, ttl time.Duration, clk clock.Clock) *Devin {
 		consumption: share.New[string](share.Options[*devin.Consumption]{TTL: ttl, Clock: clk, Clone: cloneConsumption}),
 		auditLogs:   share.New[devin.AuditLogsQuery](share.Options[[]devin.AuditLogEntry]{TTL: ttl, Clock: clk, Clone: cloneAuditLogs}),
 		insights:    share.New[string](share.Options[[]devin.SessionInsight]{TTL: ttl, Clock: clk, Clone: cloneSessionInsights}),
+		gitPerms:    share.New[string](share.Options[[]devin.GrantedGitPermission]{TTL: ttl, Clock: clk, Clone: cloneGitPerms}),
 	}
 }
 
@@ -100,6 +103,13 @@ func (d *Devin) SessionInsights(ctx context.Context, q devin.SessionInsightsQuer
 	})
 }
 
+// ListGitPermissions is devin.Client.ListGitPermissions, shared per organization.
+func (d *Devin) ListGitPermissions(ctx context.Context, orgID string) ([]devin.GrantedGitPermission, error) {
+	return d.gitPerms.Do(ctx, orgID, func(ctx context.Context) ([]devin.GrantedGitPermission, error) {
+		return d.c.ListGitPermissions(ctx, orgID)
+	})
+}
+
 // Forget drops every answer kept and detaches the calls in flight, so the next read of
 // each call is fresh. Call it after changing the Devin enterprise.
 func (d *Devin) Forget() {
@@ -109,4 +119,5 @@ func (d *Devin) Forget() {
 	d.consumption.Forget()
 	d.auditLogs.Forget()
 	d.insights.Forget()
+	d.gitPerms.Forget()
 }

@@ -73,6 +73,13 @@ func (f fakeDevin) SessionInsights(ctx context.Context, q devin.SessionInsightsQ
 		Suggestions:  []string{"Name the repo"}}}, nil
 }
 
+func (f fakeDevin) ListGitPermissions(ctx context.Context, _ string) ([]devin.GrantedGitPermission, error) {
+	if err := f.enter(ctx, "ListGitPermissions"); err != nil {
+		return nil, err
+	}
+	return []devin.GrantedGitPermission{{ID: "p1", RepoPaths: []string{"acme/api"}, GroupPrefixes: []string{"acme/ops"}}}, nil
+}
+
 // devinReads are the shared reads, each as a test calls it; method is the call the
 // fake receives.
 var devinReads = []struct {
@@ -103,6 +110,9 @@ var devinReads = []struct {
 	}},
 	{"session insights", "SessionInsights", func(ctx context.Context, d *readshare.Devin, _ int) (any, error) {
 		return d.SessionInsights(ctx, devin.SessionInsightsQuery{Limit: 10, OrgIDs: []string{"org-1"}})
+	}},
+	{"an organization's git permissions", "ListGitPermissions", func(ctx context.Context, d *readshare.Devin, _ int) (any, error) {
+		return d.ListGitPermissions(ctx, "org-1")
 	}},
 }
 
@@ -171,6 +181,9 @@ func TestDevinKeysByArguments(t *testing.T) {
 				_, err := d.DailyConsumption(ctx, devin.ConsumptionQuery{End: day, OrgIDs: []string{"org-1"}})
 				return err
 			}},
+		{"git permissions by organization", "ListGitPermissions",
+			func(d *readshare.Devin) error { _, err := d.ListGitPermissions(ctx, "org-1"); return err },
+			func(d *readshare.Devin) error { _, err := d.ListGitPermissions(ctx, "org-2"); return err }},
 		{"audit logs by query", "AuditLogs",
 			func(d *readshare.Devin) error {
 				_, err := d.AuditLogs(ctx, devin.AuditLogsQuery{Limit: 200})
@@ -245,6 +258,9 @@ func TestDevinAnswersAreCopies(t *testing.T) {
 	insights, err := d.SessionInsights(ctx, devin.SessionInsightsQuery{})
 	require.NoError(t, err)
 	insights[0].Title, insights[0].PullRequests[0].State, insights[0].Suggestions[0] = "x", "x", "x"
+	perms, err := d.ListGitPermissions(ctx, "org-1")
+	require.NoError(t, err)
+	perms[0].RepoPaths[0], perms[0].GroupPrefixes[0] = "x", "x"
 
 	// ...and the next callers get the answers as the API gave them, without a new call.
 	want, err := fakeDevin{newGate(false)}.ListMembers(ctx, devin.ListMembersOptions{})
@@ -272,7 +288,11 @@ func TestDevinAnswersAreCopies(t *testing.T) {
 	gotInsights, err := d.SessionInsights(ctx, devin.SessionInsightsQuery{})
 	require.NoError(t, err)
 	assert.Equal(t, wantInsights, gotInsights)
-	for _, m := range []string{"ListMembers", "ListOrganizations", "ListCycles", "DailyConsumption", "AuditLogs", "SessionInsights"} {
+	wantPerms, _ := fakeDevin{newGate(false)}.ListGitPermissions(ctx, "org-1")
+	gotPerms, err := d.ListGitPermissions(ctx, "org-1")
+	require.NoError(t, err)
+	assert.Equal(t, wantPerms, gotPerms)
+	for _, m := range []string{"ListMembers", "ListOrganizations", "ListCycles", "DailyConsumption", "AuditLogs", "SessionInsights", "ListGitPermissions"} {
 		assert.Equal(t, 1, fake.count(m), m)
 	}
 }

@@ -2,6 +2,7 @@ package readshare
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"devin-chatops/apiclient/github"
@@ -14,6 +15,7 @@ type GitHubReader interface {
 	ListTeams(ctx context.Context) ([]github.Team, error)
 	GetTeam(ctx context.Context, team string) (*github.Team, error)
 	ListTeamMembers(ctx context.Context, team string) ([]github.User, error)
+	GetUser(ctx context.Context, login string) (*github.User, error)
 }
 
 var (
@@ -27,6 +29,7 @@ type GitHub struct {
 	teams       *share.Group[struct{}, []github.Team]
 	team        *share.Group[string, *github.Team]
 	teamMembers *share.Group[string, []github.User]
+	user        *share.Group[string, *github.User]
 }
 
 // NewGitHub shares c's reads, reusing each answer for ttl (DefaultTTL is a good value;
@@ -37,6 +40,7 @@ func NewGitHub(c GitHubReader, ttl time.Duration, clk clock.Clock) *GitHub {
 		teams:       share.New[struct{}](share.Options[[]github.Team]{TTL: ttl, Clock: clk, Clone: cloneTeams}),
 		team:        share.New[string](share.Options[*github.Team]{TTL: ttl, Clock: clk, Clone: cloneTeam}),
 		teamMembers: share.New[string](share.Options[[]github.User]{TTL: ttl, Clock: clk, Clone: cloneUsers}),
+		user:        share.New[string](share.Options[*github.User]{TTL: ttl, Clock: clk, Clone: cloneUser}),
 	}
 }
 
@@ -59,10 +63,18 @@ func (g *GitHub) ListTeamMembers(ctx context.Context, team string) ([]github.Use
 	})
 }
 
+// GetUser is github.Client.GetUser, shared per login (GitHub ignores its case).
+func (g *GitHub) GetUser(ctx context.Context, login string) (*github.User, error) {
+	return g.user.Do(ctx, strings.ToLower(login), func(ctx context.Context) (*github.User, error) {
+		return g.c.GetUser(ctx, login)
+	})
+}
+
 // Forget drops every answer kept and detaches the calls in flight, so the next read of
 // each call is fresh. Call it after changing a team.
 func (g *GitHub) Forget() {
 	g.teams.Forget()
 	g.team.Forget()
 	g.teamMembers.Forget()
+	g.user.Forget()
 }

@@ -40,6 +40,13 @@ func (f fakeGitHub) ListTeamMembers(ctx context.Context, team string) ([]github.
 	return []github.User{{Login: "mona", ID: 7}}, nil
 }
 
+func (f fakeGitHub) GetUser(ctx context.Context, login string) (*github.User, error) {
+	if err := f.enter(ctx, "GetUser "+login); err != nil {
+		return nil, err
+	}
+	return &github.User{Login: "Mona", ID: 7}, nil
+}
+
 func TestGitHubSharesEachRead(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -52,6 +59,9 @@ func TestGitHubSharesEachRead(t *testing.T) {
 		}},
 		{"a team's members", "ListTeamMembers ent:platform", func(ctx context.Context, g *readshare.GitHub) (any, error) {
 			return g.ListTeamMembers(ctx, "ent:platform")
+		}},
+		{"a user", "GetUser mona", func(ctx context.Context, g *readshare.GitHub) (any, error) {
+			return g.GetUser(ctx, "mona")
 		}},
 	}
 	for _, tt := range tests {
@@ -115,6 +125,9 @@ func TestGitHubAnswersAreCopies(t *testing.T) {
 	users, err := g.ListTeamMembers(ctx, "ent:platform")
 	require.NoError(t, err)
 	users[0].Login = "x"
+	user, err := g.GetUser(ctx, "mona")
+	require.NoError(t, err)
+	user.Login = "x"
 
 	wantTeams, _ := fakeGitHub{newGate(false)}.ListTeams(ctx)
 	gotTeams, err := g.ListTeams(ctx)
@@ -128,7 +141,11 @@ func TestGitHubAnswersAreCopies(t *testing.T) {
 	gotUsers, err := g.ListTeamMembers(ctx, "ent:platform")
 	require.NoError(t, err)
 	assert.Equal(t, wantUsers, gotUsers)
-	for _, m := range []string{"ListTeams", "GetTeam ent:platform", "ListTeamMembers ent:platform"} {
+	wantUser, _ := fakeGitHub{newGate(false)}.GetUser(ctx, "mona")
+	gotUser, err := g.GetUser(ctx, "MONA")
+	require.NoError(t, err)
+	assert.Equal(t, wantUser, gotUser, "one answer per login, whatever its case")
+	for _, m := range []string{"ListTeams", "GetTeam ent:platform", "ListTeamMembers ent:platform", "GetUser mona"} {
 		assert.Equal(t, 1, fake.count(m), m)
 	}
 }

@@ -107,6 +107,8 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		LogLevel:          slog.LevelInfo,
 		LogFormat:         "text",
 	}
+	// The git connection `permission add` grants on.
+	e.Config.DevinGitConnectionID = GitConnection
 	if e.Config.DatabaseURL == "" {
 		e.Config.DatabaseURL = "sqlite::memory:"
 	}

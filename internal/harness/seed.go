@@ -15,6 +15,9 @@ const (
 	OrgResearch    = "org-research"
 	TeamPlatform   = "ent:platform"
 	TeamSecurity   = "ent:security"
+	// GitConnection is the Devin git connection repository permissions are granted on
+	// (DEVIN_GIT_CONNECTION_ID); Engineering already has acme/api on it.
+	GitConnection = "git-conn-demo"
 )
 
 // SeedDemo fills the fake APIs with a small company: members, two organizations
@@ -24,6 +27,7 @@ func SeedDemo(d *devinsandbox.Server, g *githubsandbox.Server, now time.Time) {
 	limit := 1000
 	d.AddOrg(devinsandbox.Org{ID: OrgEngineering, Name: "Engineering", MaxCycleACULimit: &limit})
 	d.AddOrg(devinsandbox.Org{ID: OrgResearch, Name: "Research"})
+	d.AddGitPermission(devinsandbox.GitPermission{OrgID: OrgEngineering, ConnectionID: GitConnection, RepoPaths: []string{"acme/api"}})
 
 	people := []struct{ email, name, role string }{
 		{"ada@example.com", "Ada Lovelace", "account_admin"},

@@ -342,6 +342,18 @@ func (s *Server) AddSession(sess Session) Session {
 	return sess
 }
 
+// AddGitPermission grants a git permission as if it had been granted before, and
+// returns it as stored (with an ID when it had none).
+func (s *Server) AddGitPermission(p GitPermission) GitPermission {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.ID == "" {
+		p.ID = "perm-" + s.nextHexLocked("perm", 8)
+	}
+	s.gitPerms = append(s.gitPerms, p)
+	return p
+}
+
 // GitPermissions returns the git permissions granted to an organization.
 func (s *Server) GitPermissions(orgID string) []GitPermission {
 	s.mu.Lock()

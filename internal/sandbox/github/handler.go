@@ -160,6 +160,15 @@ func (s *Server) checkToken(r *http.Request) (response, bool) {
 }
 
 func (s *Server) routeLocked(r *http.Request, segs []string, body []byte) response {
+	// users/{username}: the one route outside the enterprise, for telling an unknown
+	// login from one in no team.
+	if len(segs) == 2 && segs[0] == "users" && segs[1] != "" && r.Method == http.MethodGet {
+		u, known := s.users[strings.ToLower(segs[1])]
+		if !known {
+			return s.notFound()
+		}
+		return s.json(http.StatusOK, s.simpleUser(u))
+	}
 	// enterprises/{enterprise}/teams[/{team}[/memberships[/{x}]]]
 	if len(segs) < 3 || segs[0] != "enterprises" || segs[2] != "teams" ||
 		!strings.EqualFold(segs[1], s.enterprise) {
