@@ -21,6 +21,7 @@ import (
 	"devin-chatops/apiclient"
 	"devin-chatops/apiclient/devin"
 	"devin-chatops/clock"
+	"devin-chatops/internal/closest"
 	"devin-chatops/usage"
 )
 
@@ -375,7 +376,7 @@ func findOrg(orgs []devin.Organization, ref string) (devin.Organization, error) 
 		for i, o := range orgs {
 			names[i] = o.Name
 		}
-		return devin.Organization{}, &UnknownOrgError{Ref: ref, Closest: closest(ref, names, 3)}
+		return devin.Organization{}, &UnknownOrgError{Ref: ref, Closest: closest.Names(ref, names, 3)}
 	}
 	ids := make([]string, len(matches))
 	for i, m := range matches {

@@ -1,13 +1,15 @@
-package reports
+// Package closest finds the names nearest to one that matched none, for "did you
+// mean" answers.
+package closest
 
 import (
 	"slices"
 	"strings"
 )
 
-// closest returns up to n of names nearest to ref by edit distance (case-folded),
+// Names returns up to n of names nearest to ref by edit distance (case-folded),
 // nearest first; names sharing ref's prefix count as near.
-func closest(ref string, names []string, n int) []string {
+func Names(ref string, names []string, n int) []string {
 	ref = strings.ToLower(ref)
 	type scored struct {
 		name string
