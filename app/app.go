@@ -156,6 +156,9 @@ func (a *App) build() error {
 		devinReads := readshare.NewDevin(dc, shareTTL, opts.Clock)
 		deps.Devin = devinReads
 		actions[approvals.ActionInvite] = executor.Then(executor.NewInvite(dc), devinReads.Forget)
+		actions[approvals.ActionOrgCreate] = executor.Then(executor.NewOrgCreate(dc), devinReads.Forget)
+		actions[approvals.ActionOrgLimit] = executor.Then(executor.NewOrgLimit(dc), devinReads.Forget)
+		actions[approvals.ActionOrgAdd] = executor.Then(executor.NewOrgAdd(dc), devinReads.Forget)
 		// Reports read through the same shared calls as the commands.
 		if err := a.buildReports(devinReads); err != nil {
 			return err
