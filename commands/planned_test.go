@@ -6,8 +6,6 @@ func TestParsePlannedRefuses(t *testing.T) {
 	assertRefuses(t, []refusalCase{
 		{name: "planned command: offboard", text: "offboard a@x.io",
 			wantMsg: []string{"`/devin offboard` is not available yet"}, wantUsage: inviteUsage},
-		{name: "planned command: org create", text: "org create research",
-			wantMsg: []string{"`/devin org` is not available yet"}},
 		{name: "planned command: sessions", text: "sessions --limit 5",
 			wantMsg: []string{"`/devin sessions` is not available yet"}},
 		{name: "planned command: permission add", text: "permission add acme repo",

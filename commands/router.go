@@ -20,6 +20,7 @@ type DevinAPI interface {
 	MemberLister
 	OrgLister
 	OrgFinder
+	OrgMemberLister
 	AuditLogReader
 }
 
