@@ -146,7 +146,8 @@ func (ch changer) orgAdd(ctx context.Context, api orgAddAPI, c call, cmd OrgAdd)
 		case !in:
 			adds++
 			line += ", not in " + name + " yet"
-		case had == role || had == "org_admin":
+		case had == "org_admin" || role != "org_admin":
+			// In it already, and not to be made admin: any role it has is kept.
 			same++
 			line += ", already in " + name + " as " + strings.TrimPrefix(had, "org_") + ": no change"
 		default:
@@ -191,7 +192,11 @@ func (ch changer) orgAdd(ctx context.Context, api orgAddAPI, c call, cmd OrgAdd)
 	what := "It will add " + plural(len(cmd.Emails), "enterprise member", "enterprise members") + " to the organization " +
 		orgName(org) + " " + code(org.ID, maxIDRunes) + " as " + slackui.Inert(cmd.Role, maxNameRunes)
 	if orgErr == nil && same > 0 {
-		what += " (" + slackui.Int(same) + " of them " + map[bool]string{true: "is", false: "are"}[same == 1] + " in it already)"
+		verb := "are"
+		if same == 1 {
+			verb = "is"
+		}
+		what += " (" + slackui.Int(same) + " of them " + verb + " in it already)"
 	}
 	return ch.confirm(req, what, cmd.Emails, cmd.Reason), req.ID, nil
 }

@@ -99,6 +99,15 @@ func TestOrgAdd(t *testing.T) {
 			"ada@example.com — enterprise member (u-ada), already in Engineering as admin: no change",
 		}, sub.Plan)
 	})
+	t.Run("a custom org role is kept as member, replaced only to become admin", func(t *testing.T) {
+		e := orgAddEnv()
+		e.devin.orgMembers["org-eng"] = append(e.devin.orgMembers["org-eng"], devin.OrgMember{UserID: "u-linus", OrgRole: "org_viewer"})
+		r := e.run(t, "org add Engineering linus@example.com")
+		assert.Equal(t, "That person is in *Engineering* already, with that role or a higher one; nothing to change, so nothing was submitted.", r.Text)
+		e.run(t, "org add Engineering linus@example.com --role admin")
+		require.Len(t, e.approvals.submitted, 1)
+		assert.Equal(t, "linus@example.com — enterprise member (u-linus), in Engineering as viewer: becomes admin", e.approvals.submitted[0].Plan[1])
+	})
 	t.Run("more than 25 emails are found in one listing", func(t *testing.T) {
 		e := orgAddEnv()
 		emails := numbered("p%03d@example.com", 30)

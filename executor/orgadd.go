@@ -31,8 +31,9 @@ func NewOrgAdd(d OrgMemberAdder) OrgAdd { return OrgAdd{devin: d} }
 var orgRoles = map[string]string{"": "org_member", "member": "org_member", "admin": "org_admin"}
 
 // Execute reads the organization's members first and sends only what changes: people
-// not in it yet, and members to make admins when the role is admin. Nobody is demoted:
-// an org admin asked to be added as a member stays an admin. The API adds a batch all
+// not in it yet, and members to make admins when the role is admin. Nobody is demoted
+// and no role is replaced by member: someone in the organization already keeps the
+// role they have unless they are to become admin. The API adds a batch all
 // or nothing, so when it refuses one (a person who left the enterprise since the
 // request), the people of that batch are added one by one and only the bad one fails.
 func (a OrgAdd) Execute(ctx context.Context, r approvals.Request) ([]approvals.ItemOutcome, error) {
@@ -69,7 +70,9 @@ func (a OrgAdd) Execute(ctx context.Context, r approvals.Request) ([]approvals.I
 		switch {
 		case !in:
 			adds = append(adds, id)
-		case had == role || had == "org_admin":
+		case had == "org_admin" || role != "org_admin":
+			// In it already, and not to be made admin: any role it has (custom ones
+			// too) is kept.
 			p.set(email, approvals.OutcomeAlreadyMember, "as "+roleName(had))
 			continue
 		default:

@@ -101,6 +101,19 @@ func TestExecutorOrgAdd(t *testing.T) {
 		org, _ := fake.OrgByID("org-eng")
 		assert.Equal(t, "org_admin", org.Members[ids["grace@x.io"]])
 	})
+	t.Run("a custom org role is kept as member, replaced only to become admin", func(t *testing.T) {
+		fake, a, ids := orgAddFake(t)
+		fake.AddOrg(devinsandbox.Org{ID: "org-x", Name: "X", Members: map[string]string{ids["linus@x.io"]: "org_viewer"}})
+		req := orgAddRequest("member", ids, "linus@x.io")
+		req.Org = "org-x"
+		out, err := a.Execute(context.Background(), req)
+		require.NoError(t, err)
+		assert.Equal(t, []approvals.ItemOutcome{{Item: "linus@x.io", Status: approvals.OutcomeAlreadyMember, Reason: "as viewer"}}, out)
+		req.Role = "admin"
+		out, err = a.Execute(context.Background(), req)
+		require.NoError(t, err)
+		assert.Equal(t, []approvals.ItemOutcome{{Item: "linus@x.io", Status: approvals.OutcomeUpdated, Reason: "viewer → admin"}}, out)
+	})
 	t.Run("someone left the enterprise since: the others are still added, one by one", func(t *testing.T) {
 		fake, a, ids := orgAddFake(t)
 		req := orgAddRequest("member", ids, "linus@x.io", "ken@x.io", "margaret@x.io")

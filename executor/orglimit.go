@@ -9,6 +9,7 @@ import (
 	"devin-chatops/apiclient"
 	"devin-chatops/apiclient/devin"
 	"devin-chatops/approvals"
+	"devin-chatops/slackui"
 )
 
 // OrgLimiter is the part of the Devin client an ACU limit change needs (*devin.Client).
@@ -83,17 +84,5 @@ func limitText(l *int) string {
 	if l == nil {
 		return "none"
 	}
-	return groupThousands(*l)
-}
-
-func groupThousands(n int) string {
-	s := strconv.Itoa(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return slackui.Int(*l)
 }
