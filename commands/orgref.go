@@ -103,7 +103,12 @@ func orgFromRef(ctx context.Context, api OrgLister, ref string) (devin.Organizat
 			for i, n := range near {
 				shown[i] = boldName(n)
 			}
-			msg += " Did you mean " + orList(shown) + "?"
+			last := len(shown) - 1
+			choices := shown[last]
+			if last > 0 {
+				choices = strings.Join(shown[:last], ", ") + " or " + shown[last]
+			}
+			msg += " Did you mean " + choices + "?"
 		}
 		return devin.Organization{}, refuse(msg + " `/devin orgs` lists them.")
 	}
@@ -117,14 +122,6 @@ func orgFromRef(ctx context.Context, api OrgLister, ref string) (devin.Organizat
 
 // boldName is an organization name in bold, inert.
 func boldName(name string) string { return orgName(devin.Organization{Name: name}) }
-
-// orList joins "a", "a or b", "a, b or c".
-func orList(items []string) string {
-	if len(items) < 2 {
-		return strings.Join(items, "")
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
-}
 
 // maxACULimit bounds an ACU limit: far above any real budget, far below overflow.
 const maxACULimit = 1_000_000_000

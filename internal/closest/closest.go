@@ -1,5 +1,5 @@
-// Package closest finds the names nearest to one that matched none, for "did you
-// mean" answers.
+// Package closest suggests the names nearest to one that matched nothing, for replies
+// such as "No organization is called *Enginering*. Did you mean *Engineering*?".
 package closest
 
 import (
@@ -8,24 +8,27 @@ import (
 )
 
 // Names returns up to n of names nearest to ref by edit distance (case-folded),
-// nearest first; names sharing ref's prefix count as near.
+// nearest first, ties in the order given; names that contain ref count as near. A
+// name further than half of ref's length (at least 2) is not suggested.
 func Names(ref string, names []string, n int) []string {
-	ref = strings.ToLower(ref)
+	ref = strings.ToLower(strings.TrimSpace(ref))
 	type scored struct {
 		name string
 		d    int
 	}
 	var s []scored
+	seen := map[string]bool{}
 	for _, name := range names {
 		l := strings.ToLower(strings.TrimSpace(name))
-		if l == "" {
+		if l == "" || seen[l] {
 			continue
 		}
 		d := distance(ref, l)
-		if strings.HasPrefix(l, ref) || strings.Contains(l, ref) {
+		if ref != "" && strings.Contains(l, ref) {
 			d = min(d, 1)
 		}
 		if d <= max(2, len([]rune(ref))/2) {
+			seen[l] = true
 			s = append(s, scored{name, d})
 		}
 	}
