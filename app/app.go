@@ -163,6 +163,16 @@ func (a *App) build() error {
 		deps.Devin = devinReads
 		devinClient, forgets = dc, append(forgets, devinReads.Forget)
 		actions[approvals.ActionPermissionAdd] = executor.Then(executor.NewPermissionAdd(dc), devinReads.Forget)
+		// An organization change also shows in the next usage report.
+		forgetOrgs := func() {
+			devinReads.Forget()
+			if a.Reports != nil {
+				a.Reports.Forget()
+			}
+		}
+		actions[approvals.ActionOrgCreate] = executor.Then(executor.NewOrgCreate(dc), forgetOrgs)
+		actions[approvals.ActionOrgLimit] = executor.Then(executor.NewOrgLimit(dc), forgetOrgs)
+		actions[approvals.ActionOrgAdd] = executor.Then(executor.NewOrgAdd(dc), forgetOrgs)
 		// Reports read through the same shared calls as the commands.
 		if err := a.buildReports(devinReads); err != nil {
 			return err

@@ -51,7 +51,7 @@ func CommandLine(r Request) string {
 func OutcomeOK(status string) bool {
 	switch status {
 	case OutcomeInvited, OutcomeAlreadyMember, OutcomeAdded, OutcomeRemoved, OutcomeNotMember,
-		OutcomeCreated, OutcomeUpdated, OutcomeGranted:
+		OutcomeCreated, OutcomeUpdated, OutcomeGranted, OutcomeExists, OutcomeUnchanged:
 		return true
 	}
 	return false
@@ -59,7 +59,7 @@ func OutcomeOK(status string) bool {
 
 // outcomeOrder is the order statuses appear in a summary.
 var outcomeOrder = []string{OutcomeInvited, OutcomeCreated, OutcomeUpdated, OutcomeGranted, OutcomeAdded, OutcomeRemoved,
-	OutcomeAlreadyMember, OutcomeNotMember, OutcomeFailed}
+	OutcomeAlreadyMember, OutcomeNotMember, OutcomeExists, OutcomeUnchanged, OutcomeFailed}
 
 // OutcomeLabel names a status for people, for a count of n items.
 func OutcomeLabel(status string, n int) string {
@@ -74,6 +74,10 @@ func OutcomeLabel(status string, n int) string {
 			return "not a member"
 		}
 		return "not members"
+	case OutcomeExists:
+		return "already existed"
+	case OutcomeUnchanged:
+		return "no change"
 	}
 	return status
 }

@@ -28,6 +28,7 @@ func TestSummary(t *testing.T) {
 		{"plurals", outcomes("a", "already_member", "b", "already_member", "c", "not_member", "d", "not_member"),
 			"2 already members, 2 not members"},
 		{"fixed order", outcomes("a", "failed", "b", "removed", "c", "not_member"), "1 removed, 1 not a member, 1 failed"},
+		{"exists and unchanged", outcomes("a", "unchanged", "b", "created", "c", "exists"), "1 created, 1 already existed, 1 no change"},
 		{"unknown status counted, as plain text", outcomes("a", "weird<!x>"), "1 weird<!x>"},
 	}
 	for _, tt := range tests {
@@ -35,4 +36,11 @@ func TestSummary(t *testing.T) {
 			assert.Equal(t, tt.want, approvals.Summary(tt.in))
 		})
 	}
+}
+
+func TestOutcomeOKForNothingToDo(t *testing.T) {
+	// Finding the work already done is a success, not a failure of the request.
+	assert.True(t, approvals.OutcomeOK(approvals.OutcomeExists))
+	assert.True(t, approvals.OutcomeOK(approvals.OutcomeUnchanged))
+	assert.False(t, approvals.OutcomeOK(approvals.OutcomeFailed))
 }

@@ -85,6 +85,12 @@ const (
 	OutcomeUpdated       = "updated"
 	OutcomeGranted       = "granted"
 	OutcomeFailed        = "failed"
+	// OutcomeExists: what was to be created already existed when the request ran (a
+	// retry after a crash, or someone else made it first); nothing was created.
+	OutcomeExists = "exists"
+	// OutcomeUnchanged: the item was already as asked when the request ran; nothing
+	// was sent.
+	OutcomeUnchanged = "unchanged"
 )
 
 // Request is one change waiting for, or past, approval.

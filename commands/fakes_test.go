@@ -49,6 +49,11 @@ type fakeDevin struct {
 	// gitPerms are the git permissions by organization ID (permissionadd_test.go).
 	gitPerms    map[string][]devin.GrantedGitPermission
 	gitPermsErr error
+
+	// orgMembers by org ID; orgMembersErr fails ListOrgMembers.
+	orgMembers    map[string][]devin.OrgMember
+	orgMembersErr error
+
 	// block makes every call wait for its context to end (a slow API).
 	block bool
 
@@ -104,6 +109,16 @@ func (f *fakeDevin) FindOrganization(ctx context.Context, idOrName string) (*dev
 		}
 	}
 	return nil, &apiclient.Error{API: devin.APIName, Kind: apiclient.KindNotFound, Message: "no organization has the ID or name " + idOrName}
+}
+
+func (f *fakeDevin) ListOrgMembers(ctx context.Context, orgID string) ([]devin.OrgMember, error) {
+	if err := f.wait(ctx); err != nil {
+		return nil, err
+	}
+	if f.orgMembersErr != nil {
+		return nil, f.orgMembersErr
+	}
+	return append([]devin.OrgMember(nil), f.orgMembers[orgID]...), nil
 }
 
 func (f *fakeDevin) ListCycles(ctx context.Context) ([]devin.Cycle, error) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -99,6 +100,24 @@ func FuzzParse(f *testing.F) {
 			if utf8.RuneCountInString(c.Reason) > maxReasonLen {
 				t.Errorf("Parse(%q): reason over the limit", text)
 			}
+		case OrgCreate:
+			checkOrgRef(t, text, c.OrgName, c.Reason)
+			checkACULimit(t, text, c.ACULimit)
+			if !strings.ContainsAny(c.OrgName, "\"“”'‘’<>&") {
+				roundTrip(t, `org create "`+c.OrgName+`"`, OrgCreate{OrgName: c.OrgName})
+			}
+		case OrgLimit:
+			checkOrgRef(t, text, c.Org, c.Reason)
+			checkACULimit(t, text, c.Limit)
+			if !strings.ContainsAny(c.Org, "\"“”'‘’<>&") {
+				roundTrip(t, `org limit "`+c.Org+`" `+limitParam(c.Limit), OrgLimit{Org: c.Org, Limit: c.Limit})
+			}
+		case OrgAdd:
+			checkOrgRef(t, text, c.Org, c.Reason)
+			checkEmails(t, text, c.Emails)
+			if c.Role != "member" && c.Role != "admin" {
+				t.Errorf("Parse(%q): role %q", text, c.Role)
+			}
 		case Orgs, Teams, Usage, Requests:
 		default:
 			t.Errorf("Parse(%q): unexpected %T", text, cmd)
@@ -132,6 +151,30 @@ func checkEmails(t *testing.T, text string, emails []string) {
 		addr, err := mail.ParseAddress(e)
 		return err == nil && addr.Address == e && len(e) <= maxEmailLen && fuzzEmail.MatchString(e)
 	})
+}
+
+// checkOrgRef checks an organization's name or ID as the org commands read it: one
+// line, trimmed, single spaces, nothing invisible, 1 to 100 characters.
+func checkOrgRef(t *testing.T, text, org, reason string) {
+	t.Helper()
+	if org == "" || utf8.RuneCountInString(org) > maxOrgLen || org != strings.Join(strings.Fields(org), " ") {
+		t.Errorf("Parse(%q): organization %q", text, org)
+	}
+	for _, r := range org {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			t.Errorf("Parse(%q): organization %q has an invisible character", text, org)
+		}
+	}
+	if utf8.RuneCountInString(reason) > maxReasonLen {
+		t.Errorf("Parse(%q): reason over the limit", text)
+	}
+}
+
+func checkACULimit(t *testing.T, text string, limit *int) {
+	t.Helper()
+	if limit != nil && (*limit < 0 || *limit > 1_000_000_000) {
+		t.Errorf("Parse(%q): ACU limit %d", text, *limit)
+	}
 }
 
 func checkTeamChange(t *testing.T, text, team string, logins []string, reason string) {
@@ -189,6 +232,10 @@ func listOf(c Command) []string {
 		return append([]string{c.Team}, c.Logins...)
 	case PermissionAdd:
 		return c.Repos
+	case OrgCreate:
+		return []string{c.OrgName, limitParam(c.ACULimit)}
+	case OrgLimit:
+		return []string{c.Org, limitParam(c.Limit)}
 	}
 	return nil
 }

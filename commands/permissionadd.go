@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"devin-chatops/apiclient"
 	"devin-chatops/apiclient/devin"
@@ -75,7 +74,7 @@ func buildPermissionAdd(in *input) (Command, error) {
 	if len(in.args) == 0 {
 		return nil, in.errorf("Which organization? Give its name or ID, then the repositories, like `acme/api`.")
 	}
-	org, err := in.orgArg(in.args[0].word)
+	org, err := in.orgArg(in.args[0].word, "the organization")
 	if err != nil {
 		return nil, err
 	}
@@ -109,23 +108,6 @@ func buildPermissionAdd(in *input) (Command, error) {
 		return nil, err
 	}
 	return PermissionAdd{Org: org, Repos: repos, Reason: reason}, nil
-}
-
-// orgArg reads an organization's name or ID given as an argument.
-func (in *input) orgArg(w word) (string, error) {
-	for _, seg := range w.segs {
-		if seg.kind != plainText {
-			return "", in.errorf("%s is %s, not an organization.", quote(w.display()), seg.kind)
-		}
-	}
-	org := strings.TrimSpace(w.text())
-	switch n := utf8.RuneCountInString(org); {
-	case n == 0:
-		return "", in.errorf("The organization is empty; give its name or ID.")
-	case n > maxOrgLen:
-		return "", in.errorf("The organization is %d characters long; the limit is %d.", n, maxOrgLen)
-	}
-	return org, nil
 }
 
 // gitHosts are the first segments a path may not start with: a host pasted without

@@ -4,7 +4,9 @@ import "testing"
 
 func TestParsePlannedRefuses(t *testing.T) {
 	assertRefuses(t, []refusalCase{
-		{name: "planned command: org create", text: "org create research",
-			wantMsg: []string{"`/devin org` is not available yet"}},
+		{name: "planned command: cancel", text: "cancel R123ABC",
+			wantMsg: []string{"`/devin cancel` is not available yet"}},
+		{name: "planned command: grants", text: "grants",
+			wantMsg: []string{"`/devin grants` is not available yet"}},
 	})
 }

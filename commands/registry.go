@@ -17,10 +17,12 @@ func registry() []spec {
 		inviteSpec(),
 		teamAddSpec(),
 		teamRemoveSpec(),
-		planned("org create"),
-		planned("org limit"),
-		planned("org add"),
+		orgCreateSpec(),
+		orgLimitSpec(),
+		orgAddSpec(),
 		permissionAddSpec(),
 		offboardSpec(),
+		planned("cancel"),
+		planned("grants"),
 	}
 }

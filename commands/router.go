@@ -21,6 +21,7 @@ type DevinAPI interface {
 	MemberLister
 	OrgLister
 	OrgFinder
+	OrgMemberLister
 	AuditLogReader
 	SessionInsightReader
 	GitPermissionLister

@@ -37,6 +37,7 @@ func TestClonesCoverEveryReference(t *testing.T) {
 	}{
 		{reflect.TypeFor[devin.Member](), []string{"LastLogin", "LoginCount"}},
 		{reflect.TypeFor[devin.Organization](), []string{"MaxCycleACULimit", "MaxSessionACULimit", "CreatedAt"}},
+		{reflect.TypeFor[devin.OrgMember](), nil},
 		{reflect.TypeFor[devin.Cycle](), []string{"ACUsUsed"}},
 		{reflect.TypeFor[devin.Consumption](), []string{"ByDate", "ByOrg", "ByUser"}},
 		{reflect.TypeFor[devin.AuditLogEntry](), []string{"Extra"}},

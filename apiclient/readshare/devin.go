@@ -2,6 +2,7 @@ package readshare
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"devin-chatops/apiclient/devin"
@@ -14,6 +15,7 @@ type DevinReader interface {
 	ListMembers(ctx context.Context, opts devin.ListMembersOptions) ([]devin.Member, error)
 	ListOrganizations(ctx context.Context) ([]devin.Organization, error)
 	FindOrganization(ctx context.Context, idOrName string) (*devin.Organization, error)
+	ListOrgMembers(ctx context.Context, orgID string) ([]devin.OrgMember, error)
 	ListCycles(ctx context.Context) ([]devin.Cycle, error)
 	DailyConsumption(ctx context.Context, q devin.ConsumptionQuery) (*devin.Consumption, error)
 	AuditLogs(ctx context.Context, q devin.AuditLogsQuery) ([]devin.AuditLogEntry, error)
@@ -31,6 +33,7 @@ type Devin struct {
 	c           DevinReader
 	members     *share.Group[devin.ListMembersOptions, []devin.Member]
 	orgs        *share.Group[struct{}, []devin.Organization]
+	orgMembers  *share.Group[string, []devin.OrgMember]
 	cycles      *share.Group[struct{}, []devin.Cycle]
 	consumption *share.Group[string, *devin.Consumption]
 	auditLogs   *share.Group[devin.AuditLogsQuery, []devin.AuditLogEntry]
@@ -45,6 +48,7 @@ func NewDevin(c DevinReader, ttl time.Duration, clk clock.Clock) *Devin {
 		c:           c,
 		members:     share.New[devin.ListMembersOptions](share.Options[[]devin.Member]{TTL: ttl, Clock: clk, Clone: cloneMembers}),
 		orgs:        share.New[struct{}](share.Options[[]devin.Organization]{TTL: ttl, Clock: clk, Clone: cloneOrgs}),
+		orgMembers:  share.New[string](share.Options[[]devin.OrgMember]{TTL: ttl, Clock: clk, Clone: slices.Clone[[]devin.OrgMember]}),
 		cycles:      share.New[struct{}](share.Options[[]devin.Cycle]{TTL: ttl, Clock: clk, Clone: cloneCycles}),
 		consumption: share.New[string](share.Options[*devin.Consumption]{TTL: ttl, Clock: clk, Clone: cloneConsumption}),
 		auditLogs:   share.New[devin.AuditLogsQuery](share.Options[[]devin.AuditLogEntry]{TTL: ttl, Clock: clk, Clone: cloneAuditLogs}),
@@ -73,6 +77,13 @@ func (d *Devin) FindOrganization(ctx context.Context, idOrName string) (*devin.O
 		return nil, err
 	}
 	return devin.MatchOrganization(orgs, idOrName)
+}
+
+// ListOrgMembers is devin.Client.ListOrgMembers, shared per organization.
+func (d *Devin) ListOrgMembers(ctx context.Context, orgID string) ([]devin.OrgMember, error) {
+	return d.orgMembers.Do(ctx, orgID, func(ctx context.Context) ([]devin.OrgMember, error) {
+		return d.c.ListOrgMembers(ctx, orgID)
+	})
 }
 
 // ListCycles is devin.Client.ListCycles, shared.
@@ -115,6 +126,7 @@ func (d *Devin) ListGitPermissions(ctx context.Context, orgID string) ([]devin.G
 func (d *Devin) Forget() {
 	d.members.Forget()
 	d.orgs.Forget()
+	d.orgMembers.Forget()
 	d.cycles.Forget()
 	d.consumption.Forget()
 	d.auditLogs.Forget()

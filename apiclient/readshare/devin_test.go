@@ -41,6 +41,13 @@ func (f fakeDevin) FindOrganization(context.Context, string) (*devin.Organizatio
 	panic("FindOrganization is answered from the shared list, never passed on")
 }
 
+func (f fakeDevin) ListOrgMembers(ctx context.Context, orgID string) ([]devin.OrgMember, error) {
+	if err := f.enter(ctx, "ListOrgMembers"); err != nil {
+		return nil, err
+	}
+	return []devin.OrgMember{{UserID: "u1", Email: "ada@example.com", OrgRole: "org_admin"}}, nil
+}
+
 func (f fakeDevin) ListCycles(ctx context.Context) ([]devin.Cycle, error) {
 	if err := f.enter(ctx, "ListCycles"); err != nil {
 		return nil, err
@@ -98,6 +105,9 @@ var devinReads = []struct {
 			return d.FindOrganization(ctx, "platform")
 		}
 		return d.FindOrganization(ctx, "org-1")
+	}},
+	{"organization members", "ListOrgMembers", func(ctx context.Context, d *readshare.Devin, _ int) (any, error) {
+		return d.ListOrgMembers(ctx, "org-1")
 	}},
 	{"cycles", "ListCycles", func(ctx context.Context, d *readshare.Devin, _ int) (any, error) {
 		return d.ListCycles(ctx)
@@ -184,6 +194,9 @@ func TestDevinKeysByArguments(t *testing.T) {
 		{"git permissions by organization", "ListGitPermissions",
 			func(d *readshare.Devin) error { _, err := d.ListGitPermissions(ctx, "org-1"); return err },
 			func(d *readshare.Devin) error { _, err := d.ListGitPermissions(ctx, "org-2"); return err }},
+		{"organization members by organization", "ListOrgMembers",
+			func(d *readshare.Devin) error { _, err := d.ListOrgMembers(ctx, "org-1"); return err },
+			func(d *readshare.Devin) error { _, err := d.ListOrgMembers(ctx, "org-2"); return err }},
 		{"audit logs by query", "AuditLogs",
 			func(d *readshare.Devin) error {
 				_, err := d.AuditLogs(ctx, devin.AuditLogsQuery{Limit: 200})
@@ -244,6 +257,9 @@ func TestDevinAnswersAreCopies(t *testing.T) {
 	org, err := d.FindOrganization(ctx, "org-1")
 	require.NoError(t, err)
 	org.Name, *org.MaxCycleACULimit = "y", 1
+	om, err := d.ListOrgMembers(ctx, "org-1")
+	require.NoError(t, err)
+	om[0].OrgRole = "x"
 	cycles, err := d.ListCycles(ctx)
 	require.NoError(t, err)
 	*cycles[0].ACUsUsed = 0
@@ -272,6 +288,10 @@ func TestDevinAnswersAreCopies(t *testing.T) {
 	gotOrgs, err := d.ListOrganizations(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, wantOrgs, gotOrgs)
+	wantOM, _ := fakeDevin{newGate(false)}.ListOrgMembers(ctx, "org-1")
+	gotOM, err := d.ListOrgMembers(ctx, "org-1")
+	require.NoError(t, err)
+	assert.Equal(t, wantOM, gotOM)
 	wantCycles, _ := fakeDevin{newGate(false)}.ListCycles(ctx)
 	gotCycles, err := d.ListCycles(ctx)
 	require.NoError(t, err)
@@ -292,7 +312,7 @@ func TestDevinAnswersAreCopies(t *testing.T) {
 	gotPerms, err := d.ListGitPermissions(ctx, "org-1")
 	require.NoError(t, err)
 	assert.Equal(t, wantPerms, gotPerms)
-	for _, m := range []string{"ListMembers", "ListOrganizations", "ListCycles", "DailyConsumption", "AuditLogs", "SessionInsights", "ListGitPermissions"} {
+	for _, m := range []string{"ListMembers", "ListOrganizations", "ListCycles", "DailyConsumption", "AuditLogs", "ListOrgMembers", "SessionInsights", "ListGitPermissions"} {
 		assert.Equal(t, 1, fake.count(m), m)
 	}
 }

@@ -21,11 +21,13 @@ const (
 )
 
 // SeedDemo fills the fake APIs with a small company: members, two organizations
-// (one with an ACU limit), a current billing cycle with usage, audit entries, and two
-// GitHub enterprise teams.
+// (one with an ACU limit, Ada its admin and Grace a member; the other without a limit
+// and empty), a current billing cycle with usage, audit entries, and two GitHub
+// enterprise teams.
 func SeedDemo(d *devinsandbox.Server, g *githubsandbox.Server, now time.Time) {
 	limit := 1000
-	d.AddOrg(devinsandbox.Org{ID: OrgEngineering, Name: "Engineering", MaxCycleACULimit: &limit})
+	d.AddOrg(devinsandbox.Org{ID: OrgEngineering, Name: "Engineering", MaxCycleACULimit: &limit, Members: map[string]string{
+		devinsandbox.UserIDFor("ada@example.com"): "org_admin", devinsandbox.UserIDFor("grace@example.com"): "org_member"}})
 	d.AddOrg(devinsandbox.Org{ID: OrgResearch, Name: "Research"})
 	d.AddGitPermission(devinsandbox.GitPermission{OrgID: OrgEngineering, ConnectionID: GitConnection, RepoPaths: []string{"acme/api"}})
 
