@@ -2,6 +2,7 @@ package approvalslack
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,10 +64,14 @@ func Card(r approvals.Request, v approvals.Progress) slackui.Message {
 	return slackui.Message{Text: slackui.Clip(text, slackui.MaxMessageText), Blocks: blocks}
 }
 
-// orNone is a limit for people: empty or "none" reads "none".
+// orNone is a limit for people: empty or "none" reads "none", a number has its
+// thousands grouped.
 func orNone(limit string) string {
 	if limit == "" {
 		return "none"
+	}
+	if n, err := strconv.Atoi(limit); err == nil {
+		return slackui.Int(n)
 	}
 	return limit
 }

@@ -158,3 +158,9 @@ func TestCardShowsThePlan(t *testing.T) {
 	text := texts(t, approvalslack.Card(r, approvals.Progress{}))
 	assert.Contains(t, text, "*Checked before asking:*\n• limit now 1,000, after &lt;!channel&gt;\n:warning: *the person is an enterprise admin*")
 }
+
+func TestCardOrgLimitReadsAsNumbers(t *testing.T) {
+	r := approvals.Request{ID: "R1", Action: approvals.ActionOrgLimit, Requester: "U1", Org: "org-eng", Items: []string{"Engineering"},
+		State: approvals.StatePending, Params: map[string]string{"limit": "2000", "limit_before": "none"}}
+	assert.Contains(t, texts(t, approvalslack.Card(r, approvals.Progress{})), "*Limit:* none → *2,000*")
+}

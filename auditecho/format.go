@@ -138,6 +138,8 @@ func kindEmoji(k audit.Kind) string {
 		return ":white_check_mark:"
 	case audit.KindFailed:
 		return ":warning:"
+	case audit.KindUsageAlert:
+		return ":chart_with_upwards_trend:"
 	}
 	return ":grey_question:"
 }

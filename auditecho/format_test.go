@@ -35,6 +35,11 @@ func TestFormat(t *testing.T) {
 			want: ":white_check_mark: `R7K3QX0` *done* · <@U123> · invite a@b.com, c@d.com · outcome: 2 invited · requested 10:02Z, decided 10:05Z, done 10:05Z",
 		},
 		{
+			name:  "a usage alert belongs to no request and no person",
+			event: audit.Event{Kind: audit.KindUsageAlert, Detail: "Platform has used 85% of its cycle ACU limit", At: decided},
+			want:  ":chart_with_upwards_trend: `—` *usage_alert* · — · Platform has used 85% of its cycle ACU limit",
+		},
+		{
 			name: "mentions and broadcasts in items and detail are escaped",
 			event: audit.Event{
 				RequestID: "R1", Kind: audit.KindRequest, Actor: "W0ABC", Command: "invite <!channel>",

@@ -33,8 +33,9 @@ const help = `Type a /devin command (the "/devin" is optional), or:
   :help                this text
   :quit                stop (Ctrl-D works too)
 
-Try: help · members · orgs · usage · teams · team list platform
-     invite new.hire@example.com --reason "joins the platform team" · :as alice · :approve R…`
+Try: help · members · orgs · usage · sessions · teams · team list platform
+     invite new.hire@example.com --reason "joins the platform team" · :as alice · :approve R…
+     org limit engineering 2000 · offboard grace@example.com --github octocat`
 
 var people = map[string]string{
 	"rita": harness.Requester, "alice": harness.Alice, "bob": harness.Bob,
