@@ -114,7 +114,7 @@ func TestOrgLimitApprovedAndExecuted(t *testing.T) {
 	id, reply := apSubmit(t, env, harness.Requester, `org limit engineering 2,000 --reason "Q3 launch"`)
 	require.Contains(t, reply.AllText(), "It will change the cycle ACU limit of this organization `org-eng` from 1,000 to 2,000:")
 	card := apCard(t, env, id, "Approval needed: set the ACU limit of Engineering",
-		"*Organization:* Engineering (org-eng)", "*Limit:* 1000 → *2000*",
+		"*Organization:* Engineering (org-eng)", "*Limit:* 1,000 → *2,000*",
 		"*Checked before asking:*\n• cycle ACU limit now 1,000, after 2,000\n• ACUs used this cycle: 790")
 	require.ElementsMatch(t, []string{"GET /organizations", "GET /consumption/cycles", "GET /consumption/daily"}, orgCalls(env))
 
@@ -136,7 +136,7 @@ func TestOrgLimitApprovedAndExecuted(t *testing.T) {
 	// Removing it sends null.
 	env.Devin.ResetRequests()
 	id, _ = apSubmit(t, env, harness.Requester, "org limit org-eng none")
-	card = apCard(t, env, id, "Approval needed: ", "*Limit:* 2000 → *none*", "cycle ACU limit now 2,000, after none")
+	card = apCard(t, env, id, "Approval needed: ", "*Limit:* 2,000 → *none*", "cycle ACU limit now 2,000, after none")
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Done: ", "Engineering — updated: 2,000 → none")
 	require.Equal(t, map[string]any{"max_acu_limit": nil}, orgBody(t, env, http.MethodPatch, "/organizations/org-eng"))
