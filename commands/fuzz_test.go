@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -161,7 +160,7 @@ func checkOrgRef(t *testing.T, text, org, reason string) {
 		t.Errorf("Parse(%q): organization %q", text, org)
 	}
 	for _, r := range org {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		if invisible(r) {
 			t.Errorf("Parse(%q): organization %q has an invisible character", text, org)
 		}
 	}

@@ -108,12 +108,17 @@ func (ch changer) offboard(ctx context.Context, api MemberLister, gh OffboardGit
 		return slackui.Reply{}, "", err
 	}
 	login, teams, all := cmd.GitHub, []github.Team(nil), 0
+	var unchecked []uncheckedTeam
 	if login != "" {
-		if login, teams, all, err = findTeams(ctx, gh, login); err != nil {
+		if login, teams, unchecked, all, err = findTeams(ctx, gh, login); err != nil {
 			return slackui.Reply{}, "", err
 		}
 	}
 	email := slackui.Inert(cmd.Email, maxEmailRunes)
+	if member == nil && len(teams) == 0 && len(unchecked) > 0 {
+		return slackui.Reply{}, "", &failure{msg: "I could not read the members of " + plural(len(unchecked), "enterprise team", "enterprise teams") +
+			" and found nothing else to offboard, so nothing was submitted: " + slackui.Escape(apiclient.UserMessage(unchecked[0].err)), err: unchecked[0].err}
+	}
 	if member == nil && len(teams) == 0 {
 		msg := "Nothing to offboard, so nothing was submitted: no member of the Devin enterprise has the email " + code(cmd.Email, maxEmailRunes) + " (the members were looked up by that address)"
 		if login == "" {
@@ -157,6 +162,12 @@ func (ch changer) offboard(ctx context.Context, api MemberLister, gh OffboardGit
 		}
 		plan = append(plan, line)
 	}
+	for _, u := range unchecked {
+		ref := teamRef(u.team)
+		items = append(items, ref)
+		plan = append(plan, "warning: team "+ref+" could not be checked ("+apiclient.UserMessage(u.err)+"); its step checks again and removes "+login+" if there")
+	}
+	teams = append(teams, teamsOf(unchecked)...)
 
 	req, err := ch.submit(ctx, approvals.Submission{
 		Requester: c.user, OriginChannel: c.channel, Action: approvals.ActionOffboard,
@@ -182,6 +193,14 @@ func (ch changer) offboard(ctx context.Context, api MemberLister, gh OffboardGit
 	return ch.confirm(req, what+". The steps", items, cmd.Reason), req.ID, nil
 }
 
+func teamsOf(us []uncheckedTeam) []github.Team {
+	out := make([]github.Team, len(us))
+	for i, u := range us {
+		out[i] = u.team
+	}
+	return out
+}
+
 // findMember is the enterprise member with email, or nil when there is none.
 func findMember(ctx context.Context, api MemberLister, email string) (*devin.Member, error) {
 	members, err := api.ListMembers(ctx, devin.ListMembersOptions{Email: email})
@@ -191,7 +210,8 @@ func findMember(ctx context.Context, api MemberLister, email string) (*devin.Mem
 	// The filter is exact on the API's side; checking again keeps a server that
 	// ignores it from offboarding someone else.
 	for i := range members {
-		if strings.EqualFold(strings.TrimSpace(members[i].Email), email) {
+		// Without a user ID there is nothing to remove by: not a member to act on.
+		if strings.EqualFold(strings.TrimSpace(members[i].Email), email) && members[i].UserID != "" {
 			return &members[i], nil
 		}
 	}
@@ -207,30 +227,33 @@ func findMember(ctx context.Context, api MemberLister, email string) (*devin.Mem
 // offboardWorkers at once. The listings go through the shared reads, so commands
 // listing the same teams meanwhile share them. GitHub's "teams of a user" endpoint
 // would take one call, but only github.com with the new enterprise teams serves it.
-func findTeams(ctx context.Context, gh OffboardGitHub, login string) (string, []github.Team, int, error) {
+func findTeams(ctx context.Context, gh OffboardGitHub, login string) (string, []github.Team, []uncheckedTeam, int, error) {
 	u, err := gh.GetUser(ctx, login)
 	if errors.Is(err, apiclient.ErrNotFound) {
-		return "", nil, 0, refuse("There is no GitHub user " + code(login, maxNameRunes) + ", so nothing was submitted. Check the spelling of `--github`.")
+		return "", nil, nil, 0, refuse("There is no GitHub user " + code(login, maxNameRunes) + ", so nothing was submitted. Check the spelling of `--github`.")
 	}
 	if err != nil {
-		return "", nil, 0, err
+		return "", nil, nil, 0, err
 	}
 	if u != nil && u.Login != "" {
 		login = u.Login
 	}
 	teams, err := gh.ListTeams(ctx)
 	if err != nil {
-		return "", nil, 0, err
+		return "", nil, nil, 0, err
 	}
 	in := make([]bool, len(teams))
+	unreadable := make([]error, len(teams))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(offboardWorkers)
 	for i, t := range teams {
 		g.Go(func() error {
 			users, err := gh.ListTeamMembers(gctx, teamRef(t))
 			if err != nil {
-				return &failure{msg: "I could not read the members of the enterprise team " + teamRef(t) +
-					", so nothing was submitted: " + apiclient.UserMessage(err), err: err}
+				// One unreadable team must not hold up an offboarding: it becomes a step
+				// of its own, which execution checks again.
+				unreadable[i] = err
+				return nil
 			}
 			for _, m := range users {
 				if strings.EqualFold(m.Login, login) {
@@ -242,15 +265,25 @@ func findTeams(ctx context.Context, gh OffboardGitHub, login string) (string, []
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return "", nil, 0, err
+		return "", nil, nil, 0, err
 	}
 	var found []github.Team
+	var unchecked []uncheckedTeam
 	for i, t := range teams {
-		if in[i] {
+		switch {
+		case in[i]:
 			found = append(found, t)
+		case unreadable[i] != nil:
+			unchecked = append(unchecked, uncheckedTeam{team: t, err: unreadable[i]})
 		}
 	}
-	return login, found, len(teams), nil
+	return login, found, unchecked, len(teams), nil
+}
+
+// uncheckedTeam is a team whose members could not be read before the card.
+type uncheckedTeam struct {
+	team github.Team
+	err  error
 }
 
 // isEnterpriseAdmin reports whether an enterprise role is an admin's: v2's

@@ -32,6 +32,7 @@ func TestParseOrgCreateAccepts(t *testing.T) {
 		{"one word", "org create Ops", OrgCreate{OrgName: "Ops"}},
 		{"quoted with spaces, runs of spaces as one", `org create "  Data   Science "`, OrgCreate{OrgName: "Data Science"}},
 		{"smart quotes", "org create “Data Science”", OrgCreate{OrgName: "Data Science"}},
+		{"an emoji made of several characters", "org create \"👩‍💻 Devs\"", OrgCreate{OrgName: "👩‍💻 Devs"}},
 		{"a limit", "org create Ops --acu-limit 500", OrgCreate{OrgName: "Ops", ACULimit: intp(500)}},
 		{"a limit grouped as the bot shows it", "org create Ops --acu-limit=1,000,000", OrgCreate{OrgName: "Ops", ACULimit: intp(1000000)}},
 		{"a limit of 0", "org create Ops --acu-limit 0", OrgCreate{OrgName: "Ops", ACULimit: intp(0)}},

@@ -26,9 +26,7 @@ func (in *input) orgArg(w word, what string) (string, error) {
 		}
 	}
 	raw := w.text()
-	if strings.IndexFunc(raw, func(r rune) bool {
-		return r != ' ' && r != '\t' && r != '\n' && r != '\r' && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r))
-	}) >= 0 {
+	if strings.IndexFunc(raw, invisible) >= 0 {
 		return "", in.errorf("%s has invisible or control characters; type %s again.", quote(raw), what)
 	}
 	name := strings.Join(strings.Fields(raw), " ")
@@ -39,6 +37,17 @@ func (in *input) orgArg(w word, what string) (string, error) {
 		return "", in.errorf("%s is %d characters long; the limit is %d.", capitalise(what), n, maxOrgLen)
 	}
 	return name, nil
+}
+
+// invisible reports the characters a name may not hide: controls and format
+// characters, except the joiner and variation selector that emoji are made of
+// ("👩‍💻"). Spaces and line breaks are folded, not refused.
+func invisible(r rune) bool {
+	switch r {
+	case ' ', '\t', '\n', '\r', '\u200d', '\ufe0f':
+		return false
+	}
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
 // tooManyNameWords explains an organization name given as several words: it must be
@@ -66,9 +75,7 @@ func capitalise(s string) string {
 }
 
 // sameOrgName compares organization names as people do: case and runs of spaces aside.
-func sameOrgName(a, b string) bool {
-	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
-}
+func sameOrgName(a, b string) bool { return devin.SameOrgName(a, b) }
 
 // orgFromRef finds the organization ref names, by ID or by name in any case, among
 // all the enterprise's. An unknown name is refused with the closest names, an

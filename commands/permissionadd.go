@@ -140,8 +140,20 @@ func checkRepo(w word) (repo, problem string) {
 		case u.RawQuery != "" || u.Fragment != "":
 			return "", "a repository's address has no ? or #"
 		}
-		s = strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git")
+		s = strings.Trim(u.Path, "/")
+		// A page inside the repository (a branch, a file, a pull request) names the
+		// repository before its marker.
+		for _, marker := range []string{"/-/", "/tree/", "/blob/", "/pull/", "/pulls", "/merge_requests"} {
+			if i := strings.Index(s, marker); i >= 0 {
+				s = s[:i]
+			}
+		}
+		if strings.EqualFold(u.Hostname(), "github.com") && strings.Count(s, "/") != 1 {
+			return "", "a GitHub repository's address is https://github.com/OWNER/NAME"
+		}
 	}
+	// "acme/api.git" is the repository acme/api, however it was typed.
+	s = strings.TrimSuffix(s, ".git")
 	if s == "" {
 		return "", "empty"
 	}
@@ -165,6 +177,9 @@ func checkRepo(w word) (repo, problem string) {
 	for _, seg := range segs {
 		if seg == "" {
 			return "", "an empty part between slashes"
+		}
+		if seg == "." {
+			return "", "no . as a part of a path"
 		}
 		if strings.IndexFunc(seg, func(r rune) bool { return !isASCIIAlnum(r) && r != '-' && r != '_' && r != '.' }) >= 0 {
 			return "", "only letters, digits, '.', '-' and '_' between the slashes"
@@ -216,7 +231,9 @@ func (ch changer) permissionAdd(ctx context.Context, api PermissionAPI, connecti
 	req, err := ch.submit(ctx, approvals.Submission{
 		Requester: c.user, OriginChannel: c.channel, Action: approvals.ActionPermissionAdd,
 		Org: org.ID, Items: cmd.Repos, Reason: cmd.Reason,
-		Params: map[string]string{"org_name": name, "connection_id": connection},
+		// already lets execution tell what it finds granted by someone before the
+		// request from what an earlier, interrupted run of the request granted.
+		Params: map[string]string{"org_name": name, "connection_id": connection, "already": strings.Join(already, ",")},
 		Plan:   plan,
 	})
 	if err != nil {
@@ -254,7 +271,7 @@ func unknownOrg(ref string, orgs []devin.Organization, err error) error {
 	if errors.Is(err, apiclient.ErrValidation) {
 		var ids []string
 		for _, o := range orgs {
-			if strings.EqualFold(strings.TrimSpace(o.Name), ref) {
+			if devin.SameOrgName(o.Name, ref) {
 				ids = append(ids, o.ID)
 			}
 		}

@@ -42,6 +42,8 @@ func TestParsePermissionAddAccepts(t *testing.T) {
 			PermissionAdd{Org: "Platform", Repos: []string{"acme/api", "g/sub/repo"}}},
 		{"Slack's link form, labelled as typed", "permission add Platform <https://github.com/acme/api|github.com/acme/api> <https://github.com/acme/web>",
 			PermissionAdd{Org: "Platform", Repos: []string{"acme/api", "acme/web"}}},
+		{"pages inside a repository name the repository", "permission add Platform https://github.com/acme/api/tree/main https://gitlab.example.com/g/r/-/tree/main acme/web.git",
+			PermissionAdd{Org: "Platform", Repos: []string{"acme/api", "g/r", "acme/web"}}},
 		{"subcommand in capitals, with a reason", `PERMISSION ADD Platform acme/api --reason "billing service"`,
 			PermissionAdd{Org: "Platform", Repos: []string{"acme/api"}, Reason: "billing service"}},
 	})
@@ -63,6 +65,8 @@ func TestParsePermissionAddRefuses(t *testing.T) {
 		{name: "dot-dot", text: "permission add Platform acme/../secrets", wantMsg: []string{"no .. in a path"}},
 		{name: "a space inside quotes", text: `permission add Platform "acme/my repo"`, wantMsg: []string{"only letters, digits"}},
 		{name: "an empty segment", text: "permission add Platform acme//api", wantMsg: []string{"an empty part between slashes"}},
+		{name: "a dot segment", text: "permission add Platform acme/.", wantMsg: []string{"no . as a part of a path"}},
+		{name: "a GitHub address that is not owner/name", text: "permission add Platform https://github.com/acme", wantMsg: []string{"https://github.com/OWNER/NAME"}},
 		{name: "a host without its scheme", text: "permission add Platform github.com/acme/api", wantMsg: []string{"starts with a host name"}},
 		{name: "an ssh address", text: "permission add Platform ssh://github.com/acme/api", wantMsg: []string{"not an http(s) address"}},
 		{name: "an address with a query", text: "permission add Platform https://github.com/acme/api?tab=readme", wantMsg: []string{"has no ? or #"}},
@@ -101,7 +105,7 @@ func TestPermissionAdd(t *testing.T) {
 		assert.Equal(t, approvals.Submission{
 			Requester: "U1", OriginChannel: "C1", Action: approvals.ActionPermissionAdd,
 			Org: "org_1", Items: []string{"acme/api", "acme/web", "acme/ops/tool"}, Reason: "billing @channel",
-			Params: map[string]string{"org_name": "Platform", "connection_id": "conn-1"},
+			Params: map[string]string{"org_name": "Platform", "connection_id": "conn-1", "already": "acme/api"},
 			Plan: []string{
 				"Platform (org_1) holds 3 git permissions now",
 				"acme/api: already granted, no change",

@@ -253,7 +253,7 @@ func orgFromList(orgs []devin.Organization, ref string) (*devin.Organization, er
 	case errors.Is(err, apiclient.ErrValidation):
 		var ids []string
 		for _, o := range orgs {
-			if strings.EqualFold(strings.TrimSpace(o.Name), strings.TrimSpace(ref)) {
+			if devin.SameOrgName(o.Name, ref) {
 				ids = append(ids, o.ID)
 			}
 		}

@@ -74,7 +74,7 @@ func TestOrgCreateApprovedAndExecuted(t *testing.T) {
 	require.Empty(t, done.Buttons())
 	require.Equal(t, []string{"GET /organizations", "POST /organizations"}, orgCalls(env),
 		"the execution looks the name up again, then creates it once")
-	require.Equal(t, map[string]any{"display_name": "Data Science", "acu_limit": float64(500)}, orgBody(t, env, http.MethodPost, "/organizations"))
+	require.Equal(t, map[string]any{"display_name": "Data Science", "acu_limit": float64(500), "add_creator_as_member": false}, orgBody(t, env, http.MethodPost, "/organizations"))
 
 	var created devinsandbox.Org
 	for _, o := range env.Devin.Orgs() {
@@ -154,7 +154,7 @@ func TestOrgLimitChangedBeforeItRuns(t *testing.T) {
 	require.Equal(t, http.StatusOK, devinPatch(t, env, "/organizations/"+harness.OrgResearch, `{"max_acu_limit":0}`))
 	env.Devin.ResetRequests()
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
-	apCard(t, env, id, "Done: ", "1 no change", "Research — no change: the limit was already 0 (it was none when the request was made)")
+	apCard(t, env, id, "Done: ", "1 no change", "Research — no change: the limit was already 0 (it was none when the request was made: changed since by someone else")
 	require.Equal(t, []string{"GET /organizations/" + harness.OrgResearch}, orgCalls(env))
 	require.Equal(t, approvals.StateDone, apState(t, env, id).State)
 }

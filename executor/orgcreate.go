@@ -51,6 +51,11 @@ func (a OrgCreate) Execute(ctx context.Context, r approvals.Request) ([]approval
 	}
 	for _, o := range orgs {
 		if sameName(o.Name, name) {
+			// Made after the approval: this request's earlier run, cut off by a crash
+			// before it could record the outcome.
+			if o.CreatedAt != nil && !r.DecidedAt.IsZero() && !o.CreatedAt.Before(r.DecidedAt) {
+				return one(approvals.OutcomeCreated, "ID "+o.ID+" (found when the request resumed after a restart)"), nil
+			}
 			return one(approvals.OutcomeExists, "an organization of that name exists already, with ID "+o.ID), nil
 		}
 	}
@@ -62,6 +67,4 @@ func (a OrgCreate) Execute(ctx context.Context, r approvals.Request) ([]approval
 }
 
 // sameName compares organization names as people do: case and runs of spaces aside.
-func sameName(a, b string) bool {
-	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
-}
+func sameName(a, b string) bool { return devin.SameOrgName(a, b) }

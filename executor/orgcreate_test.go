@@ -2,6 +2,7 @@ package executor_test
 
 import (
 	"context"
+	"time"
 
 	"testing"
 
@@ -41,25 +42,33 @@ func TestExecutorOrgCreate(t *testing.T) {
 			name:       "created with its limit; the outcome names the new ID",
 			req:        approvals.Request{Items: []string{"Data Science"}, Params: map[string]string{"acu_limit": "500"}},
 			wantStatus: approvals.OutcomeCreated, wantReason: "ID org-",
-			wantBody: `{"display_name":"Data Science","acu_limit":500}`,
+			wantBody: `{"display_name":"Data Science","acu_limit":500,"add_creator_as_member":false}`,
 		},
 		{
 			name:       "created without a limit",
 			req:        approvals.Request{Items: []string{"Ops"}},
 			wantStatus: approvals.OutcomeCreated, wantReason: "ID org-",
-			wantBody: `{"display_name":"Ops"}`,
+			wantBody: `{"display_name":"Ops","add_creator_as_member":false}`,
 		},
 		{
 			name:       "a limit of 0 is sent as 0",
 			req:        approvals.Request{Items: []string{"Frozen"}, Params: map[string]string{"acu_limit": "0"}},
 			wantStatus: approvals.OutcomeCreated, wantReason: "ID org-",
-			wantBody: `{"display_name":"Frozen","acu_limit":0}`,
+			wantBody: `{"display_name":"Frozen","acu_limit":0,"add_creator_as_member":false}`,
 		},
 		{
 			name:       "a run again after a crash finds it, whatever its case and spacing, and creates nothing",
 			setup:      func(f *devinsandbox.Server) { f.AddOrg(devinsandbox.Org{ID: "org-ds", Name: "data  science"}) },
 			req:        approvals.Request{Items: []string{"Data Science"}},
 			wantStatus: approvals.OutcomeExists, wantReason: "an organization of that name exists already, with ID org-ds",
+		},
+		{
+			name: "made after the approval: this request's interrupted run made it",
+			setup: func(f *devinsandbox.Server) {
+				f.AddOrg(devinsandbox.Org{ID: "org-new", Name: "Data Science", CreatedAt: time.Date(2026, 12, 5, 10, 0, 1, 0, time.UTC)})
+			},
+			req:        approvals.Request{Items: []string{"Data Science"}, DecidedAt: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)},
+			wantStatus: approvals.OutcomeCreated, wantReason: "ID org-new (found when the request resumed",
 		},
 		{
 			name:       "the look-up fails: nothing is created",
@@ -73,7 +82,7 @@ func TestExecutorOrgCreate(t *testing.T) {
 			setup:      func(f *devinsandbox.Server) { f.Fail("POST", "/organizations", 500, 1) },
 			req:        approvals.Request{Items: []string{"Ops"}},
 			wantStatus: approvals.OutcomeFailed, wantReason: "Devin API",
-			wantBody: `{"display_name":"Ops"}`, wantErr: true,
+			wantBody: `{"display_name":"Ops","add_creator_as_member":false}`, wantErr: true,
 		},
 		{
 			name:       "a stored limit that is not a number is not sent",

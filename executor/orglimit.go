@@ -37,8 +37,10 @@ func (a OrgLimit) Execute(ctx context.Context, r approvals.Request) ([]approvals
 		}
 		return out
 	}
+	// An empty stored limit is a malformed request, never "remove the limit": that
+	// would be the most permissive reading of a mistake.
 	target, ok := parseLimit(r.Param("limit"))
-	if !ok {
+	if !ok || strings.TrimSpace(r.Param("limit")) == "" {
 		return all(approvals.OutcomeFailed, fmt.Sprintf("the stored limit %q is neither a number of ACUs nor none", r.Param("limit"))), nil
 	}
 	org, err := a.devin.GetOrganization(ctx, r.Org)
@@ -49,6 +51,10 @@ func (a OrgLimit) Execute(ctx context.Context, r approvals.Request) ([]approvals
 	asked := ""
 	if before, ok := parseLimit(r.Param("limit_before")); ok && !sameLimit(before, current) {
 		asked = " (it was " + limitText(before) + " when the request was made)"
+		if sameLimit(current, target) {
+			// Which of the two moved it cannot be told from the API: say both.
+			asked = " (it was " + limitText(before) + " when the request was made: changed since by someone else, or by an earlier run of this request cut off by a restart)"
+		}
 	}
 	if sameLimit(current, target) {
 		return all(approvals.OutcomeUnchanged, "the limit was already "+limitText(target)+asked), nil

@@ -51,6 +51,13 @@ func (a PermissionAdd) Execute(ctx context.Context, r approvals.Request) ([]appr
 			have[key(strings.Trim(path, "/"))] = true
 		}
 	}
+	before := map[string]bool{}
+	for _, repo := range strings.Split(r.Param("already"), ",") {
+		if repo = strings.TrimSpace(repo); repo != "" {
+			before[key(repo)] = true
+		}
+	}
+	_, planned := r.Params["already"] // requests from before it was stored
 	out := make([]approvals.ItemOutcome, len(r.Items))
 	var todo []string
 	sent := map[string]bool{}
@@ -58,6 +65,10 @@ func (a PermissionAdd) Execute(ctx context.Context, r approvals.Request) ([]appr
 		out[i].Item = repo
 		k := key(repo)
 		switch {
+		case have[k] && planned && !before[k]:
+			// Not there when the request was made, there now: most likely this
+			// request's earlier run, interrupted before it recorded the outcome.
+			out[i].Status, out[i].Reason = approvals.OutcomeGranted, "granted since the request was made (found when it resumed)"
 		case have[k]:
 			out[i].Status, out[i].Reason = approvals.OutcomeGranted, alreadyGranted
 		case !sent[k]:

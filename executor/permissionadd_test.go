@@ -78,6 +78,19 @@ func TestExecutorPermissionAdd(t *testing.T) {
 			want: []approvals.ItemOutcome{{Item: "acme/api", Status: approvals.OutcomeGranted, Reason: "already granted"}},
 		},
 		{
+			name: "a run after a crash tells its own earlier grant from one made before the request",
+			req: func() approvals.Request {
+				r := req("acme/api", "acme/web")
+				r.Params["already"] = "acme/api"
+				return r
+			}(),
+			fake: &fakeGitPerms{perms: []devin.GrantedGitPermission{{ConnectionID: "conn-1", RepoPaths: []string{"acme/api", "acme/web"}}}},
+			want: []approvals.ItemOutcome{
+				{Item: "acme/api", Status: approvals.OutcomeGranted, Reason: "already granted"},
+				{Item: "acme/web", Status: approvals.OutcomeGranted, Reason: "granted since the request was made (found when it resumed)"},
+			},
+		},
+		{
 			name:      "the grant fails: every repository sent fails with the API's reason",
 			req:       req("acme/api", "acme/web"),
 			fake:      &fakeGitPerms{perms: []devin.GrantedGitPermission{{RepoPaths: []string{"acme/web"}}}, addErr: serverErr},

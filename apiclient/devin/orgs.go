@@ -128,6 +128,12 @@ func (c *Client) FindOrganization(ctx context.Context, idOrName string) (*Organi
 	return MatchOrganization(orgs, want)
 }
 
+// SameOrgName compares organization names as people read them: case and runs of
+// spaces aside.
+func SameOrgName(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
+}
+
 // MatchOrganization is FindOrganization over a list already read (as ListOrganizations
 // returns it), for callers that keep one list for several look-ups. The organization
 // it returns points into orgs.
@@ -143,7 +149,7 @@ func MatchOrganization(orgs []Organization, idOrName string) (*Organization, err
 	}
 	var matches []*Organization
 	for i := range orgs {
-		if strings.EqualFold(strings.TrimSpace(orgs[i].Name), want) {
+		if SameOrgName(orgs[i].Name, want) {
 			matches = append(matches, &orgs[i])
 		}
 	}
@@ -175,10 +181,13 @@ func (c *Client) CreateOrganization(ctx context.Context, req CreateOrganizationR
 	if name == "" {
 		return nil, usageError("CreateOrganization needs a display name")
 	}
+	// add_creator_as_member defaults to true: it would make the API key's owner a member
+	// of every organization created from chat, an access change no card mentions.
 	body := struct {
-		DisplayName string `json:"display_name"`
-		ACULimit    *int   `json:"acu_limit,omitempty"`
-	}{name, req.ACULimit}
+		DisplayName        string `json:"display_name"`
+		ACULimit           *int   `json:"acu_limit,omitempty"`
+		AddCreatorAsMember bool   `json:"add_creator_as_member"`
+	}{name, req.ACULimit, false}
 	const path = "/organizations"
 	resp, err := c.do(ctx, http.MethodPost, path, nil, body)
 	if err != nil {

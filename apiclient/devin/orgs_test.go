@@ -138,7 +138,7 @@ func TestCreateOrganizationShapes(t *testing.T) {
 
 			var body map[string]any
 			require.NoError(t, json.Unmarshal(fake.Requests()[0].Body, &body))
-			assert.Equal(t, map[string]any{"display_name": "Équipe", "acu_limit": float64(1000)}, body)
+			assert.Equal(t, map[string]any{"display_name": "Équipe", "acu_limit": float64(1000), "add_creator_as_member": false}, body)
 		})
 	}
 	t.Run("no limit is omitted", func(t *testing.T) {
@@ -147,7 +147,7 @@ func TestCreateOrganizationShapes(t *testing.T) {
 		got, err := c.CreateOrganization(context.Background(), devin.CreateOrganizationRequest{DisplayName: "Ops"})
 		require.NoError(t, err)
 		assert.Nil(t, got.MaxCycleACULimit)
-		assert.JSONEq(t, `{"display_name":"Ops"}`, string(fake.Requests()[0].Body))
+		assert.JSONEq(t, `{"display_name":"Ops","add_creator_as_member":false}`, string(fake.Requests()[0].Body))
 	})
 	t.Run("an answer without an ID is unreadable", func(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `{"status":"success"}`) }))
