@@ -103,7 +103,7 @@ func TestInvite(t *testing.T) {
 			Items: []string{"ada@example.com", "grace@example.com"}, Role: "admin",
 			Reason: "new @channel team",
 			Params: map[string]string{approvals.ParamNoChange: "[]", approvals.ParamSummary: "invites 2"},
-			Plan:   []string{"to invite as admin (2): ada@example.com, grace@example.com"},
+			Plan:   []string{"to invite (2) as admin: ada@example.com, grace@example.com"},
 		}, e.approvals.submitted[0])
 		text := blocksText(r.Message)
 		assertInOrder(t, text, []string{

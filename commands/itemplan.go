@@ -78,8 +78,10 @@ func planTeam(ctx context.Context, gh teamPlanAPI, team string, logins []string,
 		if errors.Is(err, apiclient.ErrNotFound) {
 			return itemPlan{}, teamError(team, err)
 		}
-		return itemPlan{}, &failure{msg: "I could not read the members of the enterprise team " + code(team, maxNameRunes) +
-			", so nothing was submitted: " + slackui.Escape(apiclient.UserMessage(err)), err: err}
+		// A failure's message is plain text (the router escapes it); the team and the
+		// logins passed the grammar, so they hold no backtick.
+		return itemPlan{}, &failure{msg: "I could not read the members of the enterprise team `" + team +
+			"`, so nothing was submitted: " + apiclient.UserMessage(err), err: err}
 	}
 	inTeam := make(map[string]bool, len(members))
 	for _, m := range members {
@@ -164,8 +166,8 @@ func unknownLogins(ctx context.Context, gh UserGetter, logins []string) ([]strin
 				unknown[i] = true
 				mu.Unlock()
 			case err != nil:
-				return &failure{msg: "I could not check the GitHub user " + code(l, maxNameRunes) +
-					", so nothing was submitted: " + slackui.Escape(apiclient.UserMessage(err)), err: err}
+				return &failure{msg: "I could not check the GitHub user `" + l +
+					"`, so nothing was submitted: " + apiclient.UserMessage(err), err: err}
 			}
 			return nil
 		})
@@ -213,7 +215,7 @@ func planInvite(ctx context.Context, api MemberLister, emails []string, org *dev
 	found, err := membersByEmail(ctx, api, emails)
 	if err != nil {
 		return itemPlan{}, &failure{msg: "I could not check who is in the Devin enterprise already, so nothing was submitted: " +
-			slackui.Escape(apiclient.UserMessage(err)), err: err}
+			apiclient.UserMessage(err), err: err}
 	}
 	var p itemPlan
 	for _, e := range emails {
@@ -243,11 +245,11 @@ func planInvite(ctx context.Context, api MemberLister, emails []string, org *dev
 	if len(p.same) > 0 {
 		p.summary += "; " + plural(len(p.same), "already a member", "already members")
 	}
-	into := ""
+	as := " as " + role
 	if org != nil {
-		into = " into " + strings.Join(strings.Fields(org.Name+" ("+org.ID+")"), " ")
+		as += ", into " + strings.Join(strings.Fields(org.Name+" ("+org.ID+")"), " ")
 	}
-	p.lines = []string{"to invite as " + role + into + " (" + slackui.Int(len(p.change)) + "): " + planList(p.change)}
+	p.lines = []string{"to invite (" + slackui.Int(len(p.change)) + ")" + as + ": " + planList(p.change)}
 	if len(p.same) > 0 {
 		p.lines = append(p.lines, "already members of the Devin enterprise — no change ("+slackui.Int(len(p.same))+"): "+planList(p.same))
 	}

@@ -174,7 +174,7 @@ func TestInvitePlan(t *testing.T) {
 		assert.Equal(t, []string{"new@example.com", "ada@example.com"}, sub.Items, "the request keeps every item")
 		assert.Equal(t, map[string]string{approvals.ParamNoChange: `["ada@example.com"]`, approvals.ParamSummary: "invites 1; 1 already a member"}, sub.Params)
 		assert.Equal(t, []string{
-			"to invite as member (1): new@example.com",
+			"to invite (1) as member: new@example.com",
 			"already members of the Devin enterprise — no change (1): ada@example.com",
 		}, sub.Plan)
 		assert.ElementsMatch(t, []devin.ListMembersOptions{{Email: "new@example.com"}, {Email: "ada@example.com"}}, e.devin.memberQueries,
@@ -193,7 +193,7 @@ func TestInvitePlan(t *testing.T) {
 		sub := e.approvals.submitted[0]
 		assert.Equal(t, "invites 2; 1 already a member", sub.Params[approvals.ParamSummary])
 		assert.Equal(t, []string{
-			"to invite as admin into Platform (org_1) (2): new@example.com, other@example.com",
+			"to invite (2) as admin, into Platform (org_1): new@example.com, other@example.com",
 			"already members of the Devin enterprise — no change (1): grace@example.com",
 			"an invitation leaves members as they are, role and organizations included; /devin org add adds members to an organization",
 		}, sub.Plan)

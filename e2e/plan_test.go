@@ -76,7 +76,7 @@ func TestPlanInviteOfMemberNoChangeNotSent(t *testing.T) {
 	require.Contains(t, reply.AllText(), "Already members — no change (1): "+member)
 	card := apCard(t, env, id, "Approval needed: ",
 		"*Plan:* invites 1; 1 already a member",
-		"to invite as member (1): "+newcomer,
+		"to invite (1) as member: "+newcomer,
 		"already members of the Devin enterprise — no change (1): "+member)
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 
