@@ -2,6 +2,7 @@ package approvalslack
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,10 @@ func Card(r approvals.Request, v approvals.Progress) slackui.Message {
 		slackui.Section(reasonText(r.Reason)),
 		slackui.Section(fmt.Sprintf("*%s (%d):*\n%s", itemNoun(r.Action), len(r.Items), itemList(r.Items))),
 	}
+	if s := planSummary(r); s != "" {
+		// Right under the title: what the request will really change, at a glance.
+		blocks = slices.Insert(blocks, 1, slack.Block(slackui.Section(s)))
+	}
 	if len(r.Plan) > 0 {
 		blocks = append(blocks, slackui.Section("*Checked before asking:*\n"+planLines(r.Plan)))
 	}
@@ -74,6 +79,16 @@ func orNone(limit string) string {
 		return slackui.Int(n)
 	}
 	return limit
+}
+
+// planSummary is the plan's line of what the request will really change ("adds 2 to
+// ent:platform; 1 already a member"), escaped, or "" when the request has none.
+func planSummary(r approvals.Request) string {
+	s := strings.TrimSpace(r.Param(approvals.ParamSummary))
+	if s == "" {
+		return ""
+	}
+	return "*Plan:* " + slackui.Inert(s, 300)
 }
 
 // planLines are what the check before submission found, escaped, one bullet each; a

@@ -115,6 +115,7 @@ func TestCardWorstCaseInputStaysWithinLimits(t *testing.T) {
 		r := approvals.Request{
 			ID: "R7K3QX0", Action: approvals.ActionInvite, Requester: "UREQ", Role: amp, Org: amp, Team: amp,
 			Items: items, Reason: amp, DenyReason: amp, DecidedBy: strings.Repeat("U1,", 50), State: state, Outcomes: outs,
+			Params: map[string]string{approvals.ParamSummary: amp},
 		}
 		m := approvalslack.Card(r, approvals.Progress{Approvers: strings.Split(strings.Repeat("U1,", 100), ","), Required: 100})
 		assertBlockKitLimits(t, m)
@@ -163,4 +164,54 @@ func TestCardOrgLimitReadsAsNumbers(t *testing.T) {
 	r := approvals.Request{ID: "R1", Action: approvals.ActionOrgLimit, Requester: "U1", Org: "org-eng", Items: []string{"Engineering"},
 		State: approvals.StatePending, Params: map[string]string{"limit": "2000", "limit_before": "none"}}
 	assert.Contains(t, texts(t, approvalslack.Card(r, approvals.Progress{})), "*Limit:* none → *2,000*")
+}
+
+// TestCardPlanSummary: the plan's summary is the line right under the title, in every
+// state, escaped; a request without one has no such line.
+func TestCardPlanSummary(t *testing.T) {
+	base := approvals.Request{
+		ID: "R7K3QX0", Action: approvals.ActionTeamAdd, Requester: "UREQ", Team: "ent:platform",
+		Items: []string{"octocat", "hubot", "mona"}, CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour),
+		Params: map[string]string{
+			approvals.ParamSummary:  "adds 2 to ent:platform; 1 already a member",
+			approvals.ParamNoChange: `["hubot"]`,
+		},
+		Plan: []string{"to add (2): octocat, mona", "already in ent:platform — no change (1): hubot"},
+	}
+	tests := []struct {
+		name   string
+		mutate func(*approvals.Request)
+		want   string // the second block's text; "" for none
+	}{
+		{"pending", func(r *approvals.Request) { r.State = approvals.StatePending },
+			"*Plan:* adds 2 to ent:platform; 1 already a member"},
+		{"done", func(r *approvals.Request) {
+			r.State, r.DecidedBy, r.DecidedAt, r.DoneAt = approvals.StateDone, "U1", t0, t0
+			r.Outcomes = outcomes("octocat", "added", "hubot", "already_member", "mona", "added")
+		}, "*Plan:* adds 2 to ent:platform; 1 already a member"},
+		{"escaped", func(r *approvals.Request) {
+			r.State = approvals.StatePending
+			r.Params = map[string]string{approvals.ParamSummary: "invites 1 <!channel> & <@U1>"}
+		}, "*Plan:* invites 1 &lt;!channel&gt; &amp; &lt;@U1&gt;"},
+		{"no summary", func(r *approvals.Request) { r.State = approvals.StatePending; r.Params = nil }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := base
+			tt.mutate(&r)
+			m := approvalslack.Card(r, approvals.Progress{Required: 1})
+			assertBlockKitLimits(t, m)
+			blocks := blockMaps(t, m.Blocks)
+			require.Equal(t, "header", blocks[0]["type"])
+			second := blocks[1]["text"].(map[string]any)["text"].(string)
+			if tt.want == "" {
+				assert.NotContains(t, texts(t, m), "*Plan:*")
+				assert.True(t, strings.HasPrefix(second, "*Requested by:*"), second)
+				return
+			}
+			assert.Equal(t, tt.want, second)
+			assert.Equal(t, 1, strings.Count(texts(t, m), "*Plan:*"), "once")
+			assert.Contains(t, texts(t, m), "*Checked before asking:*\n• to add (2): octocat, mona\n• already in ent:platform — no change (1): hubot")
+		})
+	}
 }

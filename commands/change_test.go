@@ -16,6 +16,7 @@ func changeEnv() *env {
 	e := newEnv()
 	e.devin.orgs = []devin.Organization{{ID: "org_1", Name: "Platform"}, {ID: "org_2", Name: "Research"}}
 	e.github.teams = []github.Team{{ID: 7, Slug: "ent:platform", Name: "Platform Engineering"}}
+	e.github.members["ent:platform"] = []github.User{{Login: "Hubot"}}
 	return e
 }
 
@@ -38,7 +39,7 @@ func TestChangeRefusals(t *testing.T) {
 		{"the store fails", func(e *env) { e.approvals.submitErr = errors.New("store request: disk I/O error") }, msgNotStored, outcomeError},
 	}
 	for _, tt := range tests {
-		for _, text := range []string{"invite a@x.io --org platform", "team add platform octocat", "team remove platform octocat"} {
+		for _, text := range []string{"invite a@x.io --org platform", "team add platform octocat", "team remove platform hubot"} {
 			t.Run(tt.name+"/"+text, func(t *testing.T) {
 				e := changeEnv()
 				tt.setup(e)

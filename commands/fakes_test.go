@@ -166,6 +166,7 @@ type fakeGitHub struct {
 	userErr      error
 
 	memberCalls []string
+	userCalls   []string // the logins GetUser was asked for
 }
 
 func (f *fakeGitHub) ListTeams(context.Context) ([]github.Team, error) {
@@ -192,6 +193,15 @@ func (f *fakeGitHub) ListTeamMembers(_ context.Context, team string) ([]github.U
 		return nil, f.membersErr
 	}
 	users, ok := f.members[team]
+	if !ok {
+		// A team known by slug or id, as GitHub resolves either; without members of
+		// its own it has none.
+		for _, t := range f.teams {
+			if t.Slug == team || teamID(t.ID) == team {
+				users, ok = f.members[t.Slug], true
+			}
+		}
+	}
 	if !ok {
 		return nil, ghNotFound()
 	}

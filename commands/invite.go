@@ -29,6 +29,12 @@ type OrgFinder interface {
 	FindOrganization(ctx context.Context, idOrName string) (*devin.Organization, error)
 }
 
+// inviteAPI is what invite reads before it asks (*devin.Client).
+type inviteAPI interface {
+	OrgFinder
+	MemberLister
+}
+
 func inviteSpec() spec {
 	return spec{
 		name: "invite",
@@ -39,7 +45,10 @@ func inviteSpec() spec {
 			reasonFlag(),
 		},
 		summary: "invite people to the Devin enterprise",
-		details: []string{"`EMAIL…` — up to 1000 addresses, separated by spaces or commas; repeats are dropped"},
+		details: []string{
+			"`EMAIL…` — up to 1000 addresses, separated by spaces or commas; repeats are dropped",
+			"Every address is looked up before anyone approves: a member already is shown as _no change_ and not invited (an invitation changes no member's role or organizations; `/devin org add` adds members to an organization).",
+		},
 		example: `/devin invite ada@example.com grace@example.com --role admin --reason "new platform team"`,
 		changes: true,
 		needs:   needsApprovals | needsDevin,
@@ -80,18 +89,24 @@ func buildInvite(in *input) (Command, error) {
 }
 
 // invite submits /devin invite. An --org is resolved first, so an unknown organization
-// is refused before anything is submitted, and the request carries the org's ID.
-func (ch changer) invite(ctx context.Context, orgs OrgFinder, c call, cmd Invite) (slackui.Reply, string, error) {
+// is refused before anything is submitted, and the request carries the org's ID. Then
+// every email is checked (planInvite): members already are shown as no change and not
+// sent, and a request that would change nobody is refused.
+func (ch changer) invite(ctx context.Context, api inviteAPI, c call, cmd Invite) (slackui.Reply, string, error) {
 	var org *devin.Organization
 	if cmd.Org != "" {
 		var err error
-		if org, err = orgs.FindOrganization(ctx, cmd.Org); err != nil {
+		if org, err = api.FindOrganization(ctx, cmd.Org); err != nil {
 			return slackui.Reply{}, "", orgError(cmd.Org, err)
 		}
 	}
+	p, err := planInvite(ctx, api, cmd.Emails, org, cmd.Role)
+	if err != nil {
+		return slackui.Reply{}, "", err
+	}
 	sub := approvals.Submission{
 		Requester: c.user, OriginChannel: c.channel, Action: approvals.ActionInvite,
-		Items: cmd.Emails, Role: cmd.Role, Reason: cmd.Reason,
+		Items: cmd.Emails, Role: cmd.Role, Reason: cmd.Reason, Params: p.params(), Plan: p.lines,
 	}
 	if org != nil {
 		sub.Org = org.ID
@@ -100,11 +115,11 @@ func (ch changer) invite(ctx context.Context, orgs OrgFinder, c call, cmd Invite
 	if err != nil {
 		return slackui.Reply{}, "", err
 	}
-	what := fmt.Sprintf("It will invite %s to the Devin enterprise as %s", plural(len(cmd.Emails), "person", "people"), slackui.Inert(cmd.Role, maxNameRunes))
+	what := fmt.Sprintf("It will invite %s to the Devin enterprise as %s", plural(len(p.change), "person", "people"), slackui.Inert(cmd.Role, maxNameRunes))
 	if org != nil {
 		what += ", and add them to the organization " + orgName(*org) + " " + code(org.ID, maxIDRunes)
 	}
-	return ch.confirm(req, what, cmd.Emails, cmd.Reason), req.ID, nil
+	return ch.confirmPlan(req, p, what, "Already members", cmd.Reason), req.ID, nil
 }
 
 // orgError names the organization when the Devin API does not know it.

@@ -102,10 +102,13 @@ func TestInvite(t *testing.T) {
 			Requester: "U1", OriginChannel: "C1", Action: approvals.ActionInvite,
 			Items: []string{"ada@example.com", "grace@example.com"}, Role: "admin",
 			Reason: "new @channel team",
+			Params: map[string]string{approvals.ParamNoChange: "[]", approvals.ParamSummary: "invites 2"},
+			Plan:   []string{"to invite (2) as admin: ada@example.com, grace@example.com"},
 		}, e.approvals.submitted[0])
 		text := blocksText(r.Message)
 		assertInOrder(t, text, []string{
 			"Request `R7K3QX0` is waiting for approval in <#CAPPROVAL>.",
+			"*Plan:* invites 2",
 			"It will invite 2 people to the Devin enterprise as admin:",
 			"ada@example.com, grace@example.com",
 			"*Reason:* new @\u2060channel team",

@@ -21,6 +21,9 @@ import (
 const offboardUsage = "/devin offboard EMAIL [--github LOGIN] [--reason TEXT]"
 
 func (f *fakeGitHub) GetUser(_ context.Context, login string) (*github.User, error) {
+	f.mu.Lock()
+	f.userCalls = append(f.userCalls, login)
+	f.mu.Unlock()
 	if f.userErr != nil {
 		return nil, f.userErr
 	}

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
-
-	"golang.org/x/sync/errgroup"
 
 	"devin-chatops/apiclient"
 	"devin-chatops/apiclient/devin"
@@ -237,54 +234,9 @@ func currentOrgRoles(ctx context.Context, api OrgMemberLister, orgID string) (ma
 	return roles, nil
 }
 
-// Looking emails up: one at a time through the API's email filter while that is fewer
-// calls than listing everyone, at most lookupParallel at once.
-const (
-	lookupOneByOne = 25
-	lookupParallel = 4
-)
-
-// membersByEmail finds the enterprise members with these (lower-cased) emails.
-// Emails that are not members are absent from the map.
+// membersByEmail finds the enterprise members with these (lower-cased) emails: one
+// at a time through the API's email filter while that is fewer calls than listing
+// everyone (devin.FindMembers). Emails that are not members are absent from the map.
 func membersByEmail(ctx context.Context, api MemberLister, emails []string) (map[string]devin.Member, error) {
-	found := make(map[string]devin.Member, len(emails))
-	want := make(map[string]bool, len(emails))
-	for _, e := range emails {
-		want[strings.ToLower(e)] = true
-	}
-	keep := func(ms []devin.Member) {
-		for _, m := range ms {
-			if k := strings.ToLower(m.Email); want[k] && m.UserID != "" {
-				found[k] = m
-			}
-		}
-	}
-	if len(emails) > lookupOneByOne {
-		ms, err := api.ListMembers(ctx, devin.ListMembersOptions{})
-		if err != nil {
-			return nil, err
-		}
-		keep(ms)
-		return found, nil
-	}
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(lookupParallel)
-	for _, e := range emails {
-		g.Go(func() error {
-			ms, err := api.ListMembers(gctx, devin.ListMembersOptions{Email: e})
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			// Matched here too: a server that ignores the filter returns everyone.
-			keep(ms)
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return found, nil
+	return devin.FindMembers(ctx, api, emails)
 }

@@ -32,12 +32,15 @@ type teamChanger interface {
 // loginDetail explains LOGIN… to the commands that take logins.
 const loginDetail = "`LOGIN…` — up to 1000 GitHub logins (managed users too, like `mona_acme`), separated by spaces or commas; repeats are dropped"
 
+// teamPlanDetail says what team add and team remove check before they ask.
+const teamPlanDetail = "Every login is checked before anyone approves: a login GitHub does not know refuses the whole request; one already as asked (in the team for `add`, not in it for `remove`) is shown as _no change_ and left alone."
+
 // teamChangeSpec completes s (name, summary, example) with what team add and team
 // remove share; typed makes the command's own type from the parsed arguments.
 func teamChangeSpec(s spec, typed func(teamChange) Command) spec {
 	s.args = "TEAM LOGIN…"
 	s.flags = []flagSpec{reasonFlag()}
-	s.details = []string{teamDetail, loginDetail}
+	s.details = []string{teamDetail, loginDetail, teamPlanDetail}
 	s.changes = true
 	s.needs = needsApprovals | needsGitHub
 	s.build = func(in *input) (Command, error) {
@@ -75,16 +78,22 @@ func buildTeamChange(in *input) (teamChange, error) {
 }
 
 // team submits /devin team add and /devin team remove. The team is read first, so an
-// unknown team is refused before anything is submitted.
-func (ch changer) team(ctx context.Context, teams TeamGetter, c call, tc teamChange, action approvals.Action) (slackui.Reply, string, error) {
+// unknown team is refused before anything else; then every login is checked (planTeam),
+// so the card says what will really change and an unknown login refuses the request.
+func (ch changer) team(ctx context.Context, gh teamPlanAPI, c call, tc teamChange, action approvals.Action) (slackui.Reply, string, error) {
 	team, logins, reason := tc.Team, tc.Logins, tc.Reason
-	t, err := teams.GetTeam(ctx, team)
+	t, err := gh.GetTeam(ctx, team)
 	if err != nil {
 		return slackui.Reply{}, "", teamError(team, err)
 	}
+	remove := action == approvals.ActionTeamRemove
+	p, err := planTeam(ctx, gh, team, logins, remove)
+	if err != nil {
+		return slackui.Reply{}, "", err
+	}
 	req, err := ch.submit(ctx, approvals.Submission{
 		Requester: c.user, OriginChannel: c.channel, Action: action,
-		Items: logins, Team: team, Reason: reason,
+		Items: logins, Team: team, Reason: reason, Params: p.params(), Plan: p.lines,
 	})
 	if err != nil {
 		return slackui.Reply{}, "", err
@@ -95,10 +104,10 @@ func (ch changer) team(ctx context.Context, teams TeamGetter, c call, tc teamCha
 			teamText += " (" + slackui.Inert(name, maxNameRunes) + ")"
 		}
 	}
-	users := plural(len(logins), "GitHub user", "GitHub users")
-	what := "It will add " + users + " to " + teamText
-	if action == approvals.ActionTeamRemove {
-		what = "It will remove " + users + " from " + teamText
+	users := plural(len(p.change), "GitHub user", "GitHub users")
+	what, sameLabel := "It will add "+users+" to "+teamText, "Already in it"
+	if remove {
+		what, sameLabel = "It will remove "+users+" from "+teamText, "Not in it"
 	}
-	return ch.confirm(req, what, logins, reason), req.ID, nil
+	return ch.confirmPlan(req, p, what, sameLabel, reason), req.ID, nil
 }

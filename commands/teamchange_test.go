@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,14 +16,23 @@ func TestTeamChange(t *testing.T) {
 		text   string
 		action approvals.Action
 		items  []string
-		want   string
+		want   []string // in order
 	}{
-		{"add", `team add platform octocat mona_acme --reason "on call"`, approvals.ActionTeamAdd, []string{"octocat", "mona_acme"},
-			"It will add 2 GitHub users to the enterprise team `ent:platform` (Platform Engineering):\noctocat, mona_acme\n*Reason:* on call"},
-		{"remove", "team remove ent:platform @octocat", approvals.ActionTeamRemove, []string{"octocat"},
-			"It will remove 1 GitHub user from the enterprise team `ent:platform` (Platform Engineering):\noctocat"},
-		{"by id", "team add 7 hubot", approvals.ActionTeamAdd, []string{"hubot"},
-			"It will add 1 GitHub user to the enterprise team `7` (Platform Engineering):"},
+		{"add", `team add platform octocat mona_acme --reason "on call"`, approvals.ActionTeamAdd, []string{"octocat", "mona_acme"}, []string{
+			"*Plan:* adds 2 to ent:platform",
+			"It will add 2 GitHub users to the enterprise team `ent:platform` (Platform Engineering):\noctocat, mona_acme\n*Reason:* on call"}},
+		{"add, one in the team already", "team add platform octocat HUBOT", approvals.ActionTeamAdd, []string{"octocat", "HUBOT"}, []string{
+			"*Plan:* adds 1 to ent:platform; 1 already a member",
+			"It will add 1 GitHub user to the enterprise team `ent:platform` (Platform Engineering):\noctocat\nAlready in it — no change (1): HUBOT"}},
+		{"remove", "team remove ent:platform @hubot", approvals.ActionTeamRemove, []string{"hubot"}, []string{
+			"*Plan:* removes 1 from ent:platform",
+			"It will remove 1 GitHub user from the enterprise team `ent:platform` (Platform Engineering):\nhubot"}},
+		{"remove, one not in the team", "team remove ent:platform octocat hubot", approvals.ActionTeamRemove, []string{"octocat", "hubot"}, []string{
+			"*Plan:* removes 1 from ent:platform; 1 not a member",
+			"It will remove 1 GitHub user from the enterprise team `ent:platform` (Platform Engineering):\nhubot\nNot in it — no change (1): octocat"}},
+		{"by id", "team add 7 mona", approvals.ActionTeamAdd, []string{"mona"}, []string{
+			"*Plan:* adds 1 to 7",
+			"It will add 1 GitHub user to the enterprise team `7` (Platform Engineering):"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -34,8 +44,11 @@ func TestTeamChange(t *testing.T) {
 			assert.Equal(t, tt.items, sub.Items)
 			assert.Equal(t, "U1", sub.Requester)
 			assert.Equal(t, "C1", sub.OriginChannel)
-			assert.Contains(t, blocksText(r.Message), "Request `R7K3QX0` is waiting for approval in <#CAPPROVAL>.")
-			assert.Contains(t, blocksText(r.Message), tt.want)
+			assert.NotEmpty(t, sub.Plan)
+			assert.Equal(t, strings.TrimPrefix(tt.want[0], "*Plan:* "), sub.Params[approvals.ParamSummary], "the card and the requester read the same summary")
+			text := blocksText(r.Message)
+			assert.Contains(t, text, "Request `R7K3QX0` is waiting for approval in <#CAPPROVAL>.")
+			assertInOrder(t, text, tt.want)
 			assert.Equal(t, "R7K3QX0", e.audit.last(t).RequestID)
 		})
 	}

@@ -21,10 +21,34 @@ type fakeDevin struct {
 	result    *devin.InviteResult
 	inviteErr error
 	got       []devin.InviteRequest
+	// members are the enterprise's members now, by email; listErr fails the listing.
+	members []string
+	listErr error
 }
 
+func (d *fakeDevin) ListMembers(_ context.Context, opts devin.ListMembersOptions) ([]devin.Member, error) {
+	if d.listErr != nil {
+		return nil, d.listErr
+	}
+	var out []devin.Member
+	for _, m := range d.members {
+		if opts.Email == "" || strings.EqualFold(m, opts.Email) {
+			out = append(out, devin.Member{UserID: "id-" + m, Email: m})
+		}
+	}
+	return out, nil
+}
+
+// Invite answers result and inviteErr; with neither set, everyone sent is invited.
 func (d *fakeDevin) Invite(_ context.Context, req devin.InviteRequest) (*devin.InviteResult, error) {
 	d.got = append(d.got, req)
+	if d.result == nil && d.inviteErr == nil {
+		res := &devin.InviteResult{}
+		for _, e := range req.Emails {
+			res.Outcomes = append(res.Outcomes, devin.InviteOutcome{Email: e, Status: devin.StatusInvited})
+		}
+		return res, nil
+	}
 	return d.result, d.inviteErr
 }
 

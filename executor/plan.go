@@ -35,17 +35,42 @@ type plan struct {
 	todo  []string         // logins to send, first spelling of each
 }
 
-func newPlan(items []string, members map[string]bool, remove bool) *plan {
-	p := &plan{out: make([]approvals.ItemOutcome, len(items)), index: map[string][]int{}}
-	for i, it := range items {
+// Why an item is not sent when the team or the enterprise changed between the card and
+// the execution. An item the card showed as "no change" is never sent: the approvers
+// approved no change for it, so what it would need now is for a new request to ask.
+const (
+	joinedTeam   = "in the team since the card was posted"
+	leftTeam     = "left the team since the card was posted"
+	leftTeamSame = "left the team since the card was posted; not added back, since the card showed no change for this login: ask again to add it"
+	joinedSame   = "joined the team since the card was posted; not removed, since the card showed no change for this login: ask again to remove it"
+)
+
+// newPlan decides each login of r against the team's members now. A login already as
+// asked (in the team for an add, not in it for a removal) is not sent; when the check
+// before the request had it to change, the outcome says it changed since. A login the
+// check found already as asked (r.NoChange) is not sent either way.
+func newPlan(r approvals.Request, members map[string]bool, remove bool) *plan {
+	same, checked := r.NoChange()
+	asAsked, drifted := approvals.OutcomeAlreadyMember, leftTeamSame
+	since := joinedTeam
+	if remove {
+		asAsked, drifted, since = approvals.OutcomeNotMember, joinedSame, leftTeam
+	}
+	p := &plan{out: make([]approvals.ItemOutcome, len(r.Items)), index: map[string][]int{}}
+	for i, it := range r.Items {
 		k := key(it)
 		p.out[i].Item = it
 		if _, seen := p.index[k]; !seen {
+			done := members[k] != remove // already as asked now
 			switch {
-			case !remove && members[k]:
-				p.out[i].Status = approvals.OutcomeAlreadyMember
-			case remove && !members[k]:
-				p.out[i].Status = approvals.OutcomeNotMember
+			case same[k] && done:
+				p.out[i].Status = asAsked
+			case same[k]:
+				p.out[i].Status, p.out[i].Reason = approvals.OutcomeUnchanged, drifted
+			case done && checked:
+				p.out[i].Status, p.out[i].Reason = asAsked, since
+			case done:
+				p.out[i].Status = asAsked
 			default:
 				p.todo = append(p.todo, strings.TrimSpace(it))
 			}

@@ -22,7 +22,8 @@ type TeamAdd struct{ github TeamAdder }
 // NewTeamAdd builds the team add action.
 func NewTeamAdd(g TeamAdder) TeamAdd { return TeamAdd{github: g} }
 
-// Execute adds the logins that are not members yet. If GitHub refuses a bulk chunk as
+// Execute adds the logins that are not members yet, except those the card showed as
+// "no change" (newPlan says why each other one is not sent). If GitHub refuses a bulk chunk as
 // invalid (422, typically one unknown login), the logins it left unconfirmed are added
 // one by one, so the valid ones still get in and the bad one fails with GitHub's reason.
 func (a TeamAdd) Execute(ctx context.Context, r approvals.Request) ([]approvals.ItemOutcome, error) {
@@ -30,7 +31,7 @@ func (a TeamAdd) Execute(ctx context.Context, r approvals.Request) ([]approvals.
 	if err != nil {
 		return failAll(r.Items, apiclient.UserMessage(err)), err
 	}
-	p := newPlan(r.Items, members, false)
+	p := newPlan(r, members, false)
 	if len(p.todo) == 0 {
 		return p.result(), nil
 	}

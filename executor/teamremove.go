@@ -20,13 +20,14 @@ type TeamRemove struct{ github TeamRemover }
 // NewTeamRemove builds the team remove action.
 func NewTeamRemove(g TeamRemover) TeamRemove { return TeamRemove{github: g} }
 
-// Execute removes the logins that are members; the others are not_member.
+// Execute removes the logins that are members, except those the card showed as "no
+// change"; the others are not_member (newPlan says why each is not sent).
 func (a TeamRemove) Execute(ctx context.Context, r approvals.Request) ([]approvals.ItemOutcome, error) {
 	members, err := currentMembers(ctx, a.github, r.Team)
 	if err != nil {
 		return failAll(r.Items, apiclient.UserMessage(err)), err
 	}
-	p := newPlan(r.Items, members, true)
+	p := newPlan(r, members, true)
 	if len(p.todo) == 0 {
 		return p.result(), nil
 	}

@@ -205,6 +205,36 @@ func (s *Server) Members(teamRef string) []string {
 	return s.memberLoginsLocked(t)
 }
 
+// AddTeamMembers puts logins into a team (by slug or id) as someone outside the bot
+// would, creating users that do not exist yet; it reports whether the team exists.
+func (s *Server) AddTeamMembers(teamRef string, logins ...string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.findTeamLocked(teamRef)
+	if t == nil {
+		return false
+	}
+	for _, l := range logins {
+		t.members[strings.ToLower(s.addUserLocked(l).login)] = true
+	}
+	return true
+}
+
+// RemoveTeamMembers takes logins out of a team (by slug or id) as someone outside the
+// bot would; it reports whether the team exists.
+func (s *Server) RemoveTeamMembers(teamRef string, logins ...string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.findTeamLocked(teamRef)
+	if t == nil {
+		return false
+	}
+	for _, l := range logins {
+		delete(t.members, strings.ToLower(l))
+	}
+	return true
+}
+
 // Requests returns a copy of every request received so far, oldest first.
 func (s *Server) Requests() []RecordedRequest {
 	s.mu.Lock()

@@ -174,6 +174,21 @@ func TestMembershipLifecycle(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "unknown users cannot be added")
 }
 
+// TestTeamMembersSetDirectly: the helpers that change a team behind the bot's back,
+// and the listing that sees it.
+func TestTeamMembersSetDirectly(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	id := s.SeedTeam("ent:platform", "Platform", "octocat")
+	require.True(t, s.AddTeamMembers("ent:platform", "Mona", "hubot"))
+	require.True(t, s.RemoveTeamMembers(strconv.FormatInt(id, 10), "OCTOCAT"))
+	assert.Equal(t, []string{"hubot", "Mona"}, s.Members("ent:platform"))
+	resp, _ := call(t, s, http.MethodGet, "/users/mona", nil, nil)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "an added login is a user")
+	assert.False(t, s.AddTeamMembers("ent:nope", "mona"))
+	assert.False(t, s.RemoveTeamMembers("ent:nope", "mona"))
+}
+
 func TestBulk(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
