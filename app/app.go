@@ -238,6 +238,8 @@ func (a *App) build() error {
 	a.Clicks = approvalslack.NewHandler(svc, a.Poster, a.log.With("component", "approvals"))
 
 	deps.Approvals = svc
+	// The click handler also answers cancel ID and requests ID, worded as the card.
+	deps.Desk = a.Clicks
 	a.Router = commands.NewRouter(deps, a.log.With("component", "commands"), opts.Clock)
 	a.Bot = bot.New(bc, a.Router, a.log.With("component", "bot"),
 		bot.WithSlackClient(api), bot.WithResponder(a.Poster), bot.WithInteractions(a.Clicks))

@@ -78,6 +78,8 @@ func stateRefusal(st State) RefusalReason {
 		return RefusedAlreadyDenied
 	case StateExpired:
 		return RefusedExpired
+	case StateCancelled:
+		return RefusedCancelled
 	}
 	return RefusedNotPending
 }

@@ -18,15 +18,21 @@ const (
 	RefusedNotPending      RefusalReason = "not pending"
 	RefusedDuplicateVote   RefusalReason = "duplicate vote"
 	RefusedVoteChange      RefusalReason = "vote change"
+	// RefusedCancelled: the request was withdrawn (Request.DecidedBy says by whom).
+	RefusedCancelled RefusalReason = "cancelled"
+	// RefusedNotRequesterOrApprover: only a request's requester or an approver may
+	// cancel it.
+	RefusedNotRequesterOrApprover RefusalReason = "neither requester nor approver"
 )
 
 // Verb is the decision someone tried to make.
 type Verb string
 
-// The two decisions.
+// The decisions: approve and deny are the approvers'; cancel withdraws a request.
 const (
 	VerbApprove Verb = "approve"
 	VerbDeny    Verb = "deny"
+	VerbCancel  Verb = "cancel"
 )
 
 // Refusal is a decision that changed nothing, and why. It is already audited when

@@ -16,7 +16,7 @@ import (
 type State string
 
 // The request states. pending is the only state a vote can change; approved, executing
-// are in flight; denied, expired, done and failed are final.
+// are in flight; denied, expired, cancelled, done and failed are final.
 const (
 	StatePending   State = "pending"
 	StateApproved  State = "approved"
@@ -25,6 +25,9 @@ const (
 	StateExecuting State = "executing"
 	StateDone      State = "done"
 	StateFailed    State = "failed"
+	// StateCancelled: withdrawn while pending, by its requester or an approver
+	// (DecidedBy, DecidedAt say who and when).
+	StateCancelled State = "cancelled"
 )
 
 // CanTransition reports whether a request may move from one state to another. Every
@@ -32,7 +35,7 @@ const (
 func CanTransition(from, to State) bool {
 	switch from {
 	case StatePending:
-		return to == StateApproved || to == StateDenied || to == StateExpired
+		return to == StateApproved || to == StateDenied || to == StateExpired || to == StateCancelled
 	case StateApproved:
 		return to == StateExecuting
 	case StateExecuting:
@@ -43,7 +46,7 @@ func CanTransition(from, to State) bool {
 
 // Final reports whether the request can no longer change state.
 func (s State) Final() bool {
-	return s == StateDenied || s == StateExpired || s == StateDone || s == StateFailed
+	return s == StateDenied || s == StateExpired || s == StateCancelled || s == StateDone || s == StateFailed
 }
 
 // Action is the change a request asks for. The values are stored as text.

@@ -12,11 +12,12 @@ import (
 )
 
 func TestCanTransition(t *testing.T) {
-	all := []State{StatePending, StateApproved, StateDenied, StateExpired, StateExecuting, StateDone, StateFailed}
+	all := []State{StatePending, StateApproved, StateDenied, StateExpired, StateCancelled, StateExecuting, StateDone, StateFailed}
 	allowed := map[[2]State]bool{
 		{StatePending, StateApproved}:   true,
 		{StatePending, StateDenied}:     true,
 		{StatePending, StateExpired}:    true,
+		{StatePending, StateCancelled}:  true,
 		{StateApproved, StateExecuting}: true,
 		{StateExecuting, StateDone}:     true,
 		{StateExecuting, StateFailed}:   true,
@@ -35,7 +36,7 @@ func TestCanTransition(t *testing.T) {
 func TestStateFinal(t *testing.T) {
 	for s, want := range map[State]bool{
 		StatePending: false, StateApproved: false, StateExecuting: false,
-		StateDenied: true, StateExpired: true, StateDone: true, StateFailed: true,
+		StateDenied: true, StateExpired: true, StateCancelled: true, StateDone: true, StateFailed: true,
 	} {
 		assert.Equal(t, want, s.Final(), s)
 	}

@@ -15,10 +15,13 @@ import (
 )
 
 // ServiceStore is the durable state the service needs: the request store plus audit
-// events that come with no state change (refused decisions).
+// events that come with no state change (refused decisions), and a request's audit
+// events for its history.
 type ServiceStore interface {
 	Store
 	AppendAudit(ctx context.Context, events ...audit.Event) error
+	// AuditEvents returns the events of one request in the order they were written.
+	AuditEvents(ctx context.Context, requestID string) ([]audit.Event, error)
 }
 
 // Config is the approval policy.

@@ -101,7 +101,8 @@ func (s *Service) notifyRequester(ctx context.Context, id string) {
 }
 
 // TellRequester tells the requester of a final request how it ended, unless they were
-// told already, and records it. The check and the send are serialised per request, so
+// told already (a requester who cancelled their own request was told by the reply to
+// their command), and records it. The check and the send are serialised per request, so
 // the sweeper and the transition that ended the request do not both send it.
 //
 // Delivery is at least once: a crash (or a failed write) between the message and
@@ -120,8 +121,10 @@ func (s *Service) TellRequester(ctx context.Context, id string) error {
 	if !r.State.Final() || r.NotifiedState == r.State {
 		return nil
 	}
-	if err := s.msg.TellRequester(ctx, r); err != nil {
-		return err
+	if !toldByCommand(r) {
+		if err := s.msg.TellRequester(ctx, r); err != nil {
+			return err
+		}
 	}
 	if err := s.store.MarkNotified(ctx, id, r.State); err != nil {
 		return fmt.Errorf("record notification (the DM went out and will be sent again): %w", err)

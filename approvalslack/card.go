@@ -34,14 +34,16 @@ const (
 // Card renders the approval card for r in its current state. A pending card carries the
 // Approve and Deny buttons; every other state has no actions block and says who decided
 // and when, why it was denied, or what execution did per item. All user text is escaped
-// and every list is cut to fit Block Kit's limits (the store keeps the full lists).
+// and every list is cut to fit Block Kit's limits (the store keeps the full lists); a
+// card with a cut list offers "Show all N" in every state.
 func Card(r approvals.Request, v approvals.Progress) slackui.Message {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType,
 			slackui.Clip(headerPrefix(r.State)+title(r), slackui.MaxHeaderText), false, false)),
 		slackui.Section(details(r)),
 		slackui.Section(reasonText(r.Reason)),
-		slackui.Section(fmt.Sprintf("*%s (%d):*\n%s", itemNoun(r.Action), len(r.Items), itemList(r.Items))),
+		showAllIf(itemsCut(r.Items), r,
+			slackui.Section(fmt.Sprintf("*%s (%d):*\n%s", itemNoun(r.Action), len(r.Items), itemList(r.Items)))),
 	}
 	if s := planSummary(r); s != "" {
 		// Right under the title: what the request will really change, at a glance.
@@ -54,7 +56,9 @@ func Card(r approvals.Request, v approvals.Progress) slackui.Message {
 		blocks = append(blocks, slackui.Section(status))
 	}
 	if len(r.Outcomes) > 0 {
-		blocks = append(blocks, slackui.Section("*Outcome:* "+summary(r.Outcomes)+"\n"+outcomeLines(r.Outcomes)))
+		// One "Show all" per card: on the items when they are cut, else here.
+		blocks = append(blocks, showAllIf(!itemsCut(r.Items) && outcomesCut(r.Outcomes), r,
+			slackui.Section("*Outcome:* "+summary(r.Outcomes)+"\n"+outcomeLines(r.Outcomes))))
 	}
 	blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, footer(r, v), false, false)))
 	if r.State == approvals.StatePending {
@@ -119,6 +123,8 @@ func headerPrefix(s approvals.State) string {
 		return "Denied: "
 	case approvals.StateExpired:
 		return "Expired: "
+	case approvals.StateCancelled:
+		return "Cancelled: "
 	}
 	return ""
 }
@@ -207,6 +213,8 @@ func statusText(r approvals.Request) string {
 		return s
 	case approvals.StateExpired:
 		return ":hourglass: *Expired*" + at(r.ExpiresAt) + " without a decision."
+	case approvals.StateCancelled:
+		return ":no_entry_sign: *Cancelled by* " + mentions(r.DecidedBy) + at(r.DecidedAt) + "."
 	}
 	return ""
 }
@@ -275,6 +283,8 @@ func outcomeMessage(r approvals.Request) slackui.Message {
 		}
 	case approvals.StateExpired:
 		s = fmt.Sprintf(":hourglass: %s expired at %s without a decision. Ask again if it is still needed.", what, slackDate(r.ExpiresAt))
+	case approvals.StateCancelled:
+		s = fmt.Sprintf(":no_entry_sign: %s was cancelled by %s at %s. Ask again if it is still needed.", what, mentions(r.DecidedBy), slackDate(r.DecidedAt))
 	default:
 		s = fmt.Sprintf("%s is %s.", what, r.State)
 	}

@@ -69,6 +69,13 @@ func TestCardPerState(t *testing.T) {
 			name: "expired", mutate: func(r *approvals.Request) { r.State = approvals.StateExpired },
 			want: []string{"Expired: add to GitHub team", "*Expired* at <!date^1741168920^"},
 		},
+		{
+			name: "cancelled", mutate: func(r *approvals.Request) {
+				r.State, r.DecidedBy, r.DecidedAt = approvals.StateCancelled, "UREQ", decided
+			},
+			want:    []string{"Cancelled: add to GitHub team", ":no_entry_sign: *Cancelled by* <@UREQ> at <!date^1741082820^"},
+			notWant: []string{"expires", "Approvals:"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -51,6 +51,8 @@ type fakePoster struct {
 	ephemerals []sent
 	dms        []sent
 	views      []slack.ModalViewRequest
+	files      []sentFile
+	uploadErr  error
 	postErr    error
 	viewErr    error
 	updateErr  error
@@ -127,6 +129,34 @@ func (p *fakePoster) OpenView(_ context.Context, _ string, v slack.ModalViewRequ
 	}
 	p.views = append(p.views, v)
 	return nil
+}
+
+// sentFile is one file the fake poster shared in a DM.
+type sentFile struct {
+	User string
+	File slackui.File
+}
+
+func (p *fakePoster) UploadDM(_ context.Context, user string, f slackui.File) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.uploadErr != nil {
+		return "", p.uploadErr
+	}
+	p.files = append(p.files, sentFile{User: user, File: f})
+	return fmt.Sprintf("F%04d", len(p.files)), nil
+}
+
+func (p *fakePoster) filesTo(user string) []slackui.File {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []slackui.File
+	for _, f := range p.files {
+		if f.User == user {
+			out = append(out, f.File)
+		}
+	}
+	return out
 }
 
 func (p *fakePoster) card(ts string) slackui.Message {

@@ -21,6 +21,9 @@ type Decider interface {
 	Approve(ctx context.Context, user, id string) (approvals.Approval, error)
 	Deny(ctx context.Context, user, id, reason string) error
 	Now() time.Time
+	// Cancel and Detail answer /devin cancel ID and /devin requests ID (desk.go).
+	Cancel(ctx context.Context, user, id string) (approvals.Request, error)
+	Detail(ctx context.Context, id string) (approvals.Detail, error)
 }
 
 // Handler turns the approval card's clicks and the deny modal's submissions into
@@ -54,20 +57,24 @@ type Click struct {
 func (h *Handler) HandleInteraction(ctx context.Context, cb slack.InteractionCallback) bool {
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
+		channel := cb.Channel.ID
+		if channel == "" {
+			channel = cb.Container.ChannelID
+		}
+		ts := cb.Container.MessageTs
+		if ts == "" {
+			ts = cb.Message.Timestamp
+		}
 		for _, a := range cb.ActionCallback.BlockActions {
+			if a != nil && strings.HasPrefix(a.BlockID, ItemsBlockIDPrefix) && a.ActionID == ActionIDShowItems {
+				h.HandleShowItems(ctx, ShowItems{User: cb.User.ID, RequestID: a.Value, Channel: channel, MessageTS: ts})
+				return true
+			}
 			if a == nil || !strings.HasPrefix(a.BlockID, CardBlockIDPrefix) {
 				continue
 			}
 			if a.ActionID != ActionIDApprove && a.ActionID != ActionIDDeny {
 				continue
-			}
-			channel := cb.Channel.ID
-			if channel == "" {
-				channel = cb.Container.ChannelID
-			}
-			ts := cb.Container.MessageTs
-			if ts == "" {
-				ts = cb.Message.Timestamp
 			}
 			h.HandleClick(ctx, Click{
 				User: cb.User.ID, RequestID: a.Value, Approve: a.ActionID == ActionIDApprove,
@@ -142,6 +149,7 @@ const (
 	msgOwnDeny      = "You cannot deny your own request."
 	msgGroupLookup  = "I could not check the approver groups with Slack just now, so your decision was not recorded. Try again in a minute."
 	msgStoreFailure = "Something went wrong while recording your decision, so nothing changed. Try again in a minute."
+	msgNotYours     = "Only the requester of a request or an approver can cancel it; you are neither."
 )
 
 // failureText says exactly why a decision changed nothing: the refusal's reason, or,
@@ -152,6 +160,11 @@ func (h *Handler) failureText(err error) string {
 		return msgStoreFailure
 	}
 	r, now := ref.Request, h.dec.Now()
+	// A cancel of a request that has left pending says why, and that it stays as it is.
+	tooLate := "."
+	if ref.Verb == approvals.VerbCancel {
+		tooLate = "; it cannot be cancelled."
+	}
 	switch ref.Reason {
 	case approvals.RefusedUnknownRequest:
 		return fmt.Sprintf("Request %s does not exist.", slackui.Inert(ref.RequestID, 20))
@@ -164,12 +177,16 @@ func (h *Handler) failureText(err error) string {
 			return msgOwnApprove
 		}
 		return msgOwnDeny
+	case approvals.RefusedNotRequesterOrApprover:
+		return msgNotYours
 	case approvals.RefusedAlreadyApproved:
-		return fmt.Sprintf("Request %s was already approved by %s at %s.", r.ID, mentions(r.DecidedBy), plainTime(r.DecidedAt, now))
+		return fmt.Sprintf("Request %s was already approved by %s at %s%s", r.ID, mentions(r.DecidedBy), plainTime(r.DecidedAt, now), tooLate)
 	case approvals.RefusedAlreadyDenied:
-		return fmt.Sprintf("Request %s was already denied by %s at %s.", r.ID, mentions(r.DecidedBy), plainTime(r.DecidedAt, now))
+		return fmt.Sprintf("Request %s was already denied by %s at %s%s", r.ID, mentions(r.DecidedBy), plainTime(r.DecidedAt, now), tooLate)
 	case approvals.RefusedExpired:
-		return fmt.Sprintf("Request %s expired at %s.", r.ID, plainTime(r.ExpiresAt, now))
+		return fmt.Sprintf("Request %s expired at %s%s", r.ID, plainTime(r.ExpiresAt, now), tooLate)
+	case approvals.RefusedCancelled:
+		return fmt.Sprintf("Request %s was cancelled by %s at %s.", r.ID, mentions(r.DecidedBy), plainTime(r.DecidedAt, now))
 	case approvals.RefusedDuplicateVote:
 		return fmt.Sprintf("You already approved %s.", ref.RequestID)
 	case approvals.RefusedVoteChange:

@@ -23,6 +23,8 @@ type Poster interface {
 	Ephemeral(ctx context.Context, channel, user string, m slackui.Message) error
 	DM(ctx context.Context, user string, m slackui.Message) error
 	OpenView(ctx context.Context, triggerID string, view slack.ModalViewRequest) error
+	// UploadDM shares f with user in a direct message (a list too long for a message).
+	UploadDM(ctx context.Context, user string, f slackui.File) (fileID string, err error)
 }
 
 // Messenger shows requests in Slack: the card in the approvals channel, updated in

@@ -141,12 +141,22 @@ func itemCount(a approvals.Action, n int) string {
 	if n != 1 {
 		noun += "s"
 	}
-	return fmt.Sprintf("%d %s", n, noun)
+	return slackui.Int(n) + " " + noun
 }
 
 // outcomeLines lists per-item outcomes, failures first (they are what a reader has to
 // act on), each escaped, cut with "…and N more" to stay within a section.
 func outcomeLines(outcomes []approvals.ItemOutcome) string {
+	return slackui.JoinLimited(outcomeBullets(outcomes), "\n", maxOutcomeLines, listBudget)
+}
+
+// outcomesCut reports whether outcomeLines leaves some out.
+func outcomesCut(outcomes []approvals.ItemOutcome) bool {
+	return slackui.Fits(outcomeBullets(outcomes), "\n", maxOutcomeLines, listBudget) < len(outcomes)
+}
+
+// outcomeBullets are the escaped per-item outcome lines, failures first.
+func outcomeBullets(outcomes []approvals.ItemOutcome) []string {
 	lines := make([]string, 0, len(outcomes))
 	for _, failedPass := range []bool{true, false} {
 		for _, o := range outcomes {
@@ -160,16 +170,25 @@ func outcomeLines(outcomes []approvals.ItemOutcome) string {
 			lines = append(lines, line)
 		}
 	}
-	return slackui.JoinLimited(lines, "\n", maxOutcomeLines, listBudget)
+	return lines
 }
 
 // itemList is the escaped, comma-separated item list cut to fit one section.
 func itemList(items []string) string {
+	return slackui.JoinLimited(escapedItems(items), ", ", 0, listBudget)
+}
+
+// itemsCut reports whether itemList leaves some out.
+func itemsCut(items []string) bool {
+	return slackui.Fits(escapedItems(items), ", ", 0, listBudget) < len(items)
+}
+
+func escapedItems(items []string) []string {
 	esc := make([]string, len(items))
 	for i, it := range items {
 		esc[i] = slackui.Inert(it, maxItemRunes)
 	}
-	return slackui.JoinLimited(esc, ", ", 0, listBudget)
+	return esc
 }
 
 // summary is the domain's plain-text outcome summary, safe for mrkdwn.

@@ -20,6 +20,8 @@ const (
 	KindExecuting Kind = "executing"
 	KindDone      Kind = "done"
 	KindFailed    Kind = "failed"
+	// KindCancelled is a pending request withdrawn by its requester or an approver.
+	KindCancelled Kind = "cancelled"
 	// KindUsageAlert is an organization crossing an ACU-limit alert threshold, or on
 	// track to pass its limit; it belongs to no request and no person.
 	KindUsageAlert Kind = "usage_alert"

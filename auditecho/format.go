@@ -132,6 +132,8 @@ func kindEmoji(k audit.Kind) string {
 		return ":x:"
 	case audit.KindExpired:
 		return ":hourglass:"
+	case audit.KindCancelled:
+		return ":wastebasket:"
 	case audit.KindExecuting:
 		return ":gear:"
 	case audit.KindDone:

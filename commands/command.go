@@ -142,6 +142,7 @@ type runEnv struct {
 	github          GitHubAPI
 	usage           UsageReports
 	approvals       Approvals
+	desk            RequestDesk
 	approvalChannel string
 	gitConnectionID string
 	now             time.Time

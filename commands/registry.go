@@ -22,7 +22,7 @@ func registry() []spec {
 		orgAddSpec(),
 		permissionAddSpec(),
 		offboardSpec(),
-		planned("cancel"),
+		cancelSpec(),
 		planned("grants"),
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"devin-chatops/slackui"
 )
 
-// Requests lists pending approval requests.
-type Requests struct{}
+// Requests lists pending approval requests, or shows the one with ID in full.
+type Requests struct{ ID string }
 
 func (Requests) Name() string  { return "requests" }
 func (Requests) Changes() bool { return false }
@@ -20,14 +20,66 @@ func (Requests) Changes() bool { return false }
 func requestsSpec() spec {
 	return spec{
 		name:    "requests",
-		summary: "list the approval requests still waiting for a decision",
-		example: "/devin requests",
+		args:    "[ID]",
+		summary: "list the approval requests still waiting for a decision; with an ID, that request in full",
+		details: []string{
+			requestIDDetail,
+			"With an ID: what it asks, its state, every vote with who and when, its history and every item with its outcome. A list too long for a message comes to you as a text file in a direct message.",
+		},
+		example: "/devin requests R7K3QX0",
 		needs:   needsApprovals,
-		build:   func(in *input) (Command, error) { return Requests{}, in.noArgs() },
-		run: answers(func(ctx context.Context, env *runEnv, _ Requests) (slackui.Reply, error) {
-			return runRequests(ctx, env.approvals, env.now)
+		build:   buildRequests,
+		run: runs(func(ctx context.Context, env *runEnv, c call, cmd Requests) (slackui.Reply, string, error) {
+			if cmd.ID == "" {
+				reply, err := runRequests(ctx, env.approvals, env.now)
+				return reply, "", err
+			}
+			reply, err := runRequestDetail(ctx, env.desk, c.user, cmd.ID)
+			return reply, "", err
 		}),
 	}
+}
+
+// requestIDDetail explains ID to the commands that take one.
+const requestIDDetail = "`ID` — the request's ID as the card and `/devin requests` show it (e.g. `R7K3QX0`), in any case"
+
+func buildRequests(in *input) (Command, error) {
+	switch len(in.args) {
+	case 0:
+		return Requests{}, nil
+	case 1:
+		id, err := requestIDArg(in, in.args[0])
+		if err != nil {
+			return nil, err
+		}
+		return Requests{ID: id}, nil
+	}
+	return nil, in.errorf("`/devin requests` takes at most one request ID, but got also %s.", quote(in.args[1].display()))
+}
+
+// requestIDArg reads a request ID as people type it: any case, with O for 0 and I or
+// L for 1 (approvals.ParseID).
+func requestIDArg(in *input, a arg) (string, error) {
+	id, err := approvals.ParseID(a.text())
+	if err != nil {
+		return "", in.errorf("%s is not a request ID: they look like `R7K3QX0` (an R and six letters or digits).", quote(a.display()))
+	}
+	return id, nil
+}
+
+// runRequestDetail answers /devin requests ID: the request in full, for user only.
+func runRequestDetail(ctx context.Context, desk RequestDesk, user, id string) (slackui.Reply, error) {
+	if desk == nil {
+		return slackui.Reply{}, notWired("requests")
+	}
+	msg, found, err := desk.Detail(ctx, user, id)
+	if err != nil {
+		return slackui.Reply{}, &failure{msg: "That request could not be read; the details are in the bot's log.", err: err}
+	}
+	if !found {
+		return slackui.Reply{}, refuse(msg.Text)
+	}
+	return slackui.Reply{Message: msg}, nil
 }
 
 // PendingLister lists the approval requests still waiting for a decision

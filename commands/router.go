@@ -41,6 +41,17 @@ type Approvals interface {
 	PendingLister
 }
 
+// RequestDesk answers about one approval request (*approvalslack.Handler): it
+// withdraws one, and shows one in full. Both replies are safe mrkdwn.
+type RequestDesk interface {
+	// Cancel withdraws request id on user's behalf; done is false when it was refused,
+	// and reply says why.
+	Cancel(ctx context.Context, user, id string) (reply string, done bool, err error)
+	// Detail is request id in full for user (a long item list goes to them as a file);
+	// found is false for an unknown request, and reply says so.
+	Detail(ctx context.Context, user, id string) (reply slackui.Message, found bool, err error)
+}
+
 // AuditAppender stores audit events with their outbox entries (*store.DB).
 type AuditAppender interface {
 	AppendAudit(ctx context.Context, events ...audit.Event) error
@@ -59,6 +70,8 @@ type Deps struct {
 	Devin     DevinAPI
 	GitHub    GitHubAPI
 	Approvals Approvals
+	// Desk answers cancel ID and requests ID; set it with Approvals.
+	Desk RequestDesk
 	// Usage builds usage reports (over the Devin API).
 	Usage UsageReports
 	// Audit records one event per command; Kicker, optional, is told after each.
@@ -229,6 +242,7 @@ func (r *Router) dispatch(ctx context.Context, c call, cmd Command) (slackui.Rep
 		github:          r.deps.GitHub,
 		usage:           r.deps.Usage,
 		approvals:       r.deps.Approvals,
+		desk:            r.deps.Desk,
 		approvalChannel: r.deps.ApprovalChannel,
 		gitConnectionID: r.deps.GitConnectionID,
 		now:             r.clock.Now(),

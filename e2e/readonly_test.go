@@ -113,7 +113,7 @@ func TestReadOnlyCommands(t *testing.T) {
 		{
 			name: "empty text is help", text: "", audit: "/devin", calls: none, bullets: -1,
 			want: []string{"*Read-only*", "`/devin members [--email EMAIL]`", "`/devin orgs`", "`/devin teams`",
-				"`/devin team list TEAM`", "`/devin usage [--post] [--cycle current|previous] [--org ORG]`", "`/devin audit [--since DURATION]`", "`/devin requests`",
+				"`/devin team list TEAM`", "`/devin usage [--post] [--cycle current|previous] [--org ORG]`", "`/devin audit [--since DURATION]`", "`/devin requests [ID]`", "`/devin cancel ID`",
 				"*Needs approval*", "`/devin invite EMAIL…"},
 		},
 		{

@@ -81,8 +81,27 @@ func Clip(s string, max int) string {
 // or maxItems entries, and appends "…and N more" for what was left out. Items are used as
 // given: escape them first if they come from users.
 func JoinLimited(items []string, sep string, maxItems, maxChars int) string {
+	shown := Fits(items, sep, maxItems, maxChars)
 	var b strings.Builder
-	shown := 0
+	for i, it := range items[:shown] {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(it)
+	}
+	if rest := len(items) - shown; rest > 0 {
+		if shown > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString("…and " + Int(rest) + " more")
+	}
+	return b.String()
+}
+
+// Fits is how many of items JoinLimited(items, sep, maxItems, maxChars) shows before
+// its "…and N more": fewer than len(items) means the list is cut.
+func Fits(items []string, sep string, maxItems, maxChars int) int {
+	size, shown := 0, 0
 	for i, it := range items {
 		if maxItems > 0 && shown >= maxItems {
 			break
@@ -92,22 +111,13 @@ func JoinLimited(items []string, sep string, maxItems, maxChars int) string {
 			extra += len(sep)
 		}
 		// Reserve room for the "…and N more" tail.
-		if maxChars > 0 && b.Len()+extra+len(sep)+24 > maxChars && shown > 0 {
+		if maxChars > 0 && size+extra+len(sep)+24 > maxChars && shown > 0 {
 			break
 		}
-		if i > 0 {
-			b.WriteString(sep)
-		}
-		b.WriteString(it)
+		size += extra
 		shown++
 	}
-	if rest := len(items) - shown; rest > 0 {
-		if shown > 0 {
-			b.WriteString(sep)
-		}
-		b.WriteString("…and " + Int(rest) + " more")
-	}
-	return b.String()
+	return shown
 }
 
 // Int formats n with its thousands grouped by commas: 1204 -> "1,204".

@@ -66,6 +66,10 @@ func TestJoinLimited(t *testing.T) {
 	got := JoinLimited(items, ", ", 0, 3000)
 	shown := strings.Count(got, "@example.com")
 	assert.Contains(t, got, fmt.Sprintf("…and %s more", Int(len(items)-shown)))
+	assert.Equal(t, shown, Fits(items, ", ", 0, 3000), "Fits counts what JoinLimited shows")
+	assert.Equal(t, 2, Fits([]string{"a", "b", "c"}, ", ", 2, 100))
+	assert.Equal(t, 3, Fits([]string{"a", "b", "c"}, ", ", 0, 100), "nothing cut")
+	assert.Equal(t, 1, Fits([]string{strings.Repeat("x", 200)}, ", ", 0, 10), "the first item always shows")
 	assert.Contains(t, got, ",", "1,0xx: thousands are grouped")
 }
 

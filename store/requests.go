@@ -162,9 +162,10 @@ func (db *DB) DeferSync(ctx context.Context, id string, next time.Time) error {
 // request whose requester has not been told, a pending request without a card.
 func staleCondition() (string, []any) {
 	return `((card_ts <> '' AND card_state <> state)
-		   OR (state IN (?, ?, ?, ?) AND notified_state <> state)
+		   OR (state IN (?, ?, ?, ?, ?) AND notified_state <> state)
 		   OR (state = ? AND card_ts = ''))`, []any{
 			string(approvals.StateDenied), string(approvals.StateExpired), string(approvals.StateDone), string(approvals.StateFailed),
+			string(approvals.StateCancelled),
 			string(approvals.StatePending),
 		}
 }

@@ -98,6 +98,9 @@ func TestListStale(t *testing.T) {
 		{"RFOLDCD", approvals.StateFailed, true, approvals.StateExecuting, approvals.StateFailed, true},
 		{"REXPNCD", approvals.StateExpired, false, "", approvals.StateExpired, false},
 		{"RDENNCD", approvals.StateDenied, false, "", "", true},
+		{"RCANTLD", approvals.StateCancelled, true, approvals.StateCancelled, approvals.StateCancelled, false},
+		{"RCANOLD", approvals.StateCancelled, true, approvals.StatePending, approvals.StateCancelled, true},
+		{"RCANNTL", approvals.StateCancelled, true, approvals.StateCancelled, "", true}, // final: the requester may need telling
 	}
 	var want []string
 	for i, c := range cases {
