@@ -115,7 +115,7 @@ func Run(ctx context.Context, cfg config.Config, opts Options, in io.Reader, out
 		return fmt.Errorf("start the bot: %w", err)
 	}
 	defer env.Close()
-	p.setDMUser(env.Slack.DMUser)
+	p.lookUp(env.Slack)
 
 	s := &session{env: env, p: p, user: harness.Requester, channel: harness.GeneralChannel,
 		asks: make(chan ask), answers: make(chan lineResult, 1)}

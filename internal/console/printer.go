@@ -21,6 +21,8 @@ type printer struct {
 	names  map[string]string // Slack user or user-group ID -> console name
 	chans  map[string]string // channel ID -> name
 	dmUser func(channel string) (string, bool)
+	// fileText returns the contents of an uploaded file, for a text file's preview.
+	fileText func(id string) (string, bool)
 	// prompt is the prompt a plain (non-terminal) reader has printed and is waiting
 	// under. A block printed meanwhile repeats it, so the user still sees where to type;
 	// a terminal redraws its prompt itself and leaves this "".
@@ -30,10 +32,19 @@ type printer struct {
 	book   buttonBook
 }
 
-func (p *printer) setDMUser(f func(string) (string, bool)) {
+// lookUp connects the printer to the fake Slack's DM channels and uploaded files.
+func (p *printer) lookUp(f *slacksandbox.Server) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.dmUser = f
+	p.dmUser = f.DMUser
+	p.fileText = func(id string) (string, bool) {
+		for _, u := range f.Files("") {
+			if u.ID == id {
+				return string(u.Data), true
+			}
+		}
+		return "", false
+	}
 }
 
 func (p *printer) printf(format string, args ...any) {

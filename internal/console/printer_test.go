@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -29,9 +30,12 @@ func TestPrinterShowsWhereSlackShowsIt(t *testing.T) {
 	p := newTestPrinter(out)
 	f := slacksandbox.New(slacksandbox.Options{OnWrite: p.write})
 	t.Cleanup(f.Close)
-	p.setDMUser(f.DMUser)
+	p.lookUp(f)
 	for name, id := range people {
 		f.AddUser(id, name)
+	}
+	for name, id := range channels {
+		f.AddChannel(id, name)
 	}
 	o := f.Options()
 	api := slack.New(o.BotToken, slack.OptionAPIURL(f.APIURL()))
@@ -89,6 +93,20 @@ func TestPrinterShowsWhereSlackShowsIt(t *testing.T) {
 			_, _, err = api.PostMessage(ch.ID, slack.MsgOptionText("Your request was approved by <@"+harness.Bob+">", false))
 			require.NoError(t, err)
 		}, "┌ DM to alice\n│ Your request was approved by @bob\n└\n"},
+		{"a text file, previewed", func() {
+			var lines []string
+			for i := 1; i <= 20; i++ {
+				lines = append(lines, fmt.Sprintf("user%02d@example.com", i))
+			}
+			content := strings.Join(lines, "\n") + "\n"
+			_, err := api.UploadFile(slack.UploadFileParameters{Filename: "R1.txt", Title: "Request R1, every item",
+				Content: content, FileSize: len(content), Channel: harness.GeneralChannel})
+			require.NoError(t, err)
+		}, "┌ #general\n│ [file uploaded: Request R1, every item (1 KB)]\n" +
+			"│   user01@example.com\n│   user02@example.com\n│   user03@example.com\n│   user04@example.com\n│   user05@example.com\n" +
+			"│   user06@example.com\n│   user07@example.com\n│   user08@example.com\n│   user09@example.com\n│   user10@example.com\n" +
+			"│   user11@example.com\n│   user12@example.com\n│   user13@example.com\n│   user14@example.com\n│   user15@example.com\n" +
+			"│   … 5 more lines\n└\n"},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {

@@ -17,12 +17,16 @@ import (
 // <!subteam^S…>, <url|label> and <!date…|fallback> forms written out, with people,
 // groups and channels shown by their console names.
 func (p *printer) render(c slacksandbox.Content, nums map[string]int) string {
-	return p.withNames(withFiles(renderBlocks(c, nums), c.Files))
+	return p.withNames(withFiles(renderBlocks(c, nums), c.Files, p.fileText))
 }
 
+// previewLines is how much of a text file is shown, as Slack previews a snippet.
+const previewLines = 15
+
 // withFiles appends a line per shared file to body. A terminal cannot show the chart,
-// so the line says that it arrived, under which title and how big.
-func withFiles(body string, files []slacksandbox.SharedFile) string {
+// so the line says that it arrived, under which title and how big; a text file's
+// first lines follow, when text (may be nil) has its contents.
+func withFiles(body string, files []slacksandbox.SharedFile, text func(id string) (string, bool)) string {
 	if len(files) == 0 {
 		return body
 	}
@@ -41,8 +45,27 @@ func withFiles(body string, files []slacksandbox.SharedFile) string {
 		}
 		// Rounded up, so a small file does not read as 0 KB.
 		fmt.Fprintf(&b, "[%s uploaded: %s (%d KB)]\n", what, title, (f.Size+1023)/1024)
+		if text == nil || !strings.HasPrefix(f.Mimetype, "text/") {
+			continue
+		}
+		if t, ok := text(f.ID); ok {
+			lines := strings.Split(strings.TrimRight(t, "\n"), "\n")
+			for _, l := range lines[:min(len(lines), previewLines)] {
+				b.WriteString("  " + l + "\n")
+			}
+			if more := len(lines) - previewLines; more > 0 {
+				fmt.Fprintf(&b, "  … %d more %s\n", more, plural(more, "line", "lines"))
+			}
+		}
 	}
 	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // withNames replaces mentions of the console's people and groups (@U…, @S…) and
