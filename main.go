@@ -2,13 +2,14 @@
 // Enterprise teams from chat, with approvals and an audit trail.
 //
 //	devin-chatops run          connect to Slack (Socket Mode) with the environment's configuration
-//	devin-chatops console      the real bot against in-process fakes; type /devin commands
+//	devin-chatops console [--db PATH]  the real bot against in-process fakes; type /devin commands
 //	devin-chatops healthcheck  probe /healthz on HTTP_ADDR (for container health checks)
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,10 +30,12 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `usage: devin-chatops [run|console|healthcheck]
+const usage = `usage: devin-chatops [run|console [--db PATH]|healthcheck]
 
   run          connect to Slack with the configuration in the environment (default)
-  console      run the bot against in-process fakes of Slack, Devin and GitHub
+  console      run the bot against in-process fakes of Slack, Devin and GitHub; its
+               requests and audit log go to a temporary database removed at exit, or
+               to the SQLite file PATH with --db (DATABASE_URL is not used)
   healthcheck  exit 0 when /healthz on HTTP_ADDR answers 200
 `
 
@@ -41,14 +44,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		cmd = args[0]
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	signals := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if cmd == "console" {
+		// A closed terminal sends SIGHUP; stopping on it (rather than dying) lets the
+		// console remove its temporary database.
+		signals = append(signals, syscall.SIGHUP)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), signals...)
 	defer stop()
 
 	switch cmd {
 	case "run":
 		return runBot(ctx, stderr)
 	case "console":
-		return runConsole(ctx, stdin, stdout, stderr)
+		return runConsole(ctx, args[1:], stdin, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(stderr)
 	case "-h", "--help", "help":
@@ -87,7 +96,21 @@ func runBot(ctx context.Context, stderr io.Writer) int {
 	return 0
 }
 
-func runConsole(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) int {
+func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("console", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts console.Options
+	fs.StringVar(&opts.DBPath, "db", "", "keep requests and the audit log in the SQLite file `PATH` (default: a temporary one, removed at exit)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "console: unexpected argument %q\n%s", fs.Arg(0), usage)
+		return 2
+	}
 	cfg, err := config.Load(config.ModeConsole)
 	if err != nil {
 		fmt.Fprintln(stderr, "devin-chatops console cannot start:")
@@ -96,7 +119,7 @@ func runConsole(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) 
 		}
 		return 1
 	}
-	if err := console.Run(ctx, cfg, stdin, stdout, stderr); err != nil && !errors.Is(err, context.Canceled) {
+	if err := console.Run(ctx, cfg, opts, stdin, stdout, stderr); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "console:", err)
 		return 1
 	}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -65,4 +66,42 @@ func TestHealthcheck(t *testing.T) {
 	status.Store(http.StatusServiceUnavailable)
 	assert.Equal(t, 1, healthcheck(&stderr))
 	assert.Contains(t, stderr.String(), "503")
+}
+
+func TestConsoleArguments(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"--db without a path", []string{"console", "--db"}, 2, "flag needs an argument: -db"},
+		{"a stray argument", []string{"console", "extra"}, 2, `console: unexpected argument "extra"`},
+		{"a path with a question mark", []string{"console", "--db", "x.db?mode=memory"}, 1, "the path must not contain '?'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			assert.Equal(t, tt.code, run(tt.args, strings.NewReader(""), &stdout, &stderr))
+			assert.Contains(t, stderr.String(), tt.want)
+		})
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the console's writer and the test's reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -12,16 +12,21 @@ import (
 )
 
 // render turns a message into terminal text: headers, sections, fields and context
-// lines in order, buttons as [Label], shared files as one line each, and Slack's <@U…>,
-// <#C…>, <url|label> and <!date…|fallback> forms written out, with people shown by
-// their console names.
-func (p *printer) render(c slacksandbox.Content) string {
-	return p.withNames(withFiles(renderBlocks(c), c.Files))
+// lines in order, buttons as [N Label] (N from nums, by block and action ID; [Label]
+// without one), shared files as one line each, and Slack's <@U…>, <#C…>,
+// <!subteam^S…>, <url|label> and <!date…|fallback> forms written out, with people,
+// groups and channels shown by their console names.
+func (p *printer) render(c slacksandbox.Content, nums map[string]int) string {
+	return p.withNames(withFiles(renderBlocks(c, nums), c.Files, p.fileText))
 }
 
+// previewLines is how much of a text file is shown, as Slack previews a snippet.
+const previewLines = 15
+
 // withFiles appends a line per shared file to body. A terminal cannot show the chart,
-// so the line says that it arrived, under which title and how big.
-func withFiles(body string, files []slacksandbox.SharedFile) string {
+// so the line says that it arrived, under which title and how big; a text file's
+// first lines follow, when text (may be nil) has its contents.
+func withFiles(body string, files []slacksandbox.SharedFile, text func(id string) (string, bool)) string {
 	if len(files) == 0 {
 		return body
 	}
@@ -40,18 +45,42 @@ func withFiles(body string, files []slacksandbox.SharedFile) string {
 		}
 		// Rounded up, so a small file does not read as 0 KB.
 		fmt.Fprintf(&b, "[%s uploaded: %s (%d KB)]\n", what, title, (f.Size+1023)/1024)
+		if text == nil || !strings.HasPrefix(f.Mimetype, "text/") {
+			continue
+		}
+		if t, ok := text(f.ID); ok {
+			lines := strings.Split(strings.TrimRight(t, "\n"), "\n")
+			for _, l := range lines[:min(len(lines), previewLines)] {
+				b.WriteString("  " + l + "\n")
+			}
+			if more := len(lines) - previewLines; more > 0 {
+				fmt.Fprintf(&b, "  … %d more %s\n", more, plural(more, "line", "lines"))
+			}
+		}
 	}
 	return b.String()
 }
 
-// withNames replaces @U… mentions of the console's people with their names.
-func (p *printer) withNames(s string) string {
-	return mention.ReplaceAllStringFunc(s, func(m string) string { return "@" + p.name(m[1:]) })
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
-var mention = regexp.MustCompile(`@[UW][A-Z0-9]+`)
+// withNames replaces mentions of the console's people and groups (@U…, @S…) and
+// references to its channels (#C…) with their names, as Slack shows them.
+func (p *printer) withNames(s string) string {
+	s = mention.ReplaceAllStringFunc(s, func(m string) string { return "@" + p.name(m[1:]) })
+	return channelRef.ReplaceAllStringFunc(s, func(m string) string { return "#" + p.channelName(m[1:]) })
+}
 
-func renderBlocks(c slacksandbox.Content) string {
+var (
+	mention    = regexp.MustCompile(`@[UWS][A-Z0-9]+`)
+	channelRef = regexp.MustCompile(`#[CGD][A-Z0-9]+`)
+)
+
+func renderBlocks(c slacksandbox.Content, nums map[string]int) string {
 	if len(c.Blocks) == 0 {
 		return plain(c.Text)
 	}
@@ -69,6 +98,9 @@ func renderBlocks(c slacksandbox.Content) string {
 			for _, f := range x.Fields {
 				b.WriteString("  " + plain(f.Text) + "\n")
 			}
+			if x.Accessory != nil && x.Accessory.ButtonElement != nil {
+				b.WriteString(buttonLabel(nums, x.BlockID, x.Accessory.ButtonElement) + "\n")
+			}
 		case *slack.ContextBlock:
 			parts := []string{}
 			for _, e := range x.ContextElements.Elements {
@@ -82,8 +114,8 @@ func renderBlocks(c slacksandbox.Content) string {
 		case *slack.ActionBlock:
 			parts := []string{}
 			for _, e := range x.Elements.ElementSet {
-				if btn, ok := e.(*slack.ButtonBlockElement); ok && btn.Text != nil {
-					parts = append(parts, "["+btn.Text.Text+"]")
+				if btn, ok := e.(*slack.ButtonBlockElement); ok {
+					parts = append(parts, buttonLabel(nums, x.BlockID, btn))
 				}
 			}
 			b.WriteString(strings.Join(parts, " ") + "\n")
@@ -94,6 +126,22 @@ func renderBlocks(c slacksandbox.Content) string {
 		}
 	}
 	return b.String()
+}
+
+// buttonLabel is [N Label], or [Label] for a button without a number; a link
+// button shows where it leads.
+func buttonLabel(nums map[string]int, blockID string, btn *slack.ButtonBlockElement) string {
+	label := btn.ActionID
+	if btn.Text != nil {
+		label = btn.Text.Text
+	}
+	if btn.URL != "" {
+		label += " ↗ " + btn.URL
+	}
+	if n, ok := nums[blockID+"/"+btn.ActionID]; ok {
+		return fmt.Sprintf("[%d %s]", n, label)
+	}
+	return "[" + label + "]"
 }
 
 var slackRef = regexp.MustCompile(`<([^<>|]+)(?:\|([^<>]*))?>`)
@@ -112,6 +160,11 @@ func plain(s string) string {
 			return target
 		case strings.HasPrefix(target, "!date"):
 			return label
+		case strings.HasPrefix(target, "!subteam^"):
+			if label != "" {
+				return "@" + strings.TrimPrefix(label, "@")
+			}
+			return "@" + strings.TrimPrefix(target, "!subteam^")
 		case strings.HasPrefix(target, "!"):
 			return "@" + strings.TrimPrefix(target, "!")
 		case label != "":

@@ -21,28 +21,30 @@ const (
 )
 
 // SeedDemo fills the fake APIs with a small company: members, two organizations
-// (one with an ACU limit, Ada its admin and Grace a member; the other without a limit
-// and empty), a current billing cycle with usage, audit entries, and two GitHub
-// enterprise teams.
+// (Engineering with an ACU limit, Ada its admin and Grace a member; Research without a
+// limit, Linus and Margaret its members), a current billing cycle with usage,
+// sessions, audit entries, and two GitHub enterprise teams. Everyone's ACUs and
+// sessions are in the one organization they are a member of, so an organization's
+// member count agrees with the people its usage lists.
 func SeedDemo(d *devinsandbox.Server, g *githubsandbox.Server, now time.Time) {
-	limit := 1000
-	d.AddOrg(devinsandbox.Org{ID: OrgEngineering, Name: "Engineering", MaxCycleACULimit: &limit, Members: map[string]string{
-		devinsandbox.UserIDFor("ada@example.com"): "org_admin", devinsandbox.UserIDFor("grace@example.com"): "org_member"}})
-	d.AddOrg(devinsandbox.Org{ID: OrgResearch, Name: "Research"})
-	d.AddGitPermission(devinsandbox.GitPermission{OrgID: OrgEngineering, ConnectionID: GitConnection, RepoPaths: []string{"acme/api"}})
-
-	people := []struct{ email, name, role string }{
-		{"ada@example.com", "Ada Lovelace", "account_admin"},
-		{"grace@example.com", "Grace Hopper", "account_member"},
-		{"linus@example.com", "Linus Torvalds", "account_member"},
-		{"margaret@example.com", "Margaret Hamilton", "account_member"},
+	people := []struct{ email, name, role, org, orgRole string }{
+		{"ada@example.com", "Ada Lovelace", "account_admin", OrgEngineering, "org_admin"},
+		{"grace@example.com", "Grace Hopper", "account_member", OrgEngineering, "org_member"},
+		{"linus@example.com", "Linus Torvalds", "account_member", OrgResearch, "org_member"},
+		{"margaret@example.com", "Margaret Hamilton", "account_member", OrgResearch, "org_member"},
 	}
+	members := map[string]map[string]string{OrgEngineering: {}, OrgResearch: {}}
 	ids := make([]string, len(people))
 	for i, p := range people {
 		login := now.Add(-time.Duration(i+1) * 26 * time.Hour)
 		m := d.AddMember(devinsandbox.Member{Email: p.email, Name: p.name, Role: p.role, CreatedAt: now.AddDate(0, -3, 0), LastLogin: &login})
 		ids[i] = m.UserID
+		members[p.org][m.UserID] = p.orgRole
 	}
+	limit := 1000
+	d.AddOrg(devinsandbox.Org{ID: OrgEngineering, Name: "Engineering", MaxCycleACULimit: &limit, Members: members[OrgEngineering]})
+	d.AddOrg(devinsandbox.Org{ID: OrgResearch, Name: "Research", Members: members[OrgResearch]})
+	d.AddGitPermission(devinsandbox.GitPermission{OrgID: OrgEngineering, ConnectionID: GitConnection, RepoPaths: []string{"acme/api"}})
 
 	start := devin.BillingDayStart(now).AddDate(0, 0, -9)
 	d.SetCycles([]devinsandbox.Cycle{

@@ -26,6 +26,9 @@ type Server struct {
 	served    chan struct{} // closed when Serve has returned
 	transport *http.Transport
 	closeOnce sync.Once
+
+	mu    sync.Mutex
+	fresh map[net.Conn]bool // accepted connections that have not sent a request yet
 }
 
 // readHeaderTimeout bounds a request's headers; the sandboxes' own delays (latency
@@ -52,7 +55,9 @@ func Start(h http.Handler) *Server {
 		},
 		served:    make(chan struct{}),
 		transport: http.DefaultTransport.(*http.Transport).Clone(),
+		fresh:     map[net.Conn]bool{},
 	}
+	s.srv.ConnState = s.track
 	go func() {
 		defer close(s.served)
 		_ = s.srv.Serve(ln) // returns http.ErrServerClosed after Close
@@ -69,8 +74,45 @@ func (s *Server) Client() *http.Client { return &http.Client{Transport: s.transp
 // more than once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
-		_ = s.srv.Shutdown(context.Background())
+		shut := make(chan struct{})
+		go func() {
+			defer close(shut)
+			_ = s.srv.Shutdown(context.Background())
+		}()
+		// Shutdown counts a connection that has not sent a request yet (a client's
+		// spare dial) as idle only after 5 s, and would wait that long for it. Nothing
+		// is in progress on such a connection, so it is closed at once.
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for done := false; !done; {
+			s.closeFresh()
+			select {
+			case <-shut:
+				done = true
+			case <-tick.C:
+			}
+		}
 		<-s.served
 		s.transport.CloseIdleConnections()
 	})
+}
+
+// track keeps the set of connections that have not sent a request yet.
+func (s *Server) track(c net.Conn, state http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if state == http.StateNew {
+		s.fresh[c] = true
+	} else {
+		delete(s.fresh, c)
+	}
+}
+
+func (s *Server) closeFresh() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.fresh {
+		_ = c.Close()
+		delete(s.fresh, c)
+	}
 }

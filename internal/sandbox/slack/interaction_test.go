@@ -352,7 +352,14 @@ func TestOnWriteSeesEverythingUsersSee(t *testing.T) {
 	opts.OnWrite = func(w Write) {
 		mu.Lock()
 		defer mu.Unlock()
-		writes = append(writes, w.Method+" "+w.Text)
+		w1 := w.Method + " " + w.Text
+		if w.Ephemeral {
+			w1 += " (only " + w.User + ")"
+		}
+		if w.Replaced {
+			w1 += " (replaced)"
+		}
+		writes = append(writes, w1)
 	}
 	f := newFake(t, opts)
 	f.AddUser("U1", "alice")
@@ -364,13 +371,24 @@ func TestOnWriteSeesEverythingUsersSee(t *testing.T) {
 	require.NoError(t, err)
 	in := f.SlashCommand("U1", "C1", "help")
 	require.NoError(t, respond(api, in.ResponseURL, slack.MsgOptionText("usage", false)))
+	require.NoError(t, respond(api, in.ResponseURL, slack.MsgOptionText("usage, edited", false), slack.MsgOptionReplaceOriginal(in.ResponseURL)))
+	_, _, err = api.PostMessage("", slack.MsgOptionResponseURL(in.ResponseURL, slack.ResponseTypeInChannel), slack.MsgOptionText("for everyone", false))
+	require.NoError(t, err)
+	card := postCard(t, api, "C1", "r2")
+	click, err := f.ClickButton("U1", "C1", card, "approve")
+	require.NoError(t, err)
+	require.NoError(t, respond(api, click.ResponseURL, slack.MsgOptionText("Approved", false), slack.MsgOptionReplaceOriginal(click.ResponseURL)))
 
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{
 		"chat.postMessage Request r1",
 		"chat.update Approved",
-		"chat.postEphemeral psst",
-		"response_url usage",
+		"chat.postEphemeral psst (only U1)",
+		"response_url usage (only U1)",
+		"response_url usage, edited (only U1) (replaced)",
+		"response_url for everyone",
+		"chat.postMessage Request r2",
+		"response_url Approved (replaced)",
 	}, writes)
 }

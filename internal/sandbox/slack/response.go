@@ -135,7 +135,7 @@ func (s *Server) applyReplyLocked(ru *responseURL, reply replyBody, raw json.Raw
 
 	switch {
 	case resp.DeleteOriginal && hasOrig:
-		write.Deleted = true
+		write.Deleted, write.Ephemeral = true, origMsg == nil
 		if origMsg != nil {
 			origMsg.deleted = true
 			write.TS = origMsg.ts
@@ -153,6 +153,7 @@ func (s *Server) applyReplyLocked(ru *responseURL, reply replyBody, raw json.Raw
 		target.text, target.blocks = reply.Text, blocks
 		target.updates++
 		resp.TS, write.TS = target.ts, target.ts
+		write.Replaced, write.Ephemeral = true, origMsg == nil
 		if origMsg != nil {
 			s.recordMessageLocked(origMsg)
 		} else {
@@ -167,6 +168,7 @@ func (s *Server) applyReplyLocked(ru *responseURL, reply replyBody, raw json.Raw
 		s.recordMessageLocked(m)
 		resp.TS, write.TS = m.ts, m.ts
 	default:
+		write.Ephemeral = true
 		e := &storedEphemeral{user: ru.user, viaResponseURL: true}
 		e.channel, e.ts, e.threadTS, e.text, e.blocks = ru.channel, s.nextTSLocked(), reply.ThreadTS, reply.Text, blocks
 		s.ephemerals = append(s.ephemerals, e)

@@ -178,6 +178,13 @@ type Write struct {
 	TS      string
 	User    string // recipient of ephemerals and views
 	Deleted bool
+	// Ephemeral is set when only User sees the write: chat.postEphemeral, an
+	// ephemeral response_url reply or ack, or an edit of such a reply. A response_url
+	// reply with response_type in_channel is a channel message, as in Slack.
+	Ephemeral bool
+	// Replaced is set when a response_url reply replaced the message it came from
+	// (replace_original) instead of posting a new one.
+	Replaced bool
 }
 
 type storedMessage struct {

@@ -414,7 +414,7 @@ func (s *Server) chatPostEphemeral(_ *http.Request, p params) apiResult {
 	snap := s.recordEphemeralLocked(e)
 	s.mu.Unlock()
 
-	s.emit(Write{Method: "chat.postEphemeral", Channel: e.channel, TS: e.ts, User: user, Content: snap.Content})
+	s.emit(Write{Method: "chat.postEphemeral", Channel: e.channel, TS: e.ts, User: user, Content: snap.Content, Ephemeral: true})
 	return apiResult{"ok": true, "message_ts": e.ts}
 }
 

@@ -1,0 +1,42 @@
+//go:build unix
+
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A console stopped by SIGHUP (its terminal closed) still removes its temporary
+// database.
+func TestConsoleStopsOnSIGHUPAndRemovesItsDatabase(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	t.Setenv("DATABASE_URL", "")
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	out := &lockedBuffer{}
+	code := make(chan int, 1)
+	go func() { code <- run([]string{"console"}, inR, out, io.Discard) }()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "rita@#general> ") }, 10*time.Second, 10*time.Millisecond)
+	dirs, err := filepath.Glob(filepath.Join(tmp, "devin-chatops-console-*"))
+	require.NoError(t, err)
+	require.Len(t, dirs, 1)
+
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
+	select {
+	case c := <-code:
+		assert.Equal(t, 0, c)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the console did not stop on SIGHUP")
+	}
+	assert.NoDirExists(t, dirs[0])
+}
