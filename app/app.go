@@ -208,7 +208,8 @@ func (a *App) build() error {
 		})
 	}
 
-	msgr, err := approvalslack.NewMessenger(a.Poster, cfg.ApprovalChannel, a.log.With("component", "approvals"))
+	msgr, err := approvalslack.NewMessenger(a.Poster, cfg.ApprovalChannel, a.log.With("component", "approvals"),
+		approvalslack.WithApprovers(cfg.Approvers))
 	if err != nil {
 		return err
 	}
