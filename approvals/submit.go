@@ -103,6 +103,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 		break
 	}
 	s.kick()
+	s.wakeExpiry()
 	s.log.InfoContext(ctx, "approval request submitted", "request_id", r.ID, "action", r.Action, "requester", r.Requester, "items", len(r.Items))
 
 	if err := s.ShowCard(ctx, r.ID); err != nil {

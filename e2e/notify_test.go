@@ -3,10 +3,13 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 
+	"devin-chatops/app"
+	"devin-chatops/approvals"
 	"devin-chatops/approvalslack"
 	"devin-chatops/audit"
 	"devin-chatops/config"
@@ -93,4 +96,38 @@ func TestApprovalWordingNamesPeopleAsSlackDoes(t *testing.T) {
 	require.NotContains(t, request, "(s)")
 	require.Contains(t, approved, "approved by <@"+harness.Alice+">, <@"+harness.Carol+">")
 	require.NotContains(t, approved, "approved by "+harness.Alice)
+}
+
+// With REQUEST_TTL=5s the card reads "Expired" within 5 s of expires_at (here: well
+// within one), without waiting for a sweep: the sweeper runs only at start-up.
+func TestApprovalFiveSecondTTLExpiresOnTime(t *testing.T) {
+	env := apStart(t, harness.Options{
+		Configure: func(c *config.Config) { c.RequestTTL = config.MinRequestTTL },
+		App:       app.Options{SweepEvery: time.Hour},
+	})
+	id, _ := apSubmit(t, env, harness.Requester, "invite soon@example.com")
+	apCard(t, env, id, "Approval needed: ")
+	r := apState(t, env, id)
+	require.Equal(t, config.MinRequestTTL, r.ExpiresAt.Sub(r.CreatedAt))
+
+	deadline := r.ExpiresAt.Add(5 * time.Second)
+	for {
+		if cur, ok := apCurrentCard(env, id); ok && strings.HasPrefix(cur.Text, "Expired: ") {
+			require.Empty(t, cur.Buttons(), "an expired card has no buttons")
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the card still reads pending 5 s after its expiry")
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.False(t, time.Now().Before(r.ExpiresAt), "not expired early")
+	require.Equal(t, approvals.StateExpired, apState(t, env, id).State)
+	apDM(t, env, harness.Requester, id, "expired")
+	var expiredAt time.Time
+	for _, e := range apEvents(t, env, id) {
+		if e.Kind == audit.KindExpired {
+			expiredAt = e.At
+		}
+	}
+	require.False(t, expiredAt.Before(r.ExpiresAt), "expired at %v, due %v", expiredAt, r.ExpiresAt)
+	require.WithinDuration(t, r.ExpiresAt, expiredAt, 5*time.Second)
 }
