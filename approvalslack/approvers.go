@@ -22,7 +22,7 @@ func withApprovers(m slackui.Message, state approvals.State, approvers []string)
 	}
 	line := "Approvers: " + approverMentions(approvers)
 	m.Text = slackui.Clip(m.Text+" · "+line, slackui.MaxMessageText)
-	ctx := slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, line, false, false))
+	block := slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, line, false, false))
 	at := len(m.Blocks)
 	for i, b := range m.Blocks {
 		if b.BlockType() == slack.MBTAction {
@@ -32,7 +32,7 @@ func withApprovers(m slackui.Message, state approvals.State, approvers []string)
 	}
 	blocks := make([]slack.Block, 0, len(m.Blocks)+1)
 	blocks = append(blocks, m.Blocks[:at]...)
-	blocks = append(blocks, ctx)
+	blocks = append(blocks, block)
 	m.Blocks = append(blocks, m.Blocks[at:]...)
 	return m
 }
