@@ -200,7 +200,8 @@ func TestApprovalNonApproverRefused(t *testing.T) {
 	require.Zero(t, cur.Updates)
 	require.Contains(t, cur.AllText(), "Approvals: 0 of 1")
 	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
-	require.Len(t, apEphemerals(env, "Only approvers"), 2)
+	// The refusal is audited before the clicker is told: wait for the second reply.
+	apEventually(t, "both clicks told why", func() bool { return len(apEphemerals(env, "Only approvers")) == 2 })
 
 	// The requester is no approver either.
 	apClick(t, env, harness.Requester, card, approvalslack.ActionIDApprove)
