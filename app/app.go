@@ -1,6 +1,6 @@
 // Package app wires the bot together: configuration -> store -> API clients ->
 // approval service -> command router -> Slack runtime, plus the background workers
-// (audit echo, expiry sweeper, execution pool, recovery) and the health listener.
+// (audit echo, expiry timer and sweeper, execution pool, recovery) and the health listener.
 // Both the `run` subcommand and console mode start the bot through it, so they share
 // one wiring.
 package app
@@ -41,7 +41,8 @@ type Options struct {
 	APIHTTPClient *http.Client
 	// Clock defaults to the wall clock.
 	Clock clock.Clock
-	// SweepEvery is how often expired requests are looked for (default 1 minute).
+	// SweepEvery is how often the sweeper runs (default 1 minute): the backstop for the
+	// expiry timer, and what brings Slack up to date after a failure.
 	SweepEvery time.Duration
 	// EchoPoll is how often the audit outbox is polled besides kicks (default 1 s).
 	EchoPoll time.Duration
@@ -208,7 +209,8 @@ func (a *App) build() error {
 		})
 	}
 
-	msgr, err := approvalslack.NewMessenger(a.Poster, cfg.ApprovalChannel, a.log.With("component", "approvals"))
+	msgr, err := approvalslack.NewMessenger(a.Poster, cfg.ApprovalChannel, a.log.With("component", "approvals"),
+		approvalslack.WithApprovers(cfg.Approvers))
 	if err != nil {
 		return err
 	}
@@ -306,8 +308,10 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}()
 
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); a.Echoer.Run(ctx) }()
+	// Each request expires on time (within 5 s of expires_at); the sweep is the backstop.
+	go func() { defer wg.Done(); a.Service.RunExpiry(ctx) }()
 	go func() { defer wg.Done(); a.Sweeper.Run(ctx, a.opts.SweepEvery) }()
 	// Approved requests run here, off the Slack handlers. At shutdown their API calls
 	// are cancelled and only the recording of finished work runs on, briefly.

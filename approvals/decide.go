@@ -156,7 +156,7 @@ func (s *Service) Approve(ctx context.Context, user, id string) (Approval, error
 		ch := Change{DecidedBy: strings.Join(res.Approvers, ","), DecidedAt: now}
 		ev := audit.Event{
 			Kind: audit.KindApproved, Actor: user, Command: CommandLine(r), Items: r.Items,
-			Detail: "approved by " + ch.DecidedBy, RequestedAt: r.CreatedAt, DecidedAt: now,
+			Detail: audit.ApprovedByDetail(res.Approvers), RequestedAt: r.CreatedAt, DecidedAt: now,
 		}
 		swapped, err := s.store.Transition(ctx, id, StatePending, StateApproved, ch, ev)
 		unlock()

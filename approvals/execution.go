@@ -100,8 +100,11 @@ func failureDetail(outcomes []ItemOutcome) string {
 		}
 		n++
 	}
-	if n > shown {
-		parts = append(parts, fmt.Sprintf("and %d more failures", n-shown))
+	switch more := n - shown; {
+	case more == 1:
+		parts = append(parts, "and 1 more failure")
+	case more > 1:
+		parts = append(parts, fmt.Sprintf("and %d more failures", more))
 	}
 	return strings.Join(parts, "; ")
 }

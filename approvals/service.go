@@ -84,6 +84,10 @@ type Service struct {
 	log    *slog.Logger
 	ids    io.Reader
 
+	// expiryWake tells RunExpiry that a request was submitted, so it re-arms its timer
+	// (buffered: a wake while it is busy is kept for its next wait).
+	expiryWake chan struct{}
+
 	decideLocks keylock.Set // votes and decisions on one request
 	cardLocks   keylock.Set // posting or updating one request's card
 	notifyLocks keylock.Set // telling one request's requester how it ended
@@ -130,6 +134,8 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		clock:  d.Clock,
 		log:    d.Logger,
 		ids:    d.IDs,
+
+		expiryWake: make(chan struct{}, 1),
 	}, nil
 }
 

@@ -47,6 +47,9 @@ type Store interface {
 	// so a request approved meanwhile is left alone) and returns those it moved. mkEvent,
 	// when not nil, makes the audit event written with each expiry.
 	ExpireDue(ctx context.Context, now time.Time, mkEvent func(Request) audit.Event) ([]Request, error)
+	// NextExpiry returns the earliest ExpiresAt among pending requests; ok=false when
+	// none is pending.
+	NextExpiry(ctx context.Context) (next time.Time, ok bool, err error)
 	// MarkCardShown records that the request's card now shows state (Request.CardState).
 	// ErrNotFound for an unknown request.
 	MarkCardShown(ctx context.Context, id string, state State) error

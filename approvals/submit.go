@@ -90,7 +90,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 		}
 		ev := audit.Event{
 			Kind: audit.KindRequest, Actor: r.Requester, Command: command, Items: r.Items,
-			Detail:      fmt.Sprintf("needs %d approval(s); expires %s", s.cfg.RequiredApprovals, r.ExpiresAt.Format("2006-01-02 15:04 UTC")) + reasonDetail(r.Reason),
+			Detail:      needs(s.cfg.RequiredApprovals) + "; expires " + r.ExpiresAt.Format("2006-01-02 15:04 UTC") + reasonDetail(r.Reason),
 			RequestedAt: now,
 		}
 		err = s.store.CreateRequest(ctx, r, ev)
@@ -103,6 +103,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 		break
 	}
 	s.kick()
+	s.wakeExpiry()
 	s.log.InfoContext(ctx, "approval request submitted", "request_id", r.ID, "action", r.Action, "requester", r.Requester, "items", len(r.Items))
 
 	if err := s.ShowCard(ctx, r.ID); err != nil {
@@ -112,6 +113,14 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 		r = shown
 	}
 	return r, nil
+}
+
+// needs is "needs 1 approval", "needs 2 approvals".
+func needs(required int) string {
+	if required == 1 {
+		return "needs 1 approval"
+	}
+	return fmt.Sprintf("needs %d approvals", required)
 }
 
 func reasonDetail(reason string) string {

@@ -385,7 +385,7 @@ type flowStore interface {
 func (e *env) bareService(db flowStore, exec executor.Action) *stack {
 	e.t.Helper()
 	q := executor.NewQueue()
-	msg, err := approvalslack.NewMessenger(e.poster, approvalChannel, slog.New(e.logs))
+	msg, err := approvalslack.NewMessenger(e.poster, approvalChannel, slog.New(e.logs), approvalslack.WithApprovers(e.cfg.Approvers))
 	require.NoError(e.t, err)
 	svc, err := approvals.NewService(e.cfg, approvals.Deps{
 		Store: db, Messenger: msg, Queue: q, Groups: e.groups, Kicker: e.kicker,

@@ -30,15 +30,26 @@ type Poster interface {
 // Messenger shows requests in Slack: the card in the approvals channel, updated in
 // place, and the requester's DM when a request ends.
 type Messenger struct {
-	poster  Poster
-	channel string
-	log     *slog.Logger
+	poster    Poster
+	channel   string
+	approvers []string
+	log       *slog.Logger
 }
 
 var _ approvals.Messenger = (*Messenger)(nil)
 
+// MessengerOption tunes a Messenger.
+type MessengerOption func(*Messenger)
+
+// WithApprovers has pending cards mention the approvers, so that Slack notifies them:
+// Slack user IDs (U…, W…) and user-group IDs (S…), as APPROVERS lists them.
+// NewMessenger refuses any other value, so nothing else can become a mention.
+func WithApprovers(ids []string) MessengerOption {
+	return func(m *Messenger) { m.approvers = append([]string(nil), ids...) }
+}
+
 // NewMessenger posts cards to approvalChannel through poster.
-func NewMessenger(poster Poster, approvalChannel string, logger *slog.Logger) (*Messenger, error) {
+func NewMessenger(poster Poster, approvalChannel string, logger *slog.Logger, opts ...MessengerOption) (*Messenger, error) {
 	switch {
 	case poster == nil:
 		return nil, errors.New("approval messenger: no poster")
@@ -48,12 +59,28 @@ func NewMessenger(poster Poster, approvalChannel string, logger *slog.Logger) (*
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Messenger{poster: poster, channel: approvalChannel, log: logger}, nil
+	m := &Messenger{poster: poster, channel: approvalChannel, log: logger}
+	for _, o := range opts {
+		o(m)
+	}
+	for _, id := range m.approvers {
+		if !slackui.IsUserID(id) && !slackui.IsGroupID(id) {
+			return nil, fmt.Errorf("approval messenger: approver %q is neither a Slack user ID (U…, W…) nor a user-group ID (S…)",
+				slackui.Clip(id, 40))
+		}
+	}
+	return m, nil
+}
+
+// card renders r's card as this messenger shows it: mentioning the approvers while it
+// waits for them.
+func (m *Messenger) card(r approvals.Request, p approvals.Progress) slackui.Message {
+	return withApprovers(Card(r, p), r.State, m.approvers)
 }
 
 // ShowRequest posts r's card to the approvals channel.
 func (m *Messenger) ShowRequest(ctx context.Context, r approvals.Request, p approvals.Progress) (approvals.CardRef, error) {
-	ts, err := m.poster.Post(ctx, m.channel, Card(r, p))
+	ts, err := m.poster.Post(ctx, m.channel, m.card(r, p))
 	if err != nil {
 		return approvals.CardRef{}, err
 	}
@@ -62,7 +89,7 @@ func (m *Messenger) ShowRequest(ctx context.Context, r approvals.Request, p appr
 
 // UpdateRequest re-renders r's card in place.
 func (m *Messenger) UpdateRequest(ctx context.Context, r approvals.Request, p approvals.Progress) error {
-	return unreachable(m.poster.Update(ctx, r.CardChannel, r.CardTS, Card(r, p)))
+	return unreachable(m.poster.Update(ctx, r.CardChannel, r.CardTS, m.card(r, p)))
 }
 
 // TellRequester DMs the requester how r ended. A requester who cannot be DM'd (the

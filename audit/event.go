@@ -2,7 +2,10 @@
 // It knows neither Slack nor the APIs (auditecho renders and posts the events).
 package audit
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Kind is what an audit event records. The values are stored as text.
 type Kind string
@@ -50,4 +53,30 @@ type Event struct {
 type Pending struct {
 	Event    Event
 	Attempts int
+}
+
+// approvedByPrefix starts the Detail of a KindApproved event; the rest lists the Slack
+// user IDs of the approvers whose votes counted, comma-separated.
+const approvedByPrefix = "approved by "
+
+// ApprovedByDetail is the Detail of a KindApproved event: who approved, as IDs, so
+// that a renderer can show them as mentions (see ApprovedBy).
+func ApprovedByDetail(approvers []string) string {
+	return approvedByPrefix + strings.Join(approvers, ",")
+}
+
+// ApprovedBy reads the approvers back from a KindApproved event written with
+// ApprovedByDetail (events stored before it have the same form). ok is false for any
+// other event. The IDs are as stored: check their shape before rendering them.
+func ApprovedBy(e Event) (approvers []string, ok bool) {
+	rest, found := strings.CutPrefix(e.Detail, approvedByPrefix)
+	if e.Kind != KindApproved || !found {
+		return nil, false
+	}
+	for _, id := range strings.Split(rest, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			approvers = append(approvers, id)
+		}
+	}
+	return approvers, len(approvers) > 0
 }

@@ -37,7 +37,7 @@ func Format(e audit.Event) string {
 		parts = append(parts, what)
 	}
 	if e.Detail != "" {
-		parts = append(parts, text(e.Detail, maxDetailRunes))
+		parts = append(parts, detail(e))
 	}
 	if e.Outcome != "" {
 		parts = append(parts, "outcome: "+text(e.Outcome, maxOutcomeRunes))
@@ -66,6 +66,19 @@ func actor(a string) string {
 	default:
 		return slackui.Mention(a, 80)
 	}
+}
+
+// detail is the event's detail, escaped; the approvers an approval names are shown as
+// mentions, like every other person on the line. Only user IDs become mentions.
+func detail(e audit.Event) string {
+	if ids, ok := audit.ApprovedBy(e); ok {
+		names := make([]string, len(ids))
+		for i, id := range ids {
+			names[i] = slackui.Mention(id, maxIDRunes)
+		}
+		return "approved by " + slackui.JoinLimited(names, ", ", maxItemsShown, maxItemsChars)
+	}
+	return text(e.Detail, maxDetailRunes)
 }
 
 // subject is the command and the items it applies to.

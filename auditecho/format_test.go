@@ -35,6 +35,32 @@ func TestFormat(t *testing.T) {
 			want: ":white_check_mark: `R7K3QX0` *done* · <@U123> · invite a@b.com, c@d.com · outcome: 2 invited · requested 10:02Z, decided 10:05Z, done 10:05Z",
 		},
 		{
+			name: "approvers are mentioned",
+			event: audit.Event{
+				RequestID: "R7K3QX0", Kind: audit.KindApproved, Actor: "U0BOB", Command: "invite", Items: []string{"a@b.com"},
+				Detail: audit.ApprovedByDetail([]string{"U0ALICE", "U0BOB"}), At: decided, RequestedAt: requested, DecidedAt: decided,
+			},
+			want: ":+1: `R7K3QX0` *approved* · <@U0BOB> · invite a@b.com · approved by <@U0ALICE>, <@U0BOB> · requested 10:02Z, decided 10:05Z",
+		},
+		{
+			name:        "one approver",
+			event:       audit.Event{Kind: audit.KindApproved, Actor: "U0ALICE", Detail: "approved by U0ALICE"},
+			contains:    []string{"approved by <@U0ALICE>"},
+			notContains: []string{"approved by U0ALICE"},
+		},
+		{
+			name:        "an approver that is not a user ID stays text",
+			event:       audit.Event{Kind: audit.KindApproved, Actor: "U0ALICE", Detail: "approved by U0ALICE,<!channel>,S0ADMINS"},
+			contains:    []string{"approved by <@U0ALICE>, &lt;!channel&gt;, S0ADMINS"},
+			notContains: []string{"<!channel>", "<!subteam"},
+		},
+		{
+			name:        "only an approval's detail names approvers",
+			event:       audit.Event{Kind: audit.KindDenied, Actor: "U0BOB", Detail: "approved by U0ALICE"},
+			contains:    []string{"approved by U0ALICE"},
+			notContains: []string{"<@U0ALICE>"},
+		},
+		{
 			name:  "a usage alert belongs to no request and no person",
 			event: audit.Event{Kind: audit.KindUsageAlert, Detail: "Platform has used 85% of its cycle ACU limit", At: decided},
 			want:  ":chart_with_upwards_trend: `—` *usage_alert* · — · Platform has used 85% of its cycle ACU limit",

@@ -110,7 +110,7 @@ func overviewHelp(table []spec) string {
 		changes bool
 	}{
 		{"*Read-only* — answered right away", false},
-		{"*Needs approval* — posted to the approvers; runs once one approves", true},
+		{"*Needs approval* — posted to the approvers; runs once they approve", true},
 	} {
 		var lines []string
 		for i := range table {

@@ -3,7 +3,6 @@ package commands
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -31,20 +30,16 @@ func code(s string, maxRunes int) string {
 	return "`" + slackui.Inert(strings.ReplaceAll(s, "`", "'"), maxRunes) + "`"
 }
 
-var slackChannelID = regexp.MustCompile(`^[CG][A-Z0-9]+$`)
-
 // mention renders a Slack user ID as a mention, and anything else as inert text.
 func mention(id string) string { return slackui.Mention(id, maxIDRunes) }
 
-// channelRef renders a channel ID as a channel link, and anything else as inert text.
+// channelRef renders a channel ID as a channel link, which Slack shows as the channel's
+// name, and anything else as inert text.
 func channelRef(id string) string {
-	if slackChannelID.MatchString(id) {
-		return "<#" + id + ">"
-	}
 	if id == "" {
 		return "the approvals channel"
 	}
-	return slackui.Inert(id, maxIDRunes)
+	return slackui.ChannelMention(id, maxIDRunes)
 }
 
 // link is a Slack link to rawURL labelled label, or just the label when the URL is not a

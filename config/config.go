@@ -126,6 +126,13 @@ var ErrInvalid = errors.New("invalid configuration")
 
 func (p Problems) Is(target error) bool { return target == ErrInvalid }
 
+// The range of REQUEST_TTL. Expiry is timed to the request (within 5 s of it), so
+// even a few seconds is honoured; the short end is for trying the bot out.
+const (
+	MinRequestTTL = 5 * time.Second
+	MaxRequestTTL = 30 * 24 * time.Hour
+)
+
 var (
 	userOrGroupID = regexp.MustCompile(`^[UWS][A-Z0-9]{2,}$`)
 	channelID     = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
@@ -220,8 +227,8 @@ func (r raw) validate(mode Mode) (Config, error) {
 	} else {
 		c.AllowSelfApproval = b
 	}
-	if d, err := time.ParseDuration(strings.TrimSpace(r.RequestTTL)); err != nil || d < time.Minute || d > 30*24*time.Hour {
-		add("REQUEST_TTL must be a duration from 1m to 720h (e.g. 24h), got %q", clip(r.RequestTTL))
+	if d, err := time.ParseDuration(strings.TrimSpace(r.RequestTTL)); err != nil || d < MinRequestTTL || d > MaxRequestTTL {
+		add("REQUEST_TTL must be a duration from 5s to 720h (e.g. 24h), got %q", clip(r.RequestTTL))
 	} else {
 		c.RequestTTL = d
 	}

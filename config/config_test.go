@@ -106,6 +106,8 @@ func TestLoadProblems(t *testing.T) {
 			[]string{`APPROVERS must list Slack user IDs (U…/W…) or user-group IDs (S…), got "@bob"`}},
 		{"bad numbers and durations", ModeRun, map[string]string{"REQUIRED_APPROVALS": "two", "REQUEST_TTL": "soon", "ALLOW_SELF_APPROVAL": "maybe"},
 			[]string{"REQUIRED_APPROVALS must be a whole number", "REQUEST_TTL must be a duration", "ALLOW_SELF_APPROVAL must be true or false"}},
+		{"TTL too short", ModeRun, map[string]string{"REQUEST_TTL": "4s"}, []string{`REQUEST_TTL must be a duration from 5s to 720h (e.g. 24h), got "4s"`}},
+		{"TTL too long", ModeRun, map[string]string{"REQUEST_TTL": "721h"}, []string{`REQUEST_TTL must be a duration from 5s to 720h (e.g. 24h), got "721h"`}},
 		{"zero approvals", ModeRun, map[string]string{"REQUIRED_APPROVALS": "0"}, []string{"REQUIRED_APPROVALS must be a whole number from 1 to 10"}},
 		{"bad schedule", ModeRun, map[string]string{"USAGE_REPORT_SCHEDULE": "every monday"}, []string{"USAGE_REPORT_SCHEDULE must be"}},
 		{"bad thresholds", ModeRun, map[string]string{"USAGE_ALERT_THRESHOLDS": "80,lots"}, []string{`USAGE_ALERT_THRESHOLDS must be percentages such as 80,100, got "lots"`}},
@@ -174,5 +176,38 @@ func assertNoSecret(t *testing.T, s string) {
 	t.Helper()
 	for _, secret := range []string{"SECRETBOT", "SECRETAPP", "SECRETDEVIN", "SECRETGITHUB", "SECRETPG"} {
 		assert.NotContains(t, s, secret)
+	}
+}
+
+func TestRequestTTLRange(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"5s", 5 * time.Second, true},
+		{"90s", 90 * time.Second, true},
+		{" 24h ", 24 * time.Hour, true},
+		{"720h", 720 * time.Hour, true},
+		{"4999ms", 0, false},
+		{"0s", 0, false},
+		{"-1h", 0, false},
+		{"720h1s", 0, false},
+		{"30d", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			env := validEnv()
+			env["REQUEST_TTL"] = tt.in
+			setEnv(t, env)
+			c, err := Load(ModeRun)
+			if !tt.ok {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "REQUEST_TTL must be a duration from 5s to 720h")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, c.RequestTTL)
+		})
 	}
 }

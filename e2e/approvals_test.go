@@ -204,7 +204,8 @@ func TestApprovalNonApproverRefused(t *testing.T) {
 	require.Zero(t, cur.Updates)
 	require.Contains(t, cur.AllText(), "Approvals: 0 of 1")
 	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
-	require.Len(t, apEphemerals(env, "Only approvers"), 2)
+	// The refusal is audited before the clicker is told: wait for the second reply.
+	apEventually(t, "both clicks told why", func() bool { return len(apEphemerals(env, "Only approvers")) == 2 })
 
 	// The requester is no approver either.
 	apClick(t, env, harness.Requester, card, approvalslack.ActionIDApprove)
@@ -326,17 +327,18 @@ func TestApprovalExpiry(t *testing.T) {
 }
 
 func TestApprovalClickAfterExpiryRefused(t *testing.T) {
-	// The sweeper runs only at start-up here, so the card still shows its buttons when
-	// the request expires, as it would for a client with a stale view: the click is
-	// what finds the request expired.
+	// The bot's clock jumps past the request's expiry while its expiry timer still
+	// waits out the real hour and the sweeper runs only at start-up, so the card still
+	// shows its buttons, as it would for a client with a stale view: the click is what
+	// finds the request expired.
+	offset := &clocktest.Shifted{}
 	env := apStart(t, harness.Options{
-		Configure: func(c *config.Config) { c.RequestTTL = 300 * time.Millisecond },
-		App:       app.Options{SweepEvery: time.Hour},
+		Configure: func(c *config.Config) { c.RequestTTL = time.Hour },
+		App:       app.Options{SweepEvery: time.Hour, Clock: offset},
 	})
 	id, _ := apSubmit(t, env, harness.Requester, "invite late@example.com")
 	card := apCard(t, env, id, "Approval needed: ")
-	r := apState(t, env, id)
-	time.Sleep(time.Until(r.ExpiresAt) + 50*time.Millisecond) // the request's own deadline
+	offset.Shift(time.Hour + time.Minute) // past the request's own deadline
 	cur, _ := apCurrentCard(env, id)
 	require.Len(t, cur.Buttons(), 2, "the card still offers its buttons")
 
@@ -515,19 +517,21 @@ func TestApprovalAuditEchoSurvivesSlackOutage(t *testing.T) {
 func TestApprovalMentionInjectionEscaped(t *testing.T) {
 	env := apStart(t, harness.Options{})
 	// What Slack sends when someone types the forms literally (it escapes & < >), and
-	// the forms themselves, as it sends an @channel typed with escaping on.
-	typed := `&lt;!channel&gt; &lt;@U0ALICE&gt; &lt;https://evil|click&gt; <!channel>`
+	// the forms themselves, as it sends an @channel typed with escaping on. The forged
+	// mention names somebody the card has no reason to mention (it mentions the
+	// approvers).
+	typed := `&lt;!channel&gt; &lt;@U0MALLORY&gt; &lt;https://evil|click&gt; <!channel>`
 	id, reply := apSubmit(t, env, harness.Requester, `invite inject@example.com --reason "`+typed+`"`)
 	apNoForms(t, "the confirmation", reply.AllText())
 
-	card := apCard(t, env, id, "Approval needed: ", "&lt;!channel&gt;", "&lt;@U0ALICE&gt;", "&lt;https://evil|click&gt;")
+	card := apCard(t, env, id, "Approval needed: ", "&lt;!channel&gt;", "&lt;@U0MALLORY&gt;", "&lt;https://evil|click&gt;")
 	apNoForms(t, "the pending card", card.AllText())
 
 	// The deny reason comes from a modal, as raw text.
 	apClick(t, env, harness.Bob, card, approvalslack.ActionIDDeny)
 	view, err := env.Slack.WaitView(waitCtx(t, apWait), func(v slacksandbox.View) bool { return v.PrivateMetadata == id })
 	require.NoError(t, err)
-	raw := "<!channel> <@U0ALICE> <https://evil|click> <!here> & more"
+	raw := "<!channel> <@U0MALLORY> <https://evil|click> <!here> & more"
 	sub, err := env.Slack.SubmitView(harness.Bob, view.ID, map[string]map[string]string{
 		approvalslack.DenyReasonBlockID: {approvalslack.DenyReasonActionID: raw},
 	})
@@ -535,9 +539,9 @@ func TestApprovalMentionInjectionEscaped(t *testing.T) {
 	_, err = sub.WaitAck(waitCtx(t, apWait))
 	require.NoError(t, err)
 
-	denied := apCard(t, env, id, "Denied: ", "Deny reason:* &lt;!channel&gt; &lt;@U0ALICE&gt; &lt;https://evil|click&gt; &lt;!here&gt; &amp; more")
+	denied := apCard(t, env, id, "Denied: ", "Deny reason:* &lt;!channel&gt; &lt;@U0MALLORY&gt; &lt;https://evil|click&gt; &lt;!here&gt; &amp; more")
 	apNoForms(t, "the denied card", denied.AllText())
-	dm := apDM(t, env, harness.Requester, id, "&lt;!channel&gt; &lt;@U0ALICE&gt;")
+	dm := apDM(t, env, harness.Requester, id, "&lt;!channel&gt; &lt;@U0MALLORY&gt;")
 	apNoForms(t, "the requester's DM", dm.AllText())
 
 	lines := apWaitEchoed(t, env, id, apHasKind(audit.KindDenied))
@@ -557,7 +561,7 @@ func TestApprovalMentionInjectionEscaped(t *testing.T) {
 // apNoForms fails if text holds a Slack form the injected text could have made.
 func apNoForms(t *testing.T, where, text string) {
 	t.Helper()
-	for _, form := range []string{"<!channel>", "<!here>", "<@U0ALICE>", "<https://evil", "@channel", "@here"} {
+	for _, form := range []string{"<!channel>", "<!here>", "<@U0MALLORY>", "<https://evil", "@channel", "@here"} {
 		require.NotContains(t, text, form, "%s pings or links through user text", where)
 	}
 }

@@ -145,17 +145,56 @@ func Inert(s string, maxRunes int) string {
 	return Escape(Clip(strings.Join(strings.Fields(s), " "), maxRunes))
 }
 
-// userID matches the IDs Slack renders as user mentions.
-var userID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
+// The ID shapes Slack renders as mentions and channel links. Only these ever become
+// one: any other value is shown as inert text, so a forged value cannot ping anybody.
+var (
+	userID    = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
+	groupID   = regexp.MustCompile(`^S[A-Z0-9]+$`)
+	channelID = regexp.MustCompile(`^[CG][A-Z0-9]+$`)
+)
 
 // IsUserID reports whether id is a Slack user ID (U… or W…).
 func IsUserID(id string) bool { return userID.MatchString(id) }
+
+// IsGroupID reports whether id is a Slack user-group ID (S…).
+func IsGroupID(id string) bool { return groupID.MatchString(id) }
+
+// IsChannelID reports whether id is a Slack channel ID (C… or G…). DM channels (D…)
+// are left out: Slack shows no name for them.
+func IsChannelID(id string) bool { return channelID.MatchString(id) }
 
 // Mention renders a Slack user ID as a mention and anything else as inert text, so a
 // forged value can never become a ping.
 func Mention(id string, maxRunes int) string {
 	if IsUserID(id) {
 		return "<@" + id + ">"
+	}
+	return Inert(id, maxRunes)
+}
+
+// GroupMention renders a Slack user-group ID as a mention of the group
+// (<!subteam^S…>, which notifies its members) and anything else as inert text.
+func GroupMention(id string, maxRunes int) string {
+	if IsGroupID(id) {
+		return "<!subteam^" + id + ">"
+	}
+	return Inert(id, maxRunes)
+}
+
+// UserOrGroupMention renders a user ID or a user-group ID as a mention, the way the
+// approver and requester lists name people, and anything else as inert text.
+func UserOrGroupMention(id string, maxRunes int) string {
+	if IsGroupID(id) {
+		return GroupMention(id, maxRunes)
+	}
+	return Mention(id, maxRunes)
+}
+
+// ChannelMention renders a Slack channel ID as a channel link (<#C…>), which Slack shows
+// as the channel's name, and anything else as inert text.
+func ChannelMention(id string, maxRunes int) string {
+	if IsChannelID(id) {
+		return "<#" + id + ">"
 	}
 	return Inert(id, maxRunes)
 }

@@ -95,3 +95,33 @@ func TestInertAndMention(t *testing.T) {
 	assert.Equal(t, "&lt;!channel&gt;", Mention("<!channel>", 40), "a forged ID stays text")
 	assert.Equal(t, "u0alice", Mention("u0alice", 40))
 }
+
+func TestMentionShapes(t *testing.T) {
+	tests := []struct {
+		name   string
+		render func(string, int) string
+		in     string
+		want   string
+	}{
+		{"user", Mention, "U0ALICE", "<@U0ALICE>"},
+		{"user not a group", Mention, "S0ADMINS", "S0ADMINS"},
+		{"group", GroupMention, "S0ADMINS", "<!subteam^S0ADMINS>"},
+		{"group not a user", GroupMention, "U0ALICE", "U0ALICE"},
+		{"group forged", GroupMention, "S0X>|<!channel", "S0X&gt;|&lt;!channel"},
+		{"group lower case", GroupMention, "s0admins", "s0admins"},
+		{"user or group: user", UserOrGroupMention, "W0BOB", "<@W0BOB>"},
+		{"user or group: group", UserOrGroupMention, "S0ADMINS", "<!subteam^S0ADMINS>"},
+		{"user or group: channel is text", UserOrGroupMention, "C0GENERAL", "C0GENERAL"},
+		{"user or group: broadcast is text", UserOrGroupMention, "<!channel>", "&lt;!channel&gt;"},
+		{"user or group: @here is text", UserOrGroupMention, "@here", "@\u2060here"},
+		{"channel", ChannelMention, "C0APPROVALS", "<#C0APPROVALS>"},
+		{"private channel", ChannelMention, "G0SECRET", "<#G0SECRET>"},
+		{"DM channel is text", ChannelMention, "D0DM", "D0DM"},
+		{"channel forged", ChannelMention, "C1|x> <!here", "C1|x&gt; &lt;!here"},
+		{"channel name is text", ChannelMention, "#approvals", "#approvals"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, tt.render(tt.in, 40)) })
+	}
+	assert.Equal(t, "not-…", ChannelMention("not-a-channel-id", 5), "text is clipped")
+}

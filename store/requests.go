@@ -353,6 +353,21 @@ func (db *DB) ExpireDue(ctx context.Context, now time.Time, mkEvent func(approva
 	return expired, nil
 }
 
+// NextExpiry returns the earliest expiry among pending requests; ok is false when
+// nothing is pending. It reads one row through the (state, expires_at) index, so the
+// expiry timer can ask after every submission.
+func (db *DB) NextExpiry(ctx context.Context) (next time.Time, ok bool, err error) {
+	var ms sql.NullInt64
+	if err := db.sql.QueryRowContext(ctx, `SELECT MIN(expires_at) FROM requests WHERE state = ?`,
+		string(approvals.StatePending)).Scan(&ms); err != nil {
+		return time.Time{}, false, fmt.Errorf("next expiry: %w", err)
+	}
+	if !ms.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMilli(ms.Int64).UTC(), true, nil
+}
+
 // requireRequest returns approvals.ErrNotFound unless the request exists.
 func requireRequest(ctx context.Context, tx *sql.Tx, id string) error {
 	var one int

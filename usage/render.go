@@ -37,7 +37,7 @@ func Message(r Report) slackui.Message {
 		}
 	}
 	if lines := userLines(r); len(lines) > 0 {
-		blocks = append(blocks, slackui.Section(fmt.Sprintf("*Top %d users*\n", len(lines))+strings.Join(lines, "\n")))
+		blocks = append(blocks, slackui.Section("*Top "+plural(len(lines), "user", "users")+"*\n"+strings.Join(lines, "\n")))
 	}
 	if len(r.Notes) > 0 {
 		notes := make([]string, len(r.Notes))

@@ -68,7 +68,7 @@ func TestMessageReadsWell(t *testing.T) {
 		"• *Research* — 1,000 (no limit)",
 		"• *Idle* — 45 of 50 (90%) :large_orange_circle: — passes its limit ~Dec",
 		"• _Not in any organization_ (Cascade, Terminal) — 2,300.7",
-		"1. Ada Lovelace · ada@example.com — 5,000",
+		"*Top 2 users*\n1. Ada Lovelace · ada@example.com — 5,000",
 		"2. `gone` — 1,200 _(no longer a member)_",
 		"Billing cycle Dec 1, 2026 – Dec 31, 2026 (days start 08:00 UTC) · data through Dec 8 11:00 UTC · as of Dec 8 11:00 UTC",
 	} {
@@ -90,6 +90,7 @@ func TestMessageEscapesAPIText(t *testing.T) {
 	assert.NotContains(t, all, "<!channel>")
 	assert.NotContains(t, all, "<@U123>")
 	assert.NotContains(t, all, "<mailto:")
+	assert.Contains(t, all, "*Top 1 user*\n1. ", "not \"Top 1 users\"")
 	assert.Contains(t, all, "&lt;!channel&gt; bold &amp; co")
 }
 
