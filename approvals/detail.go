@@ -2,6 +2,7 @@ package approvals
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"devin-chatops/audit"
@@ -19,12 +20,27 @@ type Detail struct {
 	History []audit.Event
 }
 
-// Detail reads request id with its votes and its history. An unknown ID is an error
-// wrapping ErrNotFound.
-func (s *Service) Detail(ctx context.Context, id string) (Detail, error) {
+// ErrNotAllowed is someone who is neither a request's requester nor an approver
+// asking to see it in full.
+var ErrNotAllowed = errors.New("only the requester and the approvers may see a request in full")
+
+// Detail reads request id with its votes and its history, for user: its requester or
+// an approver (else ErrNotAllowed). An unknown ID is an error wrapping ErrNotFound.
+func (s *Service) Detail(ctx context.Context, user, id string) (Detail, error) {
 	r, err := s.store.GetRequest(ctx, id)
 	if err != nil {
 		return Detail{}, err
+	}
+	// Every item, vote, deny reason and refused attempt is for the people the request
+	// concerns: its requester and those who decide it.
+	if user == "" || user != r.Requester {
+		isApprover, err := s.IsApprover(ctx, user)
+		if err != nil {
+			return Detail{}, fmt.Errorf("check approver: %w", err)
+		}
+		if !isApprover {
+			return Detail{}, ErrNotAllowed
+		}
 	}
 	votes, err := s.store.Votes(ctx, id)
 	if err != nil {

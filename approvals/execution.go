@@ -34,6 +34,7 @@ func (s *Service) BeginExecution(ctx context.Context, id string, resume bool) (r
 		if err := s.store.AppendAudit(ctx, started); err != nil {
 			return Request{}, false, err
 		}
+		r.Resumed = true
 	default:
 		return Request{}, false, nil
 	}

@@ -133,6 +133,10 @@ type Request struct {
 	// Params are an action's own arguments beyond items, org, team and role (an org's
 	// new limit, a GitHub login), by name. Stored as they are; nil when there are none.
 	Params map[string]string
+	// Resumed is set (not stored) on a request handed to its action again after a
+	// restart: what the action finds already done may be its own earlier run's work.
+	Resumed bool `json:"-"`
+
 	// Plan is what the check before submission found, one plain-text line per fact
 	// ("limit now 1,000, after 2,000"), shown on the card. Escape it for mrkdwn.
 	Plan []string

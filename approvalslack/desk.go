@@ -45,7 +45,10 @@ func (h *Handler) Cancel(ctx context.Context, user, id string) (reply string, do
 // to user as a text file in a DM, and the reply says so. found is false for an unknown
 // request (the reply says so); err is a failure to read it.
 func (h *Handler) Detail(ctx context.Context, user, id string) (reply slackui.Message, found bool, err error) {
-	d, err := h.dec.Detail(ctx, id)
+	d, err := h.dec.Detail(ctx, user, id)
+	if errors.Is(err, approvals.ErrNotAllowed) {
+		return slackui.Text(fmt.Sprintf("Only the requester and the approvers can see request %s in full; `/devin requests` lists the pending ones.", slackui.Inert(id, 20))), false, nil
+	}
 	if errors.Is(err, approvals.ErrNotFound) {
 		return slackui.Text(fmt.Sprintf("Request %s does not exist. `/devin requests` lists the pending ones.", slackui.Inert(id, 20))), false, nil
 	}
@@ -167,13 +170,22 @@ func historyText(events []audit.Event, now time.Time) string {
 // historyLine is one audit event: "• 10:05 UTC *approved* by <@U1> — approved by U1".
 func historyLine(e audit.Event, now time.Time) string {
 	line := "• " + plainTime(e.At, now) + " *" + slackui.Inert(string(e.Kind), 30) + "*"
-	if e.Actor != "" {
+	approvers, approved := audit.ApprovedBy(e)
+	if e.Actor != "" && !approved {
 		line += " by " + mention(e.Actor)
 	}
 	if e.Kind == audit.KindRefused && e.Command != "" {
 		line += " (" + slackui.Inert(e.Command, 30) + ")"
 	}
-	if e.Detail != "" {
+	switch {
+	case approved:
+		// Every approver of the quorum, as people, not the raw IDs the detail stores.
+		names := make([]string, len(approvers))
+		for i, id := range approvers {
+			names[i] = mention(id)
+		}
+		line += " by " + strings.Join(names, ", ")
+	case e.Detail != "":
 		line += " — " + slackui.Inert(e.Detail, maxHistoryDetailRunes)
 	}
 	if e.Outcome != "" {

@@ -23,7 +23,7 @@ func TestDetailPendingWithVotesAndHistory(t *testing.T) {
 	e.click("UA", r.ID, true)
 	e.click("UX", r.ID, true) // refused: not an approver
 
-	msg, found, err := e.svc.handler.Detail(context.Background(), "UX", r.ID)
+	msg, found, err := e.svc.handler.Detail(context.Background(), "UA", r.ID)
 	require.NoError(t, err)
 	require.True(t, found)
 	assertBlockKitLimits(t, msg)
@@ -42,7 +42,7 @@ func TestDetailPendingWithVotesAndHistory(t *testing.T) {
 		assert.Contains(t, all, want)
 	}
 	assert.NotContains(t, all, "*vote*", "votes have their own section")
-	assert.Empty(t, e.poster.filesTo("UX"), "a short list needs no file")
+	assert.Empty(t, e.poster.filesTo("UA"), "a short list needs no file")
 }
 
 func TestDetailOfDecidedRequests(t *testing.T) {
@@ -63,7 +63,7 @@ func TestDetailOfDecidedRequests(t *testing.T) {
 			},
 			want: []string{"*State:* failed\n:warning: *Approved by* <@UA>", "*Outcome:* 1 invited, 1 failed",
 				"• b@example.com — failed: invalid email\n• a@example.com — invited",
-				"*approved* by <@UA>", "*executing*", "*failed*"}},
+				"*approved* by <@UA>\n", "*executing*", "*failed*"}},
 		{name: "denied with its reason",
 			act: func(e *env, id string) { require.NoError(e.t, e.svc.Deny(context.Background(), "UB", id, "not now")) },
 			want: []string{"*State:* denied\n:x: *Denied by* <@UB>", "*Votes:*\n• <@UB> denied at 10:02 UTC: not now",
@@ -81,7 +81,7 @@ func TestDetailOfDecidedRequests(t *testing.T) {
 			e := newEnv(t)
 			r := e.submit(inviteSub())
 			tt.act(e, r.ID)
-			msg, found, err := e.svc.handler.Detail(context.Background(), "UX", r.ID)
+			msg, found, err := e.svc.handler.Detail(context.Background(), "UA", r.ID)
 			require.NoError(t, err)
 			require.True(t, found)
 			assertBlockKitLimits(t, msg)
@@ -99,7 +99,7 @@ func TestDetailOfALongRequestSendsAFile(t *testing.T) {
 	emails[3] = "<!channel>&x@example.com"
 	r := e.submit(inviteSub(emails...))
 
-	msg, found, err := e.svc.handler.Detail(context.Background(), "UX", r.ID)
+	msg, found, err := e.svc.handler.Detail(context.Background(), "UA", r.ID)
 	require.NoError(t, err)
 	require.True(t, found)
 	assertBlockKitLimits(t, msg)
@@ -109,7 +109,7 @@ func TestDetailOfALongRequestSendsAFile(t *testing.T) {
 	assert.Contains(t, all, "All 1,000 emails are in the text file I sent you by direct message.")
 	assert.NotContains(t, all, "<!channel>")
 
-	files := e.poster.filesTo("UX")
+	files := e.poster.filesTo("UA")
 	require.Len(t, files, 1, "to whoever asked")
 	data := string(files[0].Data)
 	for _, em := range emails {
@@ -120,7 +120,7 @@ func TestDetailOfALongRequestSendsAFile(t *testing.T) {
 		e.poster.mu.Lock()
 		e.poster.uploadErr = &slackui.Error{Kind: slackui.Transient, Method: "files.getUploadURLExternal", Err: errors.New("timeout")}
 		e.poster.mu.Unlock()
-		msg, _, err := e.svc.handler.Detail(context.Background(), "UY", r.ID)
+		msg, _, err := e.svc.handler.Detail(context.Background(), "UB", r.ID)
 		require.NoError(t, err)
 		assertBlockKitLimits(t, msg)
 		assert.Contains(t, texts(t, msg), "could not send it to you as a file just now")
@@ -142,11 +142,25 @@ func TestDetailHistoryStaysWithinLimits(t *testing.T) {
 	for i := range 60 {
 		e.click("U<!channel>"+strings.Repeat("&", i%7), r.ID, true)
 	}
-	msg, _, err := e.svc.handler.Detail(context.Background(), "UX", r.ID)
+	msg, _, err := e.svc.handler.Detail(context.Background(), "UA", r.ID)
 	require.NoError(t, err)
 	assertBlockKitLimits(t, msg)
 	all := texts(t, msg)
 	assert.Contains(t, all, "*request* by <@UREQ>")
 	assert.Contains(t, all, "refused (not shown here; the audit channel has them)")
 	assert.NotContains(t, all, "<!channel>")
+}
+
+func TestDetailOnlyForTheRequesterAndApprovers(t *testing.T) {
+	e := newEnv(t)
+	r := e.submit(inviteSub())
+	msg, found, err := e.svc.handler.Detail(context.Background(), "UOUTSIDER", r.ID)
+	require.NoError(t, err)
+	assert.False(t, found)
+	assert.Contains(t, msg.Text, "Only the requester and the approvers can see request "+r.ID+" in full")
+	assert.NotContains(t, texts(t, msg), r.Items[0], "nothing of the request is shown")
+
+	_, found, err = e.svc.handler.Detail(context.Background(), r.Requester, r.ID)
+	require.NoError(t, err)
+	assert.True(t, found, "the requester sees it")
 }

@@ -23,7 +23,7 @@ type Decider interface {
 	Now() time.Time
 	// Cancel and Detail answer /devin cancel ID and /devin requests ID (desk.go).
 	Cancel(ctx context.Context, user, id string) (approvals.Request, error)
-	Detail(ctx context.Context, id string) (approvals.Detail, error)
+	Detail(ctx context.Context, user, id string) (approvals.Detail, error)
 }
 
 // Handler turns the approval card's clicks and the deny modal's submissions into
@@ -150,6 +150,7 @@ const (
 	msgGroupLookup  = "I could not check the approver groups with Slack just now, so your decision was not recorded. Try again in a minute."
 	msgStoreFailure = "Something went wrong while recording your decision, so nothing changed. Try again in a minute."
 	msgNotYours     = "Only the requester of a request or an approver can cancel it; you are neither."
+	msgGroupCancel  = "I could not check the approver groups with Slack just now, so the request was not cancelled. Try again in a minute."
 )
 
 // failureText says exactly why a decision changed nothing: the refusal's reason, or,
@@ -169,6 +170,9 @@ func (h *Handler) failureText(err error) string {
 	case approvals.RefusedUnknownRequest:
 		return fmt.Sprintf("Request %s does not exist.", slackui.Inert(ref.RequestID, 20))
 	case approvals.RefusedGroupLookup:
+		if ref.Verb == approvals.VerbCancel {
+			return msgGroupCancel
+		}
 		return msgGroupLookup
 	case approvals.RefusedNotApprover:
 		return msgNotApprover

@@ -44,9 +44,16 @@ func fullLines(r approvals.Request) []string {
 	for _, o := range r.Outcomes {
 		done[o.Item] = true
 	}
+	// Before execution, the items the check found already so are marked, so that a
+	// long list still tells the approver what will really change.
+	same, _ := r.NoChange()
 	for _, it := range r.Items {
 		if !done[it] {
-			lines = append(lines, "• "+slackui.Inert(it, maxItemRunes))
+			line := "• " + slackui.Inert(it, maxItemRunes)
+			if same[approvals.ItemKey(it)] {
+				line += " — no change"
+			}
+			lines = append(lines, line)
 		}
 	}
 	return lines
@@ -91,9 +98,14 @@ func itemsFile(r approvals.Request) slackui.File {
 		}
 		b.WriteString(line + "\n")
 	}
+	same, _ := r.NoChange()
 	for _, it := range r.Items {
 		if !done[it] {
-			b.WriteString(oneLine(it) + "\n")
+			line := oneLine(it)
+			if same[approvals.ItemKey(it)] {
+				line += " — no change"
+			}
+			b.WriteString(line + "\n")
 		}
 	}
 	return slackui.File{
