@@ -126,7 +126,7 @@ func (a *App) build() error {
 	}
 	a.Echoer = auditecho.NewEchoer(a.DB, a.Poster, cfg.AuditChannel, opts.Clock, a.log.With("component", "audit"), echoOpts...)
 
-	deps := commands.Deps{Audit: a.DB, Kicker: a.Echoer, ApprovalChannel: cfg.ApprovalChannel, GitConnectionID: cfg.DevinGitConnectionID}
+	deps := commands.Deps{Audit: a.DB, Kicker: a.Echoer, ApprovalChannel: cfg.ApprovalChannel, GitConnectionID: cfg.DevinGitConnectionID, GrantMax: cfg.GrantMax}
 	actions := executor.Actions{
 		approvals.ActionInvite:        executor.Unavailable("the Devin API is not configured (DEVIN_API_KEY)"),
 		approvals.ActionOrgCreate:     executor.Unavailable("the Devin API is not configured (DEVIN_API_KEY)"),

@@ -179,7 +179,32 @@ func details(r approvals.Request) string {
 	default:
 		lines = append(lines, "*Action:* "+slackui.Inert(string(r.Action), maxNameRunes))
 	}
+	if l := grantLine(r); l != "" {
+		lines = append(lines, l)
+	}
 	return strings.Join(lines, "\n")
+}
+
+// grantLine says how long a time-boxed request's access lasts and until when: counted
+// from the execution, so a card that waits shows the end it would have if approved at
+// once (from when the card was made), and an executed one the real end.
+func grantLine(r approvals.Request) string {
+	d, ok := r.GrantFor()
+	if !ok {
+		return ""
+	}
+	line := "*For:* " + slackui.Escape(approvals.FormatDuration(d))
+	switch {
+	case r.State == approvals.StateDone || r.State == approvals.StateFailed:
+		if !r.DoneAt.IsZero() {
+			line += ", until " + slackDate(r.DoneAt.Add(d)) + " (then the bot takes it back)"
+		}
+	case r.State == approvals.StatePending:
+		line += ", until " + slackDate(r.CreatedAt.Add(d)) + " if approved now (counted from the execution)"
+	default:
+		line += " from the execution"
+	}
+	return line
 }
 
 // reasonText has a section of its own: escaped, it can take up to 2500 characters.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"devin-chatops/approvals"
 	"devin-chatops/slackui"
@@ -30,10 +31,40 @@ const (
 type changer struct {
 	submitter       Submitter
 	approvalChannel string
+	grantMax        time.Duration
 }
 
 func newChanger(env *runEnv) changer {
-	return changer{submitter: env.approvals, approvalChannel: env.approvalChannel}
+	return changer{submitter: env.approvals, approvalChannel: env.approvalChannel, grantMax: env.grantMax}
+}
+
+// checkGrant refuses a `--for` longer than GRANT_MAX, which the grammar cannot know.
+func (ch changer) checkGrant(d time.Duration) error {
+	limit := ch.grantMax
+	if limit <= 0 {
+		limit = approvals.DefaultGrantMax
+	}
+	if d > limit {
+		return refuse("`--for` " + slackui.Escape(approvals.FormatDuration(d)) + " is longer than the longest grant allowed here, " +
+			slackui.Escape(approvals.FormatDuration(limit)) + " (GRANT_MAX). Nothing was submitted.")
+	}
+	return nil
+}
+
+// withGrant adds a time-boxed request's duration to its parameters.
+func withGrant(params map[string]string, d time.Duration) map[string]string {
+	if d > 0 {
+		params[approvals.ParamGrantFor] = approvals.GrantForParam(d)
+	}
+	return params
+}
+
+// grantClause completes the confirmation's "It will …" for a time-boxed request.
+func grantClause(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return ", for " + slackui.Escape(approvals.FormatDuration(d)) + " from the moment it is carried out (then the bot takes it back)"
 }
 
 func (ch changer) submit(ctx context.Context, sub approvals.Submission) (approvals.Request, error) {

@@ -145,6 +145,7 @@ type runEnv struct {
 	desk            RequestDesk
 	approvalChannel string
 	gitConnectionID string
+	grantMax        time.Duration
 	now             time.Time
 	log             *slog.Logger
 	// enabled are the commands that can run, in help order; have is what is configured.

@@ -11,8 +11,8 @@ import (
 )
 
 const (
-	inviteUsage     = "/devin invite EMAIL… [--role member|admin] [--org ORG] [--reason TEXT]"
-	teamAddUsage    = "/devin team add TEAM LOGIN… [--reason TEXT]"
+	inviteUsage     = "/devin invite EMAIL… [--role member|admin] [--org ORG] [--for DURATION] [--reason TEXT]"
+	teamAddUsage    = "/devin team add TEAM LOGIN… [--for DURATION] [--reason TEXT]"
 	teamRemoveUsage = "/devin team remove TEAM LOGIN… [--reason TEXT]"
 	teamListUsage   = "/devin team list TEAM"
 	auditUsage      = "/devin audit [--since DURATION]"
@@ -98,8 +98,8 @@ func TestParseRefuses(t *testing.T) {
 			wantMsg: []string{"takes no arguments"}, wantUsage: "/devin members [--email EMAIL]"},
 		{name: "unknown flag with a near one", text: "invite a@x.io --rol admin",
 			wantMsg: []string{"Unknown flag `--rol` for `/devin invite`", "Did you mean `--role`?"}, wantUsage: inviteUsage},
-		{name: "unknown flag with nothing near", text: "invite a@x.io --force",
-			wantMsg: []string{"Unknown flag `--force`"}, notInMsg: []string{"Did you mean"}},
+		{name: "unknown flag with nothing near", text: "invite a@x.io --verbose",
+			wantMsg: []string{"Unknown flag `--verbose`"}, notInMsg: []string{"Did you mean"}},
 		{name: "unknown flag on a command without flags", text: "orgs --all",
 			wantMsg: []string{"Unknown flag `--all` for `/devin orgs`", "It takes no flags"}},
 		{name: "unknown flag written --name=value", text: "audit --sinc=7d",

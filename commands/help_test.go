@@ -161,8 +161,8 @@ func TestHelpCommand(t *testing.T) {
 	}{
 		{"", []string{"*`/devin` runs the Devin enterprise", "`/devin usage [--post] [--cycle current|previous] [--org ORG]`"}},
 		{"help", []string{"*Read-only*", "*Needs approval*"}},
-		{"help invite", []string{"`/devin invite EMAIL… [--role member|admin] [--org ORG] [--reason TEXT]`", "Example: `/devin invite"}},
-		{"team add --help", []string{"`/devin team add TEAM LOGIN… [--reason TEXT]`", "`mona_acme`"}},
+		{"help invite", []string{"`/devin invite EMAIL… [--role member|admin] [--org ORG] [--for DURATION] [--reason TEXT]`", "Example: `/devin invite"}},
+		{"team add --help", []string{"`/devin team add TEAM LOGIN… [--for DURATION] [--reason TEXT]`", "`mona_acme`"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {

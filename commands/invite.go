@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"devin-chatops/apiclient"
@@ -15,10 +16,11 @@ import (
 
 // Invite invites Emails to the enterprise with Role, and into Org when it is set.
 type Invite struct {
-	Emails []string // valid, lower-cased, no repeats, 1 to 1000
-	Role   string   // "member" or "admin"
-	Org    string   // optional
-	Reason string   // optional
+	Emails []string      // valid, lower-cased, no repeats, 1 to 1000
+	Role   string        // "member" or "admin"
+	Org    string        // optional
+	Reason string        // optional
+	For    time.Duration // --for: how long the access lasts; 0 for ever
 }
 
 func (Invite) Name() string  { return "invite" }
@@ -42,6 +44,7 @@ func inviteSpec() spec {
 		flags: []flagSpec{
 			{name: "role", value: "member|admin", help: "enterprise role (default member)"},
 			{name: "org", value: "ORG", help: "also add them to this Devin organization"},
+			forFlag(),
 			reasonFlag(),
 		},
 		summary: "invite people to the Devin enterprise",
@@ -85,6 +88,9 @@ func buildInvite(in *input) (Command, error) {
 	if inv.Reason, err = in.reason(); err != nil {
 		return nil, err
 	}
+	if inv.For, err = in.grantFor(); err != nil {
+		return nil, err
+	}
 	return inv, nil
 }
 
@@ -93,6 +99,9 @@ func buildInvite(in *input) (Command, error) {
 // every email is checked (planInvite): members already are shown as no change and not
 // sent, and a request that would change nobody is refused.
 func (ch changer) invite(ctx context.Context, api inviteAPI, c call, cmd Invite) (slackui.Reply, string, error) {
+	if err := ch.checkGrant(cmd.For); err != nil {
+		return slackui.Reply{}, "", err
+	}
 	var org *devin.Organization
 	if cmd.Org != "" {
 		var err error
@@ -106,7 +115,7 @@ func (ch changer) invite(ctx context.Context, api inviteAPI, c call, cmd Invite)
 	}
 	sub := approvals.Submission{
 		Requester: c.user, OriginChannel: c.channel, Action: approvals.ActionInvite,
-		Items: cmd.Emails, Role: cmd.Role, Reason: cmd.Reason, Params: p.params(), Plan: p.lines,
+		Items: cmd.Emails, Role: cmd.Role, Reason: cmd.Reason, Params: withGrant(p.params(), cmd.For), Plan: p.lines,
 	}
 	if org != nil {
 		sub.Org = org.ID
@@ -119,7 +128,7 @@ func (ch changer) invite(ctx context.Context, api inviteAPI, c call, cmd Invite)
 	if org != nil {
 		what += ", and add them to the organization " + orgName(*org) + " " + code(org.ID, maxIDRunes)
 	}
-	return ch.confirmPlan(req, p, what, "Already members", cmd.Reason), req.ID, nil
+	return ch.confirmPlan(req, p, what+grantClause(cmd.For), "Already members", cmd.Reason), req.ID, nil
 }
 
 // orgError names the organization when the Devin API does not know it.

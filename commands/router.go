@@ -82,6 +82,8 @@ type Deps struct {
 	// GitConnectionID is the Devin git connection repository permissions are granted
 	// on (DEVIN_GIT_CONNECTION_ID); empty turns `permission add` off.
 	GitConnectionID string
+	// GrantMax is the longest `--for` (GRANT_MAX; default 90 days).
+	GrantMax time.Duration
 	// CommandTimeout bounds one command's API calls (default 25 s). The reply goes
 	// through response_url, which stays valid for 30 minutes, so this is about not
 	// leaving a user waiting, not about Slack's 3-second ack.
@@ -245,6 +247,7 @@ func (r *Router) dispatch(ctx context.Context, c call, cmd Command) (slackui.Rep
 		desk:            r.deps.Desk,
 		approvalChannel: r.deps.ApprovalChannel,
 		gitConnectionID: r.deps.GitConnectionID,
+		grantMax:        r.deps.GrantMax,
 		now:             r.clock.Now(),
 		log:             r.log,
 		enabled:         r.enabled,

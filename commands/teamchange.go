@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"strings"
+	"time"
 
 	"devin-chatops/apiclient/github"
 	"devin-chatops/approvals"
@@ -21,6 +22,7 @@ type teamChange struct {
 	Team   string   // "ent:slug", or a numeric team id
 	Logins []string // valid, no repeats (ignoring case), 1 to 1000
 	Reason string
+	For    time.Duration // --for: how long the access lasts (team add only); 0 for ever
 }
 
 // teamChanger is a parsed team add or team remove.
@@ -39,7 +41,7 @@ const teamPlanDetail = "Every login is checked before anyone approves: a login G
 // remove share; typed makes the command's own type from the parsed arguments.
 func teamChangeSpec(s spec, typed func(teamChange) Command) spec {
 	s.args = "TEAM LOGIN…"
-	s.flags = []flagSpec{reasonFlag()}
+	s.flags = append(s.flags, reasonFlag())
 	s.details = []string{teamDetail, loginDetail, teamPlanDetail}
 	s.changes = true
 	s.needs = needsApprovals | needsGitHub
@@ -74,7 +76,11 @@ func buildTeamChange(in *input) (teamChange, error) {
 	if err != nil {
 		return teamChange{}, err
 	}
-	return teamChange{Team: team, Logins: logins, Reason: reason}, nil
+	grant, err := in.grantFor()
+	if err != nil {
+		return teamChange{}, err
+	}
+	return teamChange{Team: team, Logins: logins, Reason: reason, For: grant}, nil
 }
 
 // team submits /devin team add and /devin team remove. The team is read first, so an
@@ -82,6 +88,9 @@ func buildTeamChange(in *input) (teamChange, error) {
 // so the card says what will really change and an unknown login refuses the request.
 func (ch changer) team(ctx context.Context, gh teamPlanAPI, c call, tc teamChange, action approvals.Action) (slackui.Reply, string, error) {
 	team, logins, reason := tc.Team, tc.Logins, tc.Reason
+	if err := ch.checkGrant(tc.For); err != nil {
+		return slackui.Reply{}, "", err
+	}
 	t, err := gh.GetTeam(ctx, team)
 	if err != nil {
 		return slackui.Reply{}, "", teamError(team, err)
@@ -93,7 +102,7 @@ func (ch changer) team(ctx context.Context, gh teamPlanAPI, c call, tc teamChang
 	}
 	req, err := ch.submit(ctx, approvals.Submission{
 		Requester: c.user, OriginChannel: c.channel, Action: action,
-		Items: logins, Team: team, Reason: reason, Params: p.params(), Plan: p.lines,
+		Items: logins, Team: team, Reason: reason, Params: withGrant(p.params(), tc.For), Plan: p.lines,
 	})
 	if err != nil {
 		return slackui.Reply{}, "", err
@@ -109,5 +118,5 @@ func (ch changer) team(ctx context.Context, gh teamPlanAPI, c call, tc teamChang
 	if remove {
 		what, sameLabel = "It will remove "+users+" from "+teamText, "Not in it"
 	}
-	return ch.confirmPlan(req, p, what, sameLabel, reason), req.ID, nil
+	return ch.confirmPlan(req, p, what+grantClause(tc.For), sameLabel, reason), req.ID, nil
 }

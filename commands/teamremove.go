@@ -1,12 +1,17 @@
 package commands
 
-import "devin-chatops/approvals"
+import (
+	"time"
+
+	"devin-chatops/approvals"
+)
 
 // TeamRemove removes Logins from Team.
 type TeamRemove struct {
 	Team   string   // "ent:slug", or a numeric team id
 	Logins []string // valid, no repeats (ignoring case), 1 to 1000
 	Reason string
+	For    time.Duration // --for: how long the access lasts (team add only); 0 for ever
 }
 
 func (TeamRemove) Name() string  { return "team remove" }

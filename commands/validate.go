@@ -22,6 +22,24 @@ const (
 )
 
 // reasonFlag is the --reason every change command takes.
+// forFlag is `--for DURATION` on the commands that grant access for a time.
+func forFlag() flagSpec {
+	return flagSpec{name: "for", value: "DURATION", help: "grant for this long only, e.g. `90m`, `12h`, `7d`, `2w` (from 1m to GRANT_MAX); removed again when the time is up"}
+}
+
+// grantFor reads `--for`: 0 when it is not given.
+func (in *input) grantFor() (time.Duration, error) {
+	w, ok := in.flags["for"]
+	if !ok {
+		return 0, nil
+	}
+	d, problem := parseFor(w.text())
+	if problem != "" {
+		return 0, in.errorf("`--for` %s: %s. Use a duration like `90m`, `12h`, `7d` or `2w`.", quote(w.display()), problem)
+	}
+	return d, nil
+}
+
 func reasonFlag() flagSpec {
 	return flagSpec{name: "reason", value: "TEXT", help: "why, for the approvers (at most 500 characters; quote it if it has spaces)"}
 }
@@ -248,6 +266,31 @@ func durationUnit(unit string) (time.Duration, bool) {
 // parseSince reads a positive duration of at most 90 days, such as "36h", "7d", "2w" or
 // "1w2d12h".
 func parseSince(s string) (time.Duration, string) {
+	return parseDuration(s, maxAuditWindow, "the limit is 90 days")
+}
+
+// maxGrantParse bounds what `--for` parses before GRANT_MAX is applied at run time (the
+// grammar does not know the configuration): ten years, far above any sane GRANT_MAX,
+// and far below an overflow.
+const maxGrantParse = 10 * 365 * 24 * time.Hour
+
+// minGrant is the shortest `--for`: anything shorter would be revoked before the
+// approver had read the card's outcome.
+const minGrant = time.Minute
+
+// parseFor reads a `--for` duration: at least minGrant. GRANT_MAX is checked when the
+// command runs (checkGrantMax).
+func parseFor(s string) (time.Duration, string) {
+	d, problem := parseDuration(s, maxGrantParse, "that is far too long")
+	if problem == "" && d < minGrant {
+		return 0, "the shortest is 1 minute (`1m`)"
+	}
+	return d, problem
+}
+
+// parseDuration reads a positive duration of at most limit (tooLong says so), in Go's
+// units plus d and w, such as "36h", "7d", "2w" or "1w2d12h".
+func parseDuration(s string, limit time.Duration, tooLong string) (time.Duration, string) {
 	const invalid = "not a duration"
 	s = strings.ToLower(strings.TrimSpace(s))
 	if strings.HasPrefix(s, "-") {
@@ -274,8 +317,8 @@ func parseSince(s string) (time.Duration, string) {
 		}
 		// Work in float and compare before converting, so a huge number cannot overflow.
 		d := number * float64(unit)
-		if d+float64(total) > float64(maxAuditWindow) {
-			return 0, "the limit is 90 days"
+		if d+float64(total) > float64(limit) {
+			return 0, tooLong
 		}
 		total += time.Duration(math.Round(d))
 		s = s[n+u:]

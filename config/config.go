@@ -70,7 +70,9 @@ type Config struct {
 	RequiredApprovals int
 	AllowSelfApproval bool
 	RequestTTL        time.Duration
-	Requesters        []string
+	// GrantMax is the longest `--for` a time-boxed request may ask (GRANT_MAX).
+	GrantMax   time.Duration
+	Requesters []string
 
 	UsageReportChannel   string
 	UsageReportSchedule  string
@@ -106,6 +108,7 @@ type raw struct {
 	RequiredApprovals    string `envconfig:"REQUIRED_APPROVALS" default:"1"`
 	AllowSelfApproval    string `envconfig:"ALLOW_SELF_APPROVAL" default:"false"`
 	RequestTTL           string `envconfig:"REQUEST_TTL" default:"24h"`
+	GrantMax             string `envconfig:"GRANT_MAX" default:"2160h"`
 	Requesters           string `envconfig:"REQUESTERS"`
 	UsageReportChannel   string `envconfig:"USAGE_REPORT_CHANNEL"`
 	UsageReportSchedule  string `envconfig:"USAGE_REPORT_SCHEDULE" default:"0 9 * * 1"`
@@ -231,6 +234,11 @@ func (r raw) validate(mode Mode) (Config, error) {
 		add("REQUEST_TTL must be a duration from 5s to 720h (e.g. 24h), got %q", clip(r.RequestTTL))
 	} else {
 		c.RequestTTL = d
+	}
+	if d, err := time.ParseDuration(strings.TrimSpace(r.GrantMax)); err != nil || d < time.Minute {
+		add("GRANT_MAX must be a duration of at least 1m (e.g. 2160h for 90 days), got %q", clip(r.GrantMax))
+	} else {
+		c.GrantMax = d
 	}
 
 	if c.UsageReportSchedule != "" {

@@ -418,7 +418,7 @@ func TestReadOnlyBadInput(t *testing.T) {
 		{
 			name: "too many emails", text: "invite " + strings.Join(emails, " ") + ` --reason "bulk"`,
 			want:  []string{"Too many email addresses: 1001 given, the limit is 1000 per request."},
-			usage: "`/devin invite EMAIL… [--role member|admin] [--org ORG] [--reason TEXT]`",
+			usage: "`/devin invite EMAIL… [--role member|admin] [--org ORG] [--for DURATION] [--reason TEXT]`",
 			audit: "/devin invite p0000@example.com p0001@example.com",
 		},
 		{
@@ -429,7 +429,7 @@ func TestReadOnlyBadInput(t *testing.T) {
 		{
 			name: "bad GitHub login", text: `team add platform octocat -not-a-login- --reason x`,
 			want:  []string{"`-not-a-login-`"},
-			usage: "`/devin team add TEAM LOGIN… [--reason TEXT]`",
+			usage: "`/devin team add TEAM LOGIN… [--for DURATION] [--reason TEXT]`",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
