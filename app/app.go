@@ -64,6 +64,11 @@ type Options struct {
 	// (default readshare.DefaultTTL); negative reuses none, and only calls in flight
 	// are shared.
 	ReadShareTTL time.Duration
+	// GrantLease, GrantRetry and GrantAttempts tune the revoker (executor.RevokerConfig:
+	// claim lease, first retry wait, attempts before a revocation is reported failed);
+	// zero takes its defaults. Tests shorten them.
+	GrantLease, GrantRetry time.Duration
+	GrantAttempts          int
 }
 
 // App is a wired bot, ready to Run.
@@ -77,6 +82,8 @@ type App struct {
 	Service *approvals.Service
 	Runner  *executor.Runner
 	Sweeper *executor.Sweeper
+	// Revoker takes time-boxed access back when it ends.
+	Revoker *executor.Revoker
 	Router  *commands.Router
 	Clicks  *approvalslack.Handler
 	Echoer  *auditecho.Echoer
@@ -229,6 +236,10 @@ func (a *App) build() error {
 		Kicker:    a.Echoer,
 		Clock:     opts.Clock,
 		Logger:    a.log.With("component", "approvals"),
+
+		Grants:         a.DB,
+		GrantMessenger: msgr,
+		GrantsChanged:  func() { a.Revoker.Kick() },
 	})
 	if err != nil {
 		return fmt.Errorf("approval service: %w", err)
@@ -236,10 +247,22 @@ func (a *App) build() error {
 	a.Service = svc
 	a.Runner = executor.NewRunner(svc, actions, queue, 0, a.log.With("component", "executor"))
 	// A request Slack refused is retried on the next sweep, then less and less often.
+	takers := map[approvals.Action]executor.Taker{}
+	if githubClient != nil {
+		takers[approvals.ActionTeamAdd] = executor.TeamTaker{GitHub: githubClient}
+	}
+	if devinClient != nil {
+		takers[approvals.ActionInvite] = executor.MemberTaker{Devin: devinClient}
+	}
+	a.Revoker = executor.NewRevoker(a.DB, msgr, takers, a.Echoer, opts.Clock, executor.RevokerConfig{
+		Owner: newOwnerID(), Lease: opts.GrantLease, RetryBase: opts.GrantRetry, MaxAttempts: opts.GrantAttempts,
+	}, a.log.With("component", "grants"))
 	a.Sweeper = executor.NewSweeper(svc, a.DB, a.Runner, opts.Clock, opts.SweepEvery, a.log.With("component", "sweeper"))
+	a.Sweeper.Backstop(a.Revoker.Pass)
 	a.Clicks = approvalslack.NewHandler(svc, a.Poster, a.log.With("component", "approvals"))
 
 	deps.Approvals = svc
+	deps.Grants = svc
 	// The click handler also answers cancel ID and requests ID, worded as the card.
 	deps.Desk = a.Clicks
 	a.Router = commands.NewRouter(deps, a.log.With("component", "commands"), opts.Clock)
@@ -308,8 +331,10 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}()
 
-	wg.Add(5)
+	wg.Add(6)
 	go func() { defer wg.Done(); a.Echoer.Run(ctx) }()
+	// Its first pass revokes what came due while no process ran.
+	go func() { defer wg.Done(); a.Revoker.Run(ctx) }()
 	// Each request expires on time (within 5 s of expires_at); the sweep is the backstop.
 	go func() { defer wg.Done(); a.Service.RunExpiry(ctx) }()
 	go func() { defer wg.Done(); a.Sweeper.Run(ctx, a.opts.SweepEvery) }()

@@ -63,7 +63,21 @@ func (s *Service) FinishExecution(ctx context.Context, id string, outcomes []Ite
 		Detail:      failureDetail(outcomes),
 		RequestedAt: r.CreatedAt, DecidedAt: r.DecidedAt, DoneAt: doneAt,
 	}
-	ok, err := s.store.Transition(ctx, id, StateExecuting, final, Change{Outcomes: outcomes, DoneAt: doneAt}, ev)
+	ch := Change{Outcomes: outcomes, DoneAt: doneAt, Grants: grantsFor(r, outcomes, doneAt)}
+	if r.State == StateExecuting {
+		ext, ended, err := s.grantChanges(ctx, r, outcomes)
+		if err != nil {
+			return err // the request stays executing; the sweeper or next start retries
+		}
+		ch.ExtendGrant, ch.EndedBy = ext, id
+		for _, g := range ended {
+			ch.EndGrants = append(ch.EndGrants, g.ID)
+		}
+		if len(ch.Grants) > 0 || ext != nil {
+			ev.Detail = strings.TrimPrefix(ev.Detail+"; "+grantDetail(ch), "; ")
+		}
+	}
+	ok, err := s.store.Transition(ctx, id, StateExecuting, final, ch, ev)
 	if err != nil {
 		return fmt.Errorf("record outcome: %w", err)
 	}
@@ -71,6 +85,14 @@ func (s *Service) FinishExecution(ctx context.Context, id string, outcomes []Ite
 		return nil // another process recorded its outcome first
 	}
 	s.kick()
+	if len(ch.Grants) > 0 || ch.ExtendGrant != nil || len(ch.EndGrants) > 0 {
+		if s.grantsChanged != nil {
+			s.grantsChanged()
+		}
+	}
+	if ch.ExtendGrant != nil {
+		s.announceExtension(ctx, ch.ExtendGrant.ID, id)
+	}
 	s.log.InfoContext(ctx, "request executed", "request_id", id, "state", final, "outcome", ev.Outcome)
 	s.refreshCard(ctx, id)
 	s.notifyRequester(ctx, id)
@@ -108,4 +130,31 @@ func failureDetail(outcomes []ItemOutcome) string {
 		parts = append(parts, fmt.Sprintf("and %d more failures", more))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// grantDetail says in the audit line what the execution granted or extended.
+func grantDetail(ch Change) string {
+	switch {
+	case ch.ExtendGrant != nil:
+		return "grant " + ch.ExtendGrant.ID + " extended until " + ch.ExtendGrant.EndsAt.UTC().Format("2006-01-02 15:04 UTC")
+	case len(ch.Grants) == 1:
+		return "granted until " + ch.Grants[0].EndsAt.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	return fmt.Sprintf("%d grants until %s", len(ch.Grants), ch.Grants[0].EndsAt.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// announceExtension says on the original card's thread, and to the requester, that a
+// grant's end moved. Best effort: the Extend request's own card and DM say it too.
+func (s *Service) announceExtension(ctx context.Context, grantID, requestID string) {
+	if s.grantMsg == nil {
+		return
+	}
+	g, err := s.grants.GetGrant(ctx, grantID)
+	if err != nil {
+		s.log.WarnContext(ctx, "extended grant not read back", "grant_id", grantID, "err", err)
+		return
+	}
+	if err := s.grantMsg.TellGrant(ctx, g, requestID); err != nil {
+		s.log.WarnContext(ctx, "grant extension not announced", "grant_id", grantID, "err", err)
+	}
 }

@@ -21,6 +21,17 @@ type Messenger interface {
 	TellRequester(ctx context.Context, r Request) error
 }
 
+// GrantMessenger tells people about grants (in Slack: a reply in the thread of the
+// card that granted it, a DM to its requester, the Extend button).
+type GrantMessenger interface {
+	// TellGrant says what became of g (its final state and Outcome; or, when
+	// extendedBy is a request ID, that this request moved its end) in the thread of
+	// its card and to g's requester. nil once both are done or cannot ever be.
+	TellGrant(ctx context.Context, g Grant, extendedBy string) error
+	// OfferExtension sends g's requester a DM with an Extend button.
+	OfferExtension(ctx context.Context, g Grant) error
+}
+
 // ErrUnreachable wraps a Messenger error that no retry can fix: the card was deleted,
 // its channel archived, the person deactivated.
 var ErrUnreachable = errors.New("no longer reachable")

@@ -56,6 +56,14 @@ type Deps struct {
 	IDs io.Reader
 	// GroupTTL is how long user-group members are cached (default 1 minute).
 	GroupTTL time.Duration
+	// Grants stores time-boxed access; nil turns grants off (`--for` is then stored
+	// but never taken back, so the app always sets it).
+	Grants GrantStore
+	// GrantMessenger announces grant changes; optional.
+	GrantMessenger GrantMessenger
+	// GrantsChanged is told when grants were created, moved or ended (the revoker
+	// re-arms its timer); optional.
+	GrantsChanged func()
 }
 
 // Errors returned by Submit.
@@ -83,6 +91,10 @@ type Service struct {
 	clock  clock.Clock
 	log    *slog.Logger
 	ids    io.Reader
+
+	grants        GrantStore
+	grantMsg      GrantMessenger
+	grantsChanged func()
 
 	// expiryWake tells RunExpiry that a request was submitted, so it re-arms its timer
 	// (buffered: a wake while it is busy is kept for its next wait).
@@ -134,6 +146,8 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		clock:  d.Clock,
 		log:    d.Logger,
 		ids:    d.IDs,
+
+		grants: d.Grants, grantMsg: d.GrantMessenger, grantsChanged: d.GrantsChanged,
 
 		expiryWake: make(chan struct{}, 1),
 	}, nil

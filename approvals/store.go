@@ -78,4 +78,13 @@ type Change struct {
 	DoneAt     time.Time
 	DenyReason string
 	Outcomes   []ItemOutcome
+	// Grants are stored with the transition (an executed time-boxed request's grants),
+	// so that no executed request is left without the grants that take its access back.
+	Grants []Grant
+	// ExtendGrant moves an active grant's end (an executed Extend request).
+	ExtendGrant *GrantExtension
+	// EndGrants are active grants that the transition ends (a `team remove` took the
+	// access back first), with EndedBy as their outcome.
+	EndGrants []string
+	EndedBy   string
 }

@@ -28,6 +28,11 @@ const (
 	// KindUsageAlert is an organization crossing an ACU-limit alert threshold, or on
 	// track to pass its limit; it belongs to no request and no person.
 	KindUsageAlert Kind = "usage_alert"
+	// KindRevoked is time-boxed access taken back at its end (or found already gone);
+	// KindRevokeFailed one that could not be taken back. Both carry the request that
+	// granted it.
+	KindRevoked      Kind = "revoked"
+	KindRevokeFailed Kind = "revoke_failed"
 )
 
 // Event is one audit record. The store fills ID and At when they are empty.

@@ -155,6 +155,10 @@ func kindEmoji(k audit.Kind) string {
 		return ":warning:"
 	case audit.KindUsageAlert:
 		return ":chart_with_upwards_trend:"
+	case audit.KindRevoked:
+		return ":lock:"
+	case audit.KindRevokeFailed:
+		return ":rotating_light:"
 	}
 	return ":grey_question:"
 }

@@ -206,6 +206,9 @@ func messageOptions(m slackui.Message) []slack.MsgOption {
 	if len(m.Blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(m.Blocks...))
 	}
+	if m.ThreadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(m.ThreadTS))
+	}
 	return opts
 }
 

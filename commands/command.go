@@ -146,6 +146,7 @@ type runEnv struct {
 	approvalChannel string
 	gitConnectionID string
 	grantMax        time.Duration
+	grants          GrantLister
 	now             time.Time
 	log             *slog.Logger
 	// enabled are the commands that can run, in help order; have is what is configured.

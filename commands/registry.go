@@ -23,6 +23,6 @@ func registry() []spec {
 		permissionAddSpec(),
 		offboardSpec(),
 		cancelSpec(),
-		planned("grants"),
+		grantsSpec(),
 	}
 }

@@ -82,6 +82,8 @@ type Deps struct {
 	// GitConnectionID is the Devin git connection repository permissions are granted
 	// on (DEVIN_GIT_CONNECTION_ID); empty turns `permission add` off.
 	GitConnectionID string
+	// Grants lists active grants for `grants` (set it with Approvals).
+	Grants GrantLister
 	// GrantMax is the longest `--for` (GRANT_MAX; default 90 days).
 	GrantMax time.Duration
 	// CommandTimeout bounds one command's API calls (default 25 s). The reply goes
@@ -248,6 +250,7 @@ func (r *Router) dispatch(ctx context.Context, c call, cmd Command) (slackui.Rep
 		approvalChannel: r.deps.ApprovalChannel,
 		gitConnectionID: r.deps.GitConnectionID,
 		grantMax:        r.deps.GrantMax,
+		grants:          r.deps.Grants,
 		now:             r.clock.Now(),
 		log:             r.log,
 		enabled:         r.enabled,

@@ -46,6 +46,8 @@ type Sweeper struct {
 	log       *slog.Logger
 	syncRetry time.Duration
 
+	backstops []func(context.Context) error // extra passes each sweep makes (the revoker's)
+
 	behindMu sync.Mutex
 	behind   map[string]sighting // what the last reconcile pass found lagging in Slack
 }
@@ -102,10 +104,17 @@ func (s *Sweeper) Recover(ctx context.Context) error {
 	return nil
 }
 
+// Backstop adds a pass each sweep makes, for a loop whose own timer may have missed
+// something (the revoker's Pass). Call it before Run.
+func (s *Sweeper) Backstop(pass func(context.Context) error) { s.backstops = append(s.backstops, pass) }
+
 // Sweep runs one round: expire due requests, queue for execution the approved requests
 // whose execution never started (see approvedGrace), then Reconcile.
 func (s *Sweeper) Sweep(ctx context.Context) error {
 	_, err := s.domain.ExpireDue(ctx)
+	for _, pass := range s.backstops {
+		err = errors.Join(err, pass(ctx))
+	}
 	if qerr := s.requeueApproved(ctx); qerr != nil {
 		err = errors.Join(err, fmt.Errorf("queue approved requests: %w", qerr))
 	}

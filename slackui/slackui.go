@@ -25,6 +25,8 @@ const (
 type Message struct {
 	Text   string
 	Blocks []slack.Block
+	// ThreadTS, when set, posts the message as a reply in that message's thread.
+	ThreadTS string
 }
 
 // Reply is the answer to a slash command, delivered through its response_url.

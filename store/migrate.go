@@ -126,6 +126,38 @@ func migrations() []string {
 		// offboarding requests.
 		`ALTER TABLE requests ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
 	ALTER TABLE requests ADD COLUMN plan TEXT NOT NULL DEFAULT '[]';`,
+
+		// 7: grants, the access a time-boxed request gave, one row per item that
+		// changed. state moves active -> revoking -> revoked|failed, or active -> ended;
+		// a revoking row is held by claimed_by until claimed_until, after which another
+		// process may take it over (its holder crashed mid-revocation).
+		`CREATE TABLE grants (
+		id              TEXT PRIMARY KEY,
+		request_id      TEXT NOT NULL REFERENCES requests (id),
+		action          TEXT NOT NULL,
+		item            TEXT NOT NULL,
+		team            TEXT NOT NULL DEFAULT '',
+		role            TEXT NOT NULL DEFAULT '',
+		org             TEXT NOT NULL DEFAULT '',
+		requester       TEXT NOT NULL,
+		duration_ms     BIGINT NOT NULL,
+		started_at      BIGINT NOT NULL,
+		ends_at         BIGINT NOT NULL,
+		remind_at       BIGINT NOT NULL,
+		reminded        BOOLEAN NOT NULL DEFAULT FALSE,
+		extension_id    TEXT NOT NULL DEFAULT '',
+		state           TEXT NOT NULL,
+		outcome         TEXT NOT NULL DEFAULT '',
+		done_at         BIGINT,
+		attempts        INTEGER NOT NULL DEFAULT 0,
+		next_attempt_at BIGINT NOT NULL DEFAULT 0,
+		claimed_by      TEXT NOT NULL DEFAULT '',
+		claimed_until   BIGINT NOT NULL DEFAULT 0,
+		card_channel    TEXT NOT NULL DEFAULT '',
+		card_ts         TEXT NOT NULL DEFAULT '',
+		notified        BOOLEAN NOT NULL DEFAULT FALSE
+	);
+	CREATE INDEX grants_state_ends ON grants (state, ends_at);`,
 	}
 }
 

@@ -314,6 +314,9 @@ func (db *DB) Transition(ctx context.Context, id string, from, to approvals.Stat
 			return requireRequest(ctx, tx, id)
 		}
 		swapped = true
+		if err := grantChanges(ctx, tx, ch); err != nil {
+			return err
+		}
 		return db.insertEvents(ctx, tx, id, events)
 	})
 	if err != nil {
