@@ -103,6 +103,7 @@ type Service struct {
 	decideLocks keylock.Set // votes and decisions on one request
 	cardLocks   keylock.Set // posting or updating one request's card
 	notifyLocks keylock.Set // telling one request's requester how it ended
+	extendLocks keylock.Set // Extend clicks on one grant
 }
 
 // NewService checks cfg and deps and builds a Service.

@@ -24,6 +24,8 @@ type Decider interface {
 	// Cancel and Detail answer /devin cancel ID and /devin requests ID (desk.go).
 	Cancel(ctx context.Context, user, id string) (approvals.Request, error)
 	Detail(ctx context.Context, user, id string) (approvals.Detail, error)
+	// ExtendGrant answers the Extend button of a grant's reminder (extend.go).
+	ExtendGrant(ctx context.Context, user, grantID string) (approvals.Request, error)
 }
 
 // Handler turns the approval card's clicks and the deny modal's submissions into
@@ -68,6 +70,10 @@ func (h *Handler) HandleInteraction(ctx context.Context, cb slack.InteractionCal
 		for _, a := range cb.ActionCallback.BlockActions {
 			if a != nil && strings.HasPrefix(a.BlockID, ItemsBlockIDPrefix) && a.ActionID == ActionIDShowItems {
 				h.HandleShowItems(ctx, ShowItems{User: cb.User.ID, RequestID: a.Value, Channel: channel, MessageTS: ts})
+				return true
+			}
+			if a != nil && strings.HasPrefix(a.BlockID, ExtendBlockIDPrefix) && a.ActionID == ActionIDExtend {
+				h.HandleExtend(ctx, ExtendClick{User: cb.User.ID, GrantID: a.Value, Channel: channel, MessageTS: ts, Text: cb.Message.Text})
 				return true
 			}
 			if a == nil || !strings.HasPrefix(a.BlockID, CardBlockIDPrefix) {
