@@ -130,6 +130,7 @@ func TestShutdownCancelsExecutionAndNextStartResumesIt(t *testing.T) {
 	assert.Empty(t, e.logs.atLeast(slog.LevelError), "a shutdown is not an error")
 
 	next := newFakeExecutor()
+	e.clock.Advance(time.Second) // the next process starts a moment later
 	restarted := e.newService(e.db, next)
 	require.NoError(t, restarted.Recover(context.Background()))
 	got = e.get(r.ID)
@@ -199,6 +200,7 @@ func TestRecoverStopsAtShutdown(t *testing.T) {
 		assert.Equal(t, want, e.get(id).State, id)
 	}
 
+	e.clock.Advance(time.Second) // the next process starts a moment later
 	next := newFakeExecutor()
 	require.NoError(t, e.newService(e.db, next).Recover(bg))
 	for _, id := range ids {

@@ -603,7 +603,8 @@ func TestRestartFinishesInterruptedRequestsOnce(t *testing.T) {
 	require.True(t, ok)
 	require.NoError(t, e.db.Close())
 
-	// A new process on the same database file.
+	// A new process on the same database file, a moment later.
+	e.clock.Advance(time.Second)
 	db := e.open()
 	exec := newFakeExecutor()
 	exec.delay = 10 * time.Millisecond
@@ -663,6 +664,26 @@ func TestCardPostedLaterWhenFirstPostFails(t *testing.T) {
 	require.NoError(t, e.svc.Sweep(context.Background()))
 	require.NoError(t, e.svc.Recover(context.Background()))
 	assert.Equal(t, 1, e.poster.numPosts(), "posted once")
+}
+
+// A second replica starting while the first executes a request does not run it again:
+// only an execution that began before a process started can have been orphaned.
+func TestRecoverLeavesExecutionsOfLiveProcessesAlone(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	exec := newFakeExecutor()
+	replica := e.newService(e.db, exec) // started now
+	e.clock.Advance(time.Second)
+	r := e.submit(inviteSub("live@example.com"))
+	ok, err := e.db.Transition(ctx, r.ID, approvals.StatePending, approvals.StateApproved, approvals.Change{DecidedBy: "UA", DecidedAt: e.clock.Now()})
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = e.db.Transition(ctx, r.ID, approvals.StateApproved, approvals.StateExecuting, approvals.Change{})
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	require.NoError(t, replica.Recover(ctx))
+	assert.Zero(t, exec.callsFor(r.ID), "another process is running it")
 }
 
 func TestRecoverPostsMissingCards(t *testing.T) {

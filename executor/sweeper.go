@@ -45,6 +45,9 @@ type Sweeper struct {
 	clock     clock.Clock
 	log       *slog.Logger
 	syncRetry time.Duration
+	// started is when this process began: Recover resumes only executions that began
+	// before it.
+	started time.Time
 
 	backstops []func(context.Context) error // extra passes each sweep makes (the revoker's)
 
@@ -63,7 +66,8 @@ func NewSweeper(domain Domain, store Store, runner *Runner, clk clock.Clock, syn
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Sweeper{domain: domain, store: store, runner: runner, clock: clock.OrSystem(clk), log: logger, syncRetry: syncRetry}
+	clk = clock.OrSystem(clk)
+	return &Sweeper{domain: domain, store: store, runner: runner, clock: clk, log: logger, syncRetry: syncRetry, started: clk.Now()}
 }
 
 // Recover finishes what a previous process left behind; call it once at start-up,
@@ -86,6 +90,12 @@ func (s *Sweeper) Recover(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			// Shutting down: what is left is still approved or executing in the store.
 			return fmt.Errorf("recover approval requests: %w", err)
+		}
+		// A request approved after this process started is being run by a live process
+		// (this one, or another replica on the same database): only one approved before
+		// it started can have been left executing by a process that is gone.
+		if r.State == approvals.StateExecuting && !r.DecidedAt.IsZero() && !r.DecidedAt.Before(s.started) {
+			continue
 		}
 		s.log.InfoContext(ctx, "recovering request", "request_id", r.ID, "state", r.State)
 		if err := s.runner.execute(ctx, r.ID, r.State == approvals.StateExecuting); err != nil {
