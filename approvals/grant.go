@@ -176,21 +176,45 @@ func (s *Service) grantChanges(ctx context.Context, r Request, outcomes []ItemOu
 			ext = &GrantExtension{ID: g.ID, EndsAt: end, RemindAt: end.Add(-remindLead(d))}
 		}
 	}
-	if r.Action == ActionTeamRemove {
-		removed := map[string]bool{}
-		for _, o := range outcomes {
-			if o.Status == OutcomeRemoved {
-				removed[ItemKey(o.Item)] = true
+	// Any later decision about an item under a grant supersedes the grant: a removal
+	// (by a team remove or an offboarding) leaves nothing to take back, and a permanent
+	// add or invite of the same item means the access is no longer time-boxed. Without
+	// this, the grant's end would take away access the bot no longer gave.
+	type target struct{ action, team, item string }
+	var ends []target
+	_, timeBoxed := r.GrantFor()
+	for i, o := range outcomes {
+		if i >= len(r.Items) {
+			break
+		}
+		switch {
+		case r.Action == ActionTeamRemove && (o.Status == OutcomeRemoved || o.Status == OutcomeNotMember):
+			ends = append(ends, target{string(ActionTeamAdd), r.Team, o.Item})
+		case r.Action == ActionTeamAdd && !timeBoxed && r.Param(ParamExtends) == "" &&
+			(o.Status == OutcomeAdded || o.Status == OutcomeAlreadyMember):
+			ends = append(ends, target{string(ActionTeamAdd), r.Team, o.Item})
+		case r.Action == ActionInvite && !timeBoxed && r.Param(ParamExtends) == "" &&
+			(o.Status == OutcomeInvited || o.Status == OutcomeAlreadyMember):
+			ends = append(ends, target{string(ActionInvite), "", o.Item})
+		case r.Action == ActionOffboard && (o.Status == OutcomeRemoved || o.Status == OutcomeNotMember):
+			if i == 0 && r.Param("devin_user_id") != "" {
+				ends = append(ends, target{string(ActionInvite), "", o.Item})
+			} else if login := r.Param("github_login"); login != "" {
+				ends = append(ends, target{string(ActionTeamAdd), o.Item, login})
 			}
 		}
-		if len(removed) > 0 {
-			active, err := s.grants.ListGrants(ctx, GrantActive)
-			if err != nil {
-				return nil, nil, fmt.Errorf("read active grants: %w", err)
-			}
-			for _, g := range active {
-				if g.Action == ActionTeamAdd && ItemKey(g.Team) == ItemKey(r.Team) && removed[ItemKey(g.Item)] {
+	}
+	if len(ends) > 0 {
+		active, err := s.grants.ListGrants(ctx, GrantActive)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read active grants: %w", err)
+		}
+		for _, g := range active {
+			for _, t := range ends {
+				if string(g.Action) == t.action && ItemKey(g.Item) == ItemKey(t.item) &&
+					(t.action == string(ActionInvite) || ItemKey(g.Team) == ItemKey(t.team)) {
 					ended = append(ended, g)
+					break
 				}
 			}
 		}

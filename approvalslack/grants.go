@@ -34,8 +34,8 @@ func GrantText(g approvals.Grant, extendedBy string) string {
 		return fmt.Sprintf(":rotating_light: Time is up, but %s could not be removed from %s: %s. Remove them by hand (grant `%s` of request `%s`).",
 			who, where, slackui.Inert(g.Outcome, maxReasonRunes), g.ID, g.RequestID)
 	case g.State == approvals.GrantEnded:
-		return fmt.Sprintf(":lock: Grant ended early: %s was removed from %s by request `%s`, so nothing is left to take back (grant `%s` of request `%s`).",
-			who, where, slackui.Inert(g.Outcome, 20), g.ID, g.RequestID)
+		return fmt.Sprintf(":lock: Grant ended early: request `%s` changed %s's access to %s since, so the bot will not take anything back (grant `%s` of request `%s`).",
+			slackui.Inert(g.Outcome, 20), who, where, g.ID, g.RequestID)
 	}
 	return fmt.Sprintf("Grant `%s`: %s in %s until %s.", g.ID, who, where, slackDate(g.EndsAt))
 }

@@ -59,3 +59,26 @@ func TestGrantEndedByTeamRemove(t *testing.T) {
 	assert.NotContains(t, env.GitHub.Members(harness.TeamPlatform), "temp-dev", "the team remove took it away")
 	assert.Equal(t, approvals.GrantEnded, apStateGrant(t, env, g.ID))
 }
+
+// Access given again without --for after a grant's login was removed by someone else is
+// permanent: the old grant ends and its end takes nothing away.
+func TestGrantSupersededByAPermanentAdd(t *testing.T) {
+	offset := &clocktest.Shifted{}
+	env := grStart(t, offset, "")
+	grantID := grGranted(t, env, "team add ent:platform temp-dev --for 1h")
+	grWait(t, env, grantID, approvals.GrantActive)
+	env.GitHub.RemoveTeamMembers(harness.TeamPlatform, "temp-dev") // by hand, outside the bot
+
+	addID, _ := apSubmit(t, env, harness.Requester, "team add ent:platform temp-dev")
+	card := apCard(t, env, addID, "Approval needed: ")
+	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
+	apCard(t, env, addID, "Done: ", "1 added")
+	grWait(t, env, grantID, approvals.GrantEnded)
+	grThreadReply(t, env, apState(t, env, grantID).CardTS, "Grant ended early", addID)
+
+	offset.Shift(2 * time.Hour)
+	env.App.Revoker.Kick()
+	time.Sleep(300 * time.Millisecond)
+	assert.Contains(t, env.GitHub.Members(harness.TeamPlatform), "temp-dev", "the permanent access stays")
+	assert.Zero(t, grDeletes(env, "temp-dev"))
+}

@@ -27,7 +27,7 @@ func grStart(t *testing.T, offset *clocktest.Shifted, dbURL string) *harness.Env
 	t.Helper()
 	return apStart(t, harness.Options{
 		DatabaseURL: dbURL,
-		App:         app.Options{Clock: offset, GrantRetry: 10 * time.Millisecond, GrantAttempts: 2, GrantLease: time.Second},
+		App:         app.Options{Clock: offset, GrantRetry: 10 * time.Millisecond, GrantAttempts: 2, GrantLease: 10 * time.Second},
 	})
 }
 

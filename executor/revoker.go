@@ -128,6 +128,9 @@ func NewRevoker(store approvals.GrantStore, msg approvals.GrantMessenger, takers
 		wake: make(chan struct{}, 1)}
 }
 
+// pastDueRetry is how soon the loop looks again at work a pass left undone.
+const pastDueRetry = 5 * time.Second
+
 // Kick re-arms the timer: grants were made, moved or ended.
 func (v *Revoker) Kick() {
 	select {
@@ -145,7 +148,13 @@ func (v *Revoker) Run(ctx context.Context) {
 		}
 		wait := v.cfg.MaxWait
 		if next, ok, err := v.store.NextGrantDue(ctx); err == nil && ok {
-			wait = min(max(next.Sub(v.clock.Now()), time.Millisecond), wait)
+			if d := next.Sub(v.clock.Now()); d > 0 {
+				wait = min(d, wait)
+			} else {
+				// Something is due that this pass could not do (Slack down for an
+				// announcement, say): try again soon, not in a tight loop.
+				wait = min(pastDueRetry, wait)
+			}
 		}
 		if v.sleep(ctx, wait) != nil {
 			return
