@@ -431,7 +431,7 @@ func TestApprovalFinishedAfterCrash(t *testing.T) {
 	apCard(t, env, approved, "Done: ", "Approved by* <@"+harness.Alice+">", "1 invited")
 	// The resumed execution checks again first: the invitation the API accepted before
 	// the crash shows as a change since the card, and is not sent again.
-	apCard(t, env, executing, "Done: ", "1 already a member", "already so when the request resumed after a restart")
+	apCard(t, env, executing, "Done: ", "1 invited", "found done when the request resumed after a restart")
 	for id, ts := range cards {
 		cur, _ := apCurrentCard(env, id)
 		require.Equal(t, ts, cur.TS, "the card posted before the crash is the one updated")

@@ -51,8 +51,8 @@ func (a Invite) Execute(ctx context.Context, r approvals.Request) ([]approvals.I
 				p.out[i].Status = approvals.OutcomeAlreadyMember
 			case same[k]:
 				p.out[i].Status, p.out[i].Reason = approvals.OutcomeUnchanged, leftEnterprise
-			case member && r.Resumed:
-				p.out[i].Status, p.out[i].Reason = approvals.OutcomeAlreadyMember, resumedDone
+			case member && r.Resumed && checked:
+				p.out[i].Status, p.out[i].Reason = approvals.OutcomeInvited, resumedDone
 			case member && checked:
 				p.out[i].Status, p.out[i].Reason = approvals.OutcomeAlreadyMember, joinedEnterprise
 			case member:

@@ -43,9 +43,10 @@ const (
 	leftTeam     = "left the team since the card was posted"
 	leftTeamSame = "left the team since the card was posted; not added back, since the card showed no change for this login: ask again to add it"
 	joinedSame   = "joined the team since the card was posted; not removed, since the card showed no change for this login: ask again to remove it"
-	// resumedDone is what a run resumed after a restart finds already done: its own
-	// interrupted run's work as likely as anyone's.
-	resumedDone = "already so when the request resumed after a restart (done by its interrupted run, or by someone since the card was posted)"
+	// resumedDone is what a run resumed after a restart finds already done that the
+	// check before the card found to do: most likely its own interrupted run's work,
+	// so it counts as done by this request (and a time-boxed one is taken back).
+	resumedDone = "found done when the request resumed after a restart (its interrupted run, most likely)"
 )
 
 // newPlan decides each login of r against the team's members now. A login already as
@@ -70,8 +71,12 @@ func newPlan(r approvals.Request, members map[string]bool, remove bool) *plan {
 				p.out[i].Status = asAsked
 			case same[k]:
 				p.out[i].Status, p.out[i].Reason = approvals.OutcomeUnchanged, drifted
-			case done && r.Resumed:
-				p.out[i].Status, p.out[i].Reason = asAsked, resumedDone
+			case done && r.Resumed && checked:
+				status := approvals.OutcomeAdded
+				if remove {
+					status = approvals.OutcomeRemoved
+				}
+				p.out[i].Status, p.out[i].Reason = status, resumedDone
 			case done && checked:
 				p.out[i].Status, p.out[i].Reason = asAsked, since
 			case done:
