@@ -32,10 +32,11 @@ type changer struct {
 	submitter       Submitter
 	approvalChannel string
 	grantMax        time.Duration
+	grants          GrantLister // nil without time-boxed access
 }
 
 func newChanger(env *runEnv) changer {
-	return changer{submitter: env.approvals, approvalChannel: env.approvalChannel, grantMax: env.grantMax}
+	return changer{submitter: env.approvals, approvalChannel: env.approvalChannel, grantMax: env.grantMax, grants: env.grants}
 }
 
 // checkGrant refuses a `--for` longer than GRANT_MAX, which the grammar cannot know.

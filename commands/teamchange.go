@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -100,6 +101,9 @@ func (ch changer) team(ctx context.Context, gh teamPlanAPI, c call, tc teamChang
 	if err != nil {
 		return slackui.Reply{}, "", err
 	}
+	if remove {
+		p.lines = append(p.lines, ch.endedGrants(ctx, team, p.change)...)
+	}
 	req, err := ch.submit(ctx, approvals.Submission{
 		Requester: c.user, OriginChannel: c.channel, Action: action,
 		Items: logins, Team: team, Reason: reason, Params: withGrant(p.params(), tc.For), Plan: p.lines,
@@ -119,4 +123,29 @@ func (ch changer) team(ctx context.Context, gh teamPlanAPI, c call, tc teamChang
 		what, sameLabel = "It will remove "+users+" from "+teamText, "Not in it"
 	}
 	return ch.confirmPlan(req, p, what+grantClause(tc.For), sameLabel, reason), req.ID, nil
+}
+
+// endedGrants are the card's lines for the time-boxed grants a removal of logins from
+// team ends: the bot will then not take those logins back at the grant's end. A grant
+// list that cannot be read adds nothing: the removal ends the grants all the same.
+func (ch changer) endedGrants(ctx context.Context, team string, logins []string) []string {
+	if ch.grants == nil || len(logins) == 0 {
+		return nil
+	}
+	gs, err := ch.grants.ActiveGrants(ctx)
+	if err != nil {
+		return nil
+	}
+	removing := make(map[string]bool, len(logins))
+	for _, l := range logins {
+		removing[approvals.ItemKey(l)] = true
+	}
+	var lines []string
+	for _, g := range gs {
+		if g.Action == approvals.ActionTeamAdd && approvals.ItemKey(g.Team) == approvals.ItemKey(team) && removing[approvals.ItemKey(g.Item)] {
+			lines = append(lines, fmt.Sprintf("%s is under grant %s (request %s) until %s: this removal ends that grant",
+				g.Item, g.ID, g.RequestID, g.EndsAt.UTC().Format("2006-01-02 15:04 UTC")))
+		}
+	}
+	return lines
 }

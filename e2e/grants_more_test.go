@@ -44,7 +44,7 @@ func TestGrantEndedByTeamRemove(t *testing.T) {
 	grWait(t, env, grantID, approvals.GrantActive)
 
 	removeID, _ := apSubmit(t, env, harness.Requester, "team remove ent:platform temp-dev")
-	card := apCard(t, env, removeID, "Approval needed: ")
+	card := apCard(t, env, removeID, "Approval needed: ", "temp-dev is under grant", "this removal ends that grant")
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apCard(t, env, removeID, "Done: ")
 	g := grWait(t, env, grantID, approvals.GrantEnded)[0]
