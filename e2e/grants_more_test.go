@@ -82,3 +82,20 @@ func TestGrantSupersededByAPermanentAdd(t *testing.T) {
 	assert.Contains(t, env.GitHub.Members(harness.TeamPlatform), "temp-dev", "the permanent access stays")
 	assert.Zero(t, grDeletes(env, "temp-dev"))
 }
+
+// Someone removed the login by hand before the end: the grant is revoked as "already
+// removed by someone else", which is not a failure, and nothing is sent to GitHub.
+func TestGrantAlreadyRemovedBySomeoneElse(t *testing.T) {
+	offset := &clocktest.Shifted{}
+	env := grStart(t, offset, "")
+	id := grGranted(t, env, "team add ent:platform temp-dev --for 1m")
+	grWait(t, env, id, approvals.GrantActive)
+	env.GitHub.RemoveTeamMembers(harness.TeamPlatform, "temp-dev")
+
+	offset.Shift(2 * time.Minute)
+	env.App.Revoker.Kick()
+	g := grWait(t, env, id, approvals.GrantRevoked)[0]
+	assert.Equal(t, approvals.GrantOutcomeAlreadyGone, g.Outcome)
+	assert.Zero(t, grDeletes(env, "temp-dev"))
+	grThreadReply(t, env, apState(t, env, id).CardTS, "already removed from", "by someone else")
+}
