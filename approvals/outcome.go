@@ -3,6 +3,7 @@ package approvals
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // CommandLine describes the request the way it was asked, for audit events written
@@ -44,7 +45,26 @@ func CommandLine(r Request) string {
 	default:
 		b.WriteString(string(r.Action))
 	}
+	if d, ok := r.GrantFor(); ok {
+		b.WriteString(" --for " + flagDuration(d))
+	}
 	return b.String()
+}
+
+// flagDuration writes d as `--for` takes it: "2w", "7d", "12h", "90m".
+func flagDuration(d time.Duration) string {
+	const day, week = 24 * time.Hour, 7 * 24 * time.Hour
+	switch {
+	case d%week == 0:
+		return fmt.Sprintf("%dw", d/week)
+	case d%day == 0:
+		return fmt.Sprintf("%dd", d/day)
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
 }
 
 // OutcomeOK reports whether an item outcome counts as success.

@@ -44,3 +44,22 @@ func TestOutcomeOKForNothingToDo(t *testing.T) {
 	assert.True(t, approvals.OutcomeOK(approvals.OutcomeUnchanged))
 	assert.False(t, approvals.OutcomeOK(approvals.OutcomeFailed))
 }
+
+func TestCommandLineSaysHowLong(t *testing.T) {
+	for _, tc := range []struct {
+		forParam, want string
+	}{
+		{"", "team add ent:platform"},
+		{"2h0m0s", "team add ent:platform --for 2h"},
+		{"336h0m0s", "team add ent:platform --for 2w"},
+		{"168h0m0s", "team add ent:platform --for 1w"},
+		{"72h0m0s", "team add ent:platform --for 3d"},
+		{"1h30m0s", "team add ent:platform --for 90m"},
+	} {
+		r := approvals.Request{Action: approvals.ActionTeamAdd, Team: "ent:platform"}
+		if tc.forParam != "" {
+			r.Params = map[string]string{approvals.ParamGrantFor: tc.forParam}
+		}
+		assert.Equal(t, tc.want, approvals.CommandLine(r))
+	}
+}
