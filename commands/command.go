@@ -33,9 +33,6 @@ type spec struct {
 	example string   // a complete, valid command line (tests parse every one)
 	changes bool     // needs approval before it runs
 	needs   backend  // what must be configured for it to run
-	// planned commands are in the design but not built yet. They are listed so that
-	// typing one gets "not available yet" instead of "unknown command".
-	planned bool
 	build   func(*input) (Command, error)
 	run     runFunc
 }
@@ -90,7 +87,7 @@ func (s *spec) flag(name string) *flagSpec {
 // findSpec is the command of table called name, or nil.
 func findSpec(table []spec, name string) *spec {
 	for i := range table {
-		if table[i].name == name && !table[i].planned {
+		if table[i].name == name {
 			return &table[i]
 		}
 	}

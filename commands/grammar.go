@@ -74,12 +74,6 @@ func lookup(table []spec, words []word) (*spec, []word, error) {
 		}
 		return nil, nil, &UsageError{Msg: msg + " Try `/devin help`.", Usage: usageLines(table, "")}
 	}
-	if group[0].planned {
-		return nil, nil, &UsageError{
-			Msg:   fmt.Sprintf("`/devin %s` is not available yet. Try `/devin help` for what is.", verb),
-			Usage: usageLines(table, ""),
-		}
-	}
 	if len(group) == 1 && group[0].name == verb {
 		return group[0], words[1:], nil
 	}
@@ -113,7 +107,7 @@ func lookup(table []spec, words []word) (*spec, []word, error) {
 func availableVerbs(table []spec) []string {
 	var verbs []string
 	for i := range table {
-		if v := table[i].verb(); !table[i].planned && (len(verbs) == 0 || verbs[len(verbs)-1] != v) {
+		if v := table[i].verb(); len(verbs) == 0 || verbs[len(verbs)-1] != v {
 			verbs = append(verbs, v)
 		}
 	}
@@ -249,7 +243,7 @@ func usageLines(table []spec, verb string) string {
 	for _, all := range []bool{false, true} {
 		for i := range table {
 			s := &table[i]
-			if !s.planned && (all || s.verb() == verb) {
+			if all || s.verb() == verb {
 				lines = append(lines, s.usage())
 			}
 		}

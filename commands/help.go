@@ -37,11 +37,10 @@ func buildHelp(in *input) (Command, error) {
 	}
 	var topics []string
 	for i := range in.table {
-		if s := &in.table[i]; !s.planned {
-			topics = append(topics, s.name)
-			if v := s.verb(); v != s.name {
-				topics = append(topics, v)
-			}
+		s := &in.table[i]
+		topics = append(topics, s.name)
+		if v := s.verb(); v != s.name {
+			topics = append(topics, v)
 		}
 	}
 	msg := fmt.Sprintf("There is no help for %s.", quote(topic))
@@ -95,7 +94,7 @@ func topicSpecs(table []spec, topic string) []*spec {
 	var matched []*spec
 	for i := range table {
 		s := &table[i]
-		if !s.planned && (s.name == topic || s.verb() == topic) {
+		if s.name == topic || s.verb() == topic {
 			matched = append(matched, s)
 		}
 	}
@@ -114,7 +113,7 @@ func overviewHelp(table []spec) string {
 	} {
 		var lines []string
 		for i := range table {
-			if s := &table[i]; !s.planned && s.changes == group.changes {
+			if s := &table[i]; s.changes == group.changes {
 				lines = append(lines, "• `"+s.usage()+"` — "+s.summary+"\n")
 			}
 		}

@@ -15,10 +15,6 @@ func TestHelpTextOverview(t *testing.T) {
 
 	for _, s := range registry() {
 		line := "`" + s.usage() + "`"
-		if s.planned {
-			assert.NotContains(t, text, "/devin "+s.name, "planned commands are not offered")
-			continue
-		}
 		at := strings.Index(text, line)
 		if assert.GreaterOrEqual(t, at, 0, "overview lists %s", s.name) {
 			assert.Equal(t, s.changes, at > approval, "%s is in the right group", s.name)
@@ -80,14 +76,6 @@ func TestHelpTextTopics(t *testing.T) {
 			want:  []string{"*Read-only*", "*Needs approval*"},
 		},
 	}
-	if p := plannedName(); p != "" {
-		tests = append(tests, struct {
-			name    string
-			topic   string
-			want    []string
-			notWant []string
-		}{name: "planned command gets the overview", topic: p, want: []string{"*Read-only*"}, notWant: []string{"/devin " + p}})
-	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			text := HelpText(tt.topic)
@@ -106,10 +94,6 @@ func TestHelpTopicsParse(t *testing.T) {
 	for _, s := range registry() {
 		for _, topic := range []string{s.name, s.verb()} {
 			cmd, err := Parse("help " + topic)
-			if s.planned {
-				assert.Error(t, err, topic)
-				continue
-			}
 			if assert.NoError(t, err, topic) {
 				assert.Equal(t, Help{Topic: topic}, cmd)
 				assert.NotEqual(t, HelpText(""), HelpText(cmd.(Help).Topic), "topic %q has its own help", topic)
@@ -137,21 +121,7 @@ func TestParseHelpRefuses(t *testing.T) {
 		{name: "help for an unknown topic", text: "help invit",
 			wantMsg: []string{"There is no help for `invit`", "Did you mean `/devin help invite`?"}, wantUsage: "/devin help [COMMAND]"},
 	}
-	if p := plannedName(); p != "" {
-		tests = append(tests, refusalCase{name: "help for a planned command", text: "help " + p,
-			wantMsg: []string{"There is no help for `" + p + "`"}})
-	}
 	assertRefuses(t, tests)
-}
-
-// plannedName is a command still planned, or "" once every command is built.
-func plannedName() string {
-	for _, s := range registry() {
-		if s.planned {
-			return s.name
-		}
-	}
-	return ""
 }
 
 func TestHelpCommand(t *testing.T) {

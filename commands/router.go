@@ -155,7 +155,7 @@ func NewRouter(deps Deps, logger *slog.Logger, clk clock.Clock) *Router {
 	}
 	r := &Router{deps: deps, log: logger, clock: clock.OrSystem(clk), timeout: timeout, all: registry(), have: deps.configured()}
 	for _, s := range r.all {
-		if !s.planned && s.needs.missing(r.have) == "" {
+		if s.needs.missing(r.have) == "" {
 			r.enabled = append(r.enabled, s)
 		}
 	}
