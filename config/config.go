@@ -56,7 +56,10 @@ type Config struct {
 	SlackAppToken Secret
 	SlackAPIURL   string
 
-	DevinAPIKey          Secret
+	DevinAPIKey Secret
+	// DevinAPIVersion is the Devin API the bot speaks: "v2" or "v3", from
+	// DEVIN_API_VERSION or, when that is empty, from the key's prefix (cog_ -> v3).
+	DevinAPIVersion      string
 	DevinAPIURL          string
 	DevinGitConnectionID string
 
@@ -97,6 +100,7 @@ type raw struct {
 	SlackAppToken        string `envconfig:"SLACK_APP_TOKEN"`
 	SlackAPIURL          string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/"`
 	DevinAPIKey          string `envconfig:"DEVIN_API_KEY"`
+	DevinAPIVersion      string `envconfig:"DEVIN_API_VERSION"`
 	DevinAPIURL          string `envconfig:"DEVIN_API_URL" default:"https://api.devin.ai"`
 	DevinGitConnectionID string `envconfig:"DEVIN_GIT_CONNECTION_ID"`
 	GitHubToken          string `envconfig:"GITHUB_TOKEN"`
@@ -198,6 +202,7 @@ func (r raw) validate(mode Mode) (Config, error) {
 	}
 	checkURL(add, "SLACK_API_URL", c.SlackAPIURL)
 	checkURL(add, "DEVIN_API_URL", c.DevinAPIURL)
+	c.DevinAPIVersion = devinAPIVersion(add, r.DevinAPIVersion, c.DevinAPIKey)
 	checkURL(add, "GITHUB_API_URL", c.GitHubAPIURL)
 	if c.GitHubEnterprise != "" && !enterprise.MatchString(c.GitHubEnterprise) {
 		add("GITHUB_ENTERPRISE must be the enterprise slug (letters, digits and hyphens)")
@@ -345,4 +350,28 @@ func clip(s string) string {
 		return s[:40] + "…"
 	}
 	return s
+}
+
+// Devin API versions the bot speaks.
+const (
+	DevinV2 = "v2"
+	DevinV3 = "v3"
+)
+
+// devinAPIVersion picks the Devin API version: DEVIN_API_VERSION when set, else by the
+// key's prefix: v3 service-user credentials and personal access tokens start with cog_,
+// v2 keys never do.
+func devinAPIVersion(add func(string, ...any), set string, key Secret) string {
+	switch v := strings.ToLower(strings.TrimSpace(set)); v {
+	case DevinV2, DevinV3:
+		return v
+	case "":
+		if strings.HasPrefix(key.Reveal(), "cog_") {
+			return DevinV3
+		}
+		return DevinV2
+	default:
+		add("DEVIN_API_VERSION must be v2 or v3 (or empty, to choose by the key's prefix), got %q", clip(set))
+		return ""
+	}
 }

@@ -35,7 +35,7 @@ func validEnv() map[string]string {
 }
 
 var allNames = []string{
-	"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_API_URL", "DEVIN_API_KEY", "DEVIN_API_URL",
+	"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_API_URL", "DEVIN_API_KEY", "DEVIN_API_VERSION", "DEVIN_API_URL",
 	"DEVIN_GIT_CONNECTION_ID", "GITHUB_TOKEN", "GITHUB_API_URL", "GITHUB_ENTERPRISE",
 	"APPROVAL_CHANNEL", "AUDIT_CHANNEL", "APPROVERS", "REQUIRED_APPROVALS", "ALLOW_SELF_APPROVAL",
 	"REQUEST_TTL", "REQUESTERS", "USAGE_REPORT_CHANNEL", "USAGE_REPORT_SCHEDULE",
@@ -208,6 +208,38 @@ func TestRequestTTLRange(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, c.RequestTTL)
+		})
+	}
+}
+
+func TestDevinAPIVersion(t *testing.T) {
+	tests := []struct {
+		name, key, version string
+		want               string
+		problem            string
+	}{
+		{name: "a v2 key", key: "apk_user_abc", want: "v2"},
+		{name: "a cog_ credential", key: "cog_abc", want: "v3"},
+		{name: "forced v2 with a cog_ key", key: "cog_abc", version: "v2", want: "v2"},
+		{name: "forced v3, any case", key: "apk_user_abc", version: " V3 ", want: "v3"},
+		{name: "no key", want: "v2"},
+		{name: "unknown version", key: "cog_abc", version: "v4", problem: `DEVIN_API_VERSION must be v2 or v3 (or empty, to choose by the key's prefix), got "v4"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := validEnv()
+			env["DEVIN_API_KEY"] = tt.key
+			env["DEVIN_API_VERSION"] = tt.version
+			setEnv(t, env)
+			c, err := Load(ModeRun)
+			if tt.problem != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.problem)
+				assert.NotContains(t, err.Error(), tt.key)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, c.DevinAPIVersion)
 		})
 	}
 }
