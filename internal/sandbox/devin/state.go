@@ -35,6 +35,7 @@ type Org struct {
 	MaxCycleACULimit   *int
 	MaxSessionACULimit *int
 	CreatedAt          time.Time
+	UpdatedAt          time.Time         // zero: CreatedAt
 	Members            map[string]string // user ID -> org role ID
 }
 
@@ -93,7 +94,9 @@ type PullRequest struct {
 	State string
 }
 
-// GitPermission is a git permission granted to an organization.
+// GitPermission is a git permission granted to an organization: v2 grants several
+// repositories or group prefixes in one, v3 one repository, group prefix or prefix
+// path each.
 type GitPermission struct {
 	ID            string
 	OrgID         string
@@ -101,6 +104,17 @@ type GitPermission struct {
 	RepoPaths     []string
 	GroupPrefixes []string
 	PrefixPath    string
+	ReadOnly      bool
+	CreatedAt     time.Time
+}
+
+// GitConnection is a git provider connection of the enterprise (v3 lists them).
+type GitConnection struct {
+	ID           string
+	ProviderType string // "github_app", "github_token", …
+	Name         string
+	Host         string
+	CreatedAt    time.Time
 }
 
 // UserIDFor is the user ID the fake gives an invited email: "email|" and 16 hex
@@ -350,8 +364,33 @@ func (s *Server) AddGitPermission(p GitPermission) GitPermission {
 	if p.ID == "" {
 		p.ID = "perm-" + s.nextHexLocked("perm", 8)
 	}
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = s.now().UTC()
+	}
 	s.gitPerms = append(s.gitPerms, p)
 	return p
+}
+
+// AddGitConnection adds a git connection and returns it as stored: the provider
+// type defaults to github_app, the host to github.com. v3 grants permissions only on
+// a connection the enterprise has.
+func (s *Server) AddGitConnection(c GitConnection) GitConnection {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.ID == "" {
+		c.ID = "git-conn-" + s.nextHexLocked("conn", 8)
+	}
+	if c.ProviderType == "" {
+		c.ProviderType = "github_app"
+	}
+	if c.Host == "" {
+		c.Host = "github.com"
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now().UTC()
+	}
+	s.connections = append(s.connections, c)
+	return c
 }
 
 // GitPermissions returns the git permissions granted to an organization.
