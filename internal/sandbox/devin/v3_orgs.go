@@ -128,8 +128,9 @@ func (s *Server) v3DeleteOrg(r *http.Request, _ []byte) reply {
 	if bad != nil {
 		return *bad
 	}
+	w := toV3Org(o)
 	s.deleteOrgLocked(o)
-	return noContent()
+	return ok(w) // the description answers the deleted organization
 }
 
 type v3LimitWire struct {

@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -116,6 +117,29 @@ func (s *Spec) Validate(ctx context.Context, method, rawPathQuery string, header
 		return toViolation(err)
 	}
 	return nil
+}
+
+// ValidateResponse checks an answer (status, headers, body) to a request against the
+// operation's documented response; ErrNotDescribed when the description has no such
+// operation or documents no response for that status. The fake's tests use it to hold
+// the fake's answers to the description too.
+func (s *Spec) ValidateResponse(ctx context.Context, method, rawPathQuery string, status int, header http.Header, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, method, rawPathQuery, http.NoBody)
+	if err != nil {
+		return err
+	}
+	route, params, err := s.router.FindRoute(req)
+	if err != nil || route.Operation.Responses.Status(status) == nil {
+		return ErrNotDescribed
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 status,
+		Header:                 header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	return openapi3filter.ValidateResponse(ctx, in)
 }
 
 // toViolation turns kin-openapi's error into a located, readable one.
