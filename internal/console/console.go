@@ -100,11 +100,18 @@ func Run(ctx context.Context, cfg config.Config, opts Options, in io.Reader, out
 	}
 	p.printf("devin-chatops console — the real bot against fake Slack, Devin and GitHub.\n"+
 		"Requests and the audit log are kept in %s.\n%s\n\n", where, help)
+	// The sandbox speaks the current Devin API unless DEVIN_API_VERSION asks for v2;
+	// the key's prefix means nothing here, the fake's key is used.
+	version := config.DevinV3
+	if _, set := os.LookupEnv("DEVIN_API_VERSION"); set && cfg.DevinAPIVersion != "" {
+		version = cfg.DevinAPIVersion
+	}
 	env, err := harness.Start(ctx, harness.Options{
-		Reports:     true,
-		DatabaseURL: dbURL,
-		Logger:      slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: level})),
-		Slack:       slacksandbox.Options{OnWrite: p.write},
+		DevinAPIVersion: version,
+		Reports:         true,
+		DatabaseURL:     dbURL,
+		Logger:          slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: level})),
+		Slack:           slacksandbox.Options{OnWrite: p.write},
 		Configure: func(c *config.Config) {
 			c.RequiredApprovals = cfg.RequiredApprovals
 			c.AllowSelfApproval = cfg.AllowSelfApproval

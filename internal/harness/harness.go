@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"devin-chatops/app"
@@ -50,10 +52,36 @@ type Options struct {
 	// Reports runs the report scheduler (scheduled posts, alert checks at start-up and
 	// hourly). Off by default, so that other tests count only their own API calls.
 	Reports bool
+	// DevinAPIVersion is the Devin API the bot speaks and the only one the fake
+	// serves: "v2" or "v3". Empty takes E2E_DEVIN_API_VERSION, else v3, so one
+	// suite runs against either version.
+	DevinAPIVersion string
+}
+
+// DevinVersionEnv names the environment variable that picks the Devin API version
+// of environments that do not set one.
+const DevinVersionEnv = "E2E_DEVIN_API_VERSION"
+
+// DevinAPIVersion resolves the version an environment with these options uses.
+func DevinAPIVersion(opts Options) (string, error) {
+	v := opts.DevinAPIVersion
+	if v == "" {
+		v = strings.ToLower(strings.TrimSpace(os.Getenv(DevinVersionEnv)))
+	}
+	switch v {
+	case "":
+		return config.DevinV3, nil
+	case config.DevinV2, config.DevinV3:
+		return v, nil
+	}
+	return "", fmt.Errorf("harness: Devin API version must be v2 or v3, got %q (%s or Options.DevinAPIVersion)", v, DevinVersionEnv)
 }
 
 // Env is a running bot with its fakes.
 type Env struct {
+	// DevinAPIVersion is the Devin API in use: "v2" or "v3".
+	DevinAPIVersion string
+
 	Slack  *slacksandbox.Server
 	Devin  *devinsandbox.Server
 	GitHub *githubsandbox.Server
@@ -70,9 +98,19 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Env{opts: opts}
+	version, err := DevinAPIVersion(opts)
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{opts: opts, DevinAPIVersion: version}
 	e.Slack = slacksandbox.New(opts.Slack)
-	e.Devin = devinsandbox.New()
+	// The fake serves only the version the bot is meant to speak, so a call of the
+	// other is a recorded violation; v3 takes a service-user credential.
+	key := devinsandbox.DefaultAPIKey
+	if version == config.DevinV3 {
+		key = devinsandbox.V3APIKey
+	}
+	e.Devin = devinsandbox.New(devinsandbox.WithVersions(devinsandbox.VersionsFor(version)), devinsandbox.WithAPIKey(key))
 	e.GitHub = githubsandbox.New(Enterprise)
 	for _, u := range []struct{ id, name string }{
 		{Requester, "rita"}, {Alice, "alice"}, {Bob, "bob"}, {Carol, "carol"}, {Mallory, "mallory"},
@@ -94,6 +132,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		SlackAPIURL:       e.Slack.APIURL(),
 		DevinAPIKey:       config.Secret(e.Devin.APIKey()),
 		DevinAPIURL:       e.Devin.URL(),
+		DevinAPIVersion:   version,
 		GitHubToken:       config.Secret(e.GitHub.Token()),
 		GitHubAPIURL:      e.GitHub.URL(),
 		GitHubEnterprise:  Enterprise,
@@ -192,10 +231,16 @@ func (e *Env) Restart(ctx context.Context) error {
 	return e.startApp(ctx)
 }
 
-// Close stops the bot and the fakes.
+// Close stops the bot and the fakes. It fails when the fake Devin recorded a
+// request that broke the API's contract (an invalid v3 request, a path of the
+// version not in use), so every test that closes its environment checks that.
 func (e *Env) Close() error {
 	err := e.StopBot()
 	e.closeFakes()
+	if v := e.Devin.Violations(); len(v) > 0 {
+		err = errors.Join(err, fmt.Errorf("the fake Devin API (%s) recorded %d request(s) that break its contract:\n  %s",
+			e.DevinAPIVersion, len(v), strings.Join(v, "\n  ")))
+	}
 	return err
 }
 

@@ -44,6 +44,7 @@ func SeedDemo(d *devinsandbox.Server, g *githubsandbox.Server, now time.Time) {
 	limit := 1000
 	d.AddOrg(devinsandbox.Org{ID: OrgEngineering, Name: "Engineering", MaxCycleACULimit: &limit, Members: members[OrgEngineering]})
 	d.AddOrg(devinsandbox.Org{ID: OrgResearch, Name: "Research", Members: members[OrgResearch]})
+	d.AddGitConnection(devinsandbox.GitConnection{ID: GitConnection, Name: "acme", ProviderType: "github_app", Host: "github.com"})
 	d.AddGitPermission(devinsandbox.GitPermission{OrgID: OrgEngineering, ConnectionID: GitConnection, RepoPaths: []string{"acme/api"}})
 
 	start := devin.BillingDayStart(now).AddDate(0, 0, -9)

@@ -23,9 +23,10 @@ const (
 	OpListOrgMembers     Op = "orgs.members.list"
 	OpAddOrgMember       Op = "orgs.members.add" // v2 adds many at once, v3 one a call
 	OpRemoveOrgMember    Op = "orgs.members.remove"
-	OpListACULimits      Op = "limits.list"  // v3 only
-	OpSetOrgLimit        Op = "limits.set"   // v3 only
-	OpClearOrgLimit      Op = "limits.clear" // v3 only
+	OpSetOrgMemberRole   Op = "orgs.members.role" // v3 only; v2 re-adds with the new role
+	OpListACULimits      Op = "limits.list"       // v3 only
+	OpSetOrgLimit        Op = "limits.set"        // v3 only
+	OpClearOrgLimit      Op = "limits.clear"      // v3 only
 	OpListGitConnections Op = "git.connections.list"
 	OpListGitPerms       Op = "git.permissions.list"
 	OpAddGitPerms        Op = "git.permissions.add"
@@ -46,7 +47,7 @@ const (
 func (op Op) Permission() string {
 	switch op {
 	case OpListMembers, OpGetMember, OpInvite, OpRemoveMember, OpSetMemberRole, OpListRoles,
-		OpListOrgMembers, OpAddOrgMember, OpRemoveOrgMember:
+		OpListOrgMembers, OpAddOrgMember, OpRemoveOrgMember, OpSetOrgMemberRole:
 		return "ManageAccountMembership"
 	case OpListOrgs, OpCreateOrg, OpGetOrg, OpUpdateOrg, OpDeleteOrg:
 		return "ManageOrganizations"

@@ -26,6 +26,7 @@ func (s *Server) routesV3() {
 	s.handle(OpDeleteOrg, "DELETE "+e+"/organizations/{org_id}", s.v3DeleteOrg)
 	s.handle(OpListOrgMembers, "GET "+e+"/organizations/{org_id}/members/users", s.v3ListOrgUsers)
 	s.handle(OpAddOrgMember, "POST "+e+"/organizations/{org_id}/members/users/{user_id}", s.v3AddOrgUser)
+	s.handle(OpSetOrgMemberRole, "PATCH "+e+"/organizations/{org_id}/members/users/{user_id}", s.v3SetOrgUserRole)
 	s.handle(OpRemoveOrgMember, "DELETE "+e+"/organizations/{org_id}/members/users/{user_id}", s.v3RemoveOrgUser)
 
 	s.handle(OpListACULimits, "GET "+e+"/consumption/acu-limits/devin", s.v3ListLimits)

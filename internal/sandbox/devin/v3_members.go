@@ -260,6 +260,39 @@ func (s *Server) v3AddOrgUser(r *http.Request, body []byte) reply {
 	return ok(s.v3UserLocked(m))
 }
 
+// v3SetOrgUserRole is V14's PATCH: a user already in the organization gets another
+// org-level role.
+func (s *Server) v3SetOrgUserRole(r *http.Request, body []byte) reply {
+	var req struct {
+		RoleID string `json:"role_id"`
+	}
+	if bad := s.decodeV3(r, body, &req); bad != nil {
+		return *bad
+	}
+	s.mu.Lock()
+	role, found := s.roleLocked(req.RoleID)
+	s.mu.Unlock()
+	if !found || role.Type != "org" {
+		return s.invalid(r, badField([]any{"body", "role_id"}, fmt.Sprintf("%q is not an organization-level role", req.RoleID)))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, notFound := s.v3OrgLocked(r)
+	if notFound != nil {
+		return *notFound
+	}
+	m, found := s.memberByID[r.PathValue("user_id")]
+	if !found {
+		return problem(http.StatusNotFound, "User is not a member of the enterprise")
+	}
+	if _, in := o.Members[m.UserID]; !in {
+		return problem(http.StatusNotFound, "User is not a member of this organization")
+	}
+	o.addMember(m.UserID, role.ID)
+	s.auditAsOwner("update_member_role", o.ID, map[string]any{"target_user_id": m.UserID, "roles": []string{role.ID}})
+	return ok(s.v3UserLocked(m))
+}
+
 func (s *Server) v3RemoveOrgUser(r *http.Request, _ []byte) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -213,6 +213,10 @@ func TestV3Organizations(t *testing.T) {
 	assert.Equal(t, "Data", v2["items"].([]any)[0].(map[string]any)["org_name"])
 	requireProblem(t, v3do(t, f, "GET", "/v3/enterprise/organizations/org-missing", ""), 404)
 	requireProblem(t, v3do(t, f, "POST", "/v3/enterprise/organizations", `{"name":"  "}`), 422)
+	deleted := v3do(t, f, "DELETE", "/v3/enterprise/organizations/"+id, "")
+	require.Equal(t, http.StatusOK, deleted.status)
+	assert.Equal(t, "Data", decode(t, deleted.body)["name"], "the deleted organization is the answer")
+	assert.Empty(t, f.Orgs())
 }
 
 func TestV3OrgMembers(t *testing.T) {
@@ -231,13 +235,18 @@ func TestV3OrgMembers(t *testing.T) {
 	require.Equal(t, http.StatusOK, added.status, string(added.body))
 	assert.Contains(t, string(added.body), `{"role":{"role_id":"org_member","role_name":"Member","role_type":"org"},"org_id":"org-a"}`)
 	requireProblem(t, v3do(t, f, "POST", path, `{"role_id":"org_admin"}`), 409)
+	promoted := v3do(t, f, "PATCH", path, `{"role_id":"org_admin"}`)
+	require.Equal(t, http.StatusOK, promoted.status, string(promoted.body))
+	o, _ := f.OrgByID("org-a")
+	assert.Equal(t, "org_admin", o.Members[ada.UserID])
+	requireProblem(t, v3do(t, f, "PATCH", "/v3/enterprise/organizations/org-a/members/users/email%7Cnobody", `{"role_id":"org_admin"}`), 404)
 
 	members := decodePage(t, v3do(t, f, "GET", "/v3/enterprise/organizations/org-a/members/users?email=ADA%40example.com", ""))
 	require.Len(t, members.Items, 1)
 	v2 := decode(t, do(t, f, v3key, "GET", "/v2/enterprise/organizations/org-a/members", "").body)
 	assert.Equal(t, ada.UserID, v2["items"].([]any)[0].(map[string]any)["user_id"])
 	require.Equal(t, http.StatusOK, v3do(t, f, "DELETE", path, "").status)
-	o, _ := f.OrgByID("org-a")
+	o, _ = f.OrgByID("org-a")
 	assert.Empty(t, o.Members)
 }
 
