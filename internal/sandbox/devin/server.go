@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -98,7 +99,8 @@ func WithVersions(v Versions) Option { return func(s *Server) { s.versions = v }
 
 // RecordedRequest is one request the fake received. Path is the escaped path as it
 // came on the wire (a user ID "email|abc" appears as "email%7Cabc"); Op is the
-// operation it was routed to ("" when none).
+// operation it was routed to ("" when none) and Params its decoded path parameters
+// ("org_id", "user_id", …), so a test can name a call without naming a version.
 type RecordedRequest struct {
 	Method   string
 	Path     string
@@ -106,6 +108,7 @@ type RecordedRequest struct {
 	Body     []byte
 	Header   http.Header
 	Op       Op
+	Params   map[string]string
 
 	decodedPath string
 }
@@ -289,6 +292,33 @@ func (s *Server) violate(r *http.Request, why string) {
 	s.violations = append(s.violations, why+": "+line)
 }
 
+// pathParams reads the {name} segments of a mux pattern ("GET /a/{id}") off the
+// escaped path, decoding each segment as the mux does.
+func pathParams(pattern, escaped string) map[string]string {
+	_, p, found := strings.Cut(pattern, " ")
+	if !found {
+		return nil
+	}
+	want, got := strings.Split(p, "/"), strings.Split(escaped, "/")
+	if len(want) != len(got) {
+		return nil
+	}
+	var out map[string]string
+	for i, w := range want {
+		if strings.HasPrefix(w, "{") && strings.HasSuffix(w, "}") {
+			v, err := url.PathUnescape(got[i])
+			if err != nil {
+				v = got[i]
+			}
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[strings.Trim(w, "{}")] = v
+		}
+	}
+	return out
+}
+
 type handler func(r *http.Request, body []byte) reply
 
 // handle registers h for pattern ("METHOD /path/{param}") as operation op.
@@ -318,7 +348,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, RecordedRequest{
 		Method: r.Method, Path: escaped, RawQuery: r.URL.RawQuery, Body: body,
-		Header: r.Header.Clone(), Op: op, decodedPath: decoded,
+		Header: r.Header.Clone(), Op: op, Params: pathParams(pattern, escaped), decodedPath: decoded,
 	})
 	delay := s.opLatency[op]
 	for p, d := range s.latency {

@@ -528,4 +528,14 @@ func TestV3FaultsAndAuth(t *testing.T) {
 	assert.Equal(t, 5, f.CountOp(devinsandbox.OpListMembers), "counted by operation across versions")
 	assert.Equal(t, 3, f.CountOp(devinsandbox.OpListRoles), "a refused request is counted too")
 	assert.Equal(t, 3, f.Count("GET", "/v3/enterprise/roles"))
+
+	v3do(t, f, "GET", "/v3/enterprise/organizations/org-x/members/users/email%7Cabc", "")
+	v3do(t, f, "DELETE", "/v3/enterprise/organizations/org-x/members/users/email%7Cabc", "")
+	do(t, f, v3key, "DELETE", "/v2/enterprise/organizations/org-x/members/email%7Cabc", "")
+	reqs := f.Requests()
+	assert.Equal(t, devinsandbox.Op(""), reqs[len(reqs)-3].Op, "GET of one org user is not a route")
+	for _, r := range reqs[len(reqs)-2:] {
+		assert.Equal(t, devinsandbox.OpRemoveOrgMember, r.Op)
+		assert.Equal(t, map[string]string{"org_id": "org-x", "user_id": "email|abc"}, r.Params)
+	}
 }
