@@ -42,7 +42,7 @@ func TestApprovalInviteAdminIntoOrg(t *testing.T) {
 		"<@"+harness.Requester+">", email, "*Role:* admin", "*Organization:* "+harness.OrgEngineering,
 		"joins the platform team", "expires", "Approvals: 0 of 1")
 	apButtons(t, card, id)
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"), "nothing runs before approval")
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpInvite), "nothing runs before approval")
 
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 
@@ -55,7 +55,7 @@ func TestApprovalInviteAdminIntoOrg(t *testing.T) {
 	org, ok := env.Devin.OrgByID(harness.OrgEngineering)
 	require.True(t, ok)
 	require.Contains(t, org.Members, m.UserID, "the invited person is in the organization")
-	require.Equal(t, 1, env.Devin.Count(http.MethodPost, "/members/invite"))
+	require.Equal(t, 1, env.Devin.CountOp(devinsandbox.OpInvite))
 
 	// "1 email", not "1 emails" (regression).
 	apDM(t, env, harness.Requester, id, "(invite to Devin, 1 email)", "approved by <@"+harness.Alice+">", "1 invited")
@@ -130,7 +130,7 @@ func TestApprovalDenyWithReason(t *testing.T) {
 	apDM(t, env, harness.Requester, id, "was denied by <@"+harness.Bob+">", "no budget this quarter")
 	lines := apWaitEchoed(t, env, id, apHasKind(audit.KindDenied))
 	apInOrder(t, id, lines, audit.KindRequest, audit.KindDenied)
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpInvite))
 	_, ok := env.Devin.MemberByEmail("eve@example.com")
 	require.False(t, ok)
 }
@@ -151,7 +151,7 @@ func TestApprovalDenyWithoutModal(t *testing.T) {
 	require.Empty(t, env.Slack.Views(), "no modal was opened")
 	dm := apDM(t, env, harness.Requester, id, "was denied by <@"+harness.Bob+">")
 	require.NotContains(t, dm.AllText(), "Reason")
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpInvite))
 	apWaitEchoed(t, env, id, apHasKind(audit.KindDenied))
 }
 
@@ -173,7 +173,7 @@ func TestApprovalSelfApprovalRefused(t *testing.T) {
 	cur, _ := apCurrentCard(env, id)
 	require.Zero(t, cur.Updates, "the card is unchanged")
 	require.Len(t, cur.Buttons(), 2)
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpInvite))
 
 	// Her own Deny is refused too.
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDDeny)
@@ -203,7 +203,7 @@ func TestApprovalNonApproverRefused(t *testing.T) {
 	cur, _ := apCurrentCard(env, id)
 	require.Zero(t, cur.Updates)
 	require.Contains(t, cur.AllText(), "Approvals: 0 of 1")
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpInvite))
 	// The refusal is audited before the clicker is told: wait for the second reply.
 	apEventually(t, "both clicks told why", func() bool { return len(apEphemerals(env, "Only approvers")) == 2 })
 
@@ -237,7 +237,7 @@ func TestApprovalQuorumOfTwo(t *testing.T) {
 	one := apCard(t, env, id, "Approval needed: ", "Approvals: 1 of 2", "<@"+harness.Alice+">")
 	require.Len(t, one.Buttons(), 2, "still open for the second approver")
 	require.Equal(t, approvals.StatePending, apState(t, env, id).State)
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"), "one approval of two executes nothing")
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpInvite), "one approval of two executes nothing")
 	waitAudit(t, env, "`"+id+"` *vote*", "<@"+harness.Alice+">")
 	require.Zero(t, apKindLines(env, id, audit.KindApproved))
 
@@ -245,11 +245,11 @@ func TestApprovalQuorumOfTwo(t *testing.T) {
 	apClick(t, env, harness.Alice, one, approvalslack.ActionIDApprove)
 	apEphemeral(t, env, harness.Alice, "You already approved "+id)
 	require.Equal(t, approvals.StatePending, apState(t, env, id).State)
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpInvite))
 
 	apClick(t, env, harness.Bob, one, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Done: ", "<@"+harness.Alice+">, <@"+harness.Bob+">", "1 invited")
-	require.Equal(t, 1, env.Devin.Count(http.MethodPost, "/members/invite"))
+	require.Equal(t, 1, env.Devin.CountOp(devinsandbox.OpInvite))
 	lines := apWaitEchoed(t, env, id, apHasKind(audit.KindDone))
 	apInOrder(t, id, lines, audit.KindRequest, audit.KindApproved, audit.KindExecuting, audit.KindDone)
 	require.Equal(t, 2, apKindLines(env, id, audit.KindVote))
@@ -263,7 +263,7 @@ func TestApprovalConcurrentClicksExecuteOnce(t *testing.T) {
 	// Keep the card's buttons up and the execution in flight long enough that all 20
 	// clicks really land on a pending request and race each other.
 	env.Slack.SetLatency("chat.update", 500*time.Millisecond)
-	env.Devin.SetLatency("/members/invite", 200*time.Millisecond)
+	env.Devin.SetLatencyOp(200*time.Millisecond, devinsandbox.OpInvite)
 
 	clickers := []string{harness.Alice, harness.Bob, harness.Carol}
 	const n = 20
@@ -294,7 +294,7 @@ func TestApprovalConcurrentClicksExecuteOnce(t *testing.T) {
 		}
 		return refused == n-1 && apHasKind(audit.KindDone)(evs)
 	})
-	require.Equal(t, 1, env.Devin.Count(http.MethodPost, "/members/invite"), "executed exactly once")
+	require.Equal(t, 1, env.Devin.CountOp(devinsandbox.OpInvite), "executed exactly once")
 	require.Equal(t, 1, apKindLines(env, id, audit.KindDone))
 	require.Equal(t, 1, apKindLines(env, id, audit.KindExecuting))
 	require.Equal(t, 1, apKindLines(env, id, audit.KindApproved))
@@ -321,7 +321,7 @@ func TestApprovalExpiry(t *testing.T) {
 	// The buttons are gone: a later click cannot even be made.
 	_, err := env.Slack.ClickButton(harness.Alice, pending.Channel, pending.TS, approvalslack.ActionIDApprove)
 	require.Error(t, err)
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpInvite))
 	lines := apWaitEchoed(t, env, id, apHasKind(audit.KindExpired))
 	apInOrder(t, id, lines, audit.KindRequest, audit.KindExpired)
 }
@@ -348,7 +348,7 @@ func TestApprovalClickAfterExpiryRefused(t *testing.T) {
 	require.Empty(t, expired.Buttons())
 	apDM(t, env, harness.Requester, id, "expired")
 	require.Equal(t, approvals.StateExpired, apState(t, env, id).State)
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpInvite))
 	votes, err := env.App.DB.Votes(apCtx(t), id)
 	require.NoError(t, err)
 	require.Empty(t, votes)
@@ -371,7 +371,7 @@ func TestApprovalPendingSurvivesRestart(t *testing.T) {
 
 	require.NoError(t, env.Restart(apCtx(t)))
 	require.Equal(t, approvals.StatePending, apState(t, env, id).State)
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpInvite))
 
 	// The button on the card posted by the previous process still works, and the
 	// approval given before the restart still counts.
@@ -381,7 +381,7 @@ func TestApprovalPendingSurvivesRestart(t *testing.T) {
 	require.Equal(t, 1, apCards(env, id), "the restart posted no second card")
 	_, ok := env.Devin.MemberByEmail("restart@example.com")
 	require.True(t, ok)
-	require.Equal(t, 1, env.Devin.Count(http.MethodPost, "/members/invite"))
+	require.Equal(t, 1, env.Devin.CountOp(devinsandbox.OpInvite))
 	lines := apWaitEchoed(t, env, id, apHasKind(audit.KindDone))
 	apInOrder(t, id, lines, audit.KindRequest, audit.KindApproved, audit.KindExecuting, audit.KindDone)
 	require.Equal(t, 2, apKindLines(env, id, audit.KindVote))
@@ -446,7 +446,7 @@ func TestApprovalFinishedAfterCrash(t *testing.T) {
 	waitAudit(t, env, "`"+executing+"` *executing*", "resumed after a restart")
 	_, ok = env.Devin.MemberByEmail("approved.crash@example.com")
 	require.True(t, ok)
-	require.Equal(t, 1, env.Devin.Count(http.MethodPost, "/members/invite"), "one invitation in all: the interrupted one went through before the crash")
+	require.Equal(t, 1, env.Devin.CountOp(devinsandbox.OpInvite), "one invitation in all: the interrupted one went through before the crash")
 	require.Equal(t, approvals.StateDone, apState(t, env, approved).State)
 	require.Equal(t, approvals.StateDone, apState(t, env, executing).State)
 }
@@ -457,14 +457,14 @@ func TestApprovalDevinRateLimitedThenInvited(t *testing.T) {
 	card := apCard(t, env, id, "Approval needed: ")
 
 	env.Devin.SetRetryAfter("1")
-	env.Devin.Fail(http.MethodPost, "/members/invite", http.StatusTooManyRequests, 1)
+	env.Devin.FailOp(devinsandbox.OpInvite, http.StatusTooManyRequests, 1)
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 
 	done := apCard(t, env, id, "Done: ", "1 invited")
 	require.NotContains(t, done.AllText(), "failed")
 	_, ok := env.Devin.MemberByEmail("patient@example.com")
 	require.True(t, ok)
-	require.Equal(t, 2, env.Devin.Count(http.MethodPost, "/members/invite"), "the rate-limited call was sent again, once")
+	require.Equal(t, 2, env.Devin.CountOp(devinsandbox.OpInvite), "the rate-limited call was sent again, once")
 	waitAudit(t, env, "`"+id+"` *done*", "outcome: 1 invited")
 }
 
@@ -473,7 +473,7 @@ func TestApprovalDevinServerErrorFails(t *testing.T) {
 	id, _ := apSubmit(t, env, harness.Requester, "invite unlucky@example.com")
 	card := apCard(t, env, id, "Approval needed: ")
 
-	env.Devin.Fail(http.MethodPost, "/members/invite", http.StatusInternalServerError, 1)
+	env.Devin.FailOp(devinsandbox.OpInvite, http.StatusInternalServerError, 1)
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 
 	failed := apCard(t, env, id, "Failed: ", "1 failed", "unlucky@example.com", "finished with failures")
@@ -481,7 +481,7 @@ func TestApprovalDevinServerErrorFails(t *testing.T) {
 	require.Contains(t, failed.AllText(), "500", "the card says what the API answered")
 	_, ok := env.Devin.MemberByEmail("unlucky@example.com")
 	require.False(t, ok)
-	require.Equal(t, 1, env.Devin.Count(http.MethodPost, "/members/invite"), "a POST the API may have accepted is not sent again")
+	require.Equal(t, 1, env.Devin.CountOp(devinsandbox.OpInvite), "a POST the API may have accepted is not sent again")
 	require.Equal(t, approvals.StateFailed, apState(t, env, id).State)
 	apDM(t, env, harness.Requester, id, "did not fully succeed", "1 failed")
 	lines := apWaitEchoed(t, env, id, apHasKind(audit.KindFailed))
@@ -579,7 +579,7 @@ func TestApprovalLargeInvite(t *testing.T) {
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	done := apCard(t, env, id, "Done: ", "250 invited")
 	require.Regexp(t, `…and \d+ more`, done.AllText())
-	require.Equal(t, 3, env.Devin.Count(http.MethodPost, "/members/invite"), "100 per call")
+	require.Equal(t, 3, env.Devin.CountOp(devinsandbox.OpInvite), "100 per call")
 	for _, e := range emails {
 		_, ok := env.Devin.MemberByEmail(e)
 		require.True(t, ok, e)
@@ -672,11 +672,11 @@ func TestApprovalStoppedMidExecution(t *testing.T) {
 	id, _ := apSubmit(t, env, harness.Requester, "invite slow@example.com")
 	card := apCard(t, env, id, "Approval needed: ")
 
-	env.Devin.SetLatency("/members/invite", 3*time.Second)
+	env.Devin.SetLatencyOp(3*time.Second, devinsandbox.OpInvite)
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Approved, running: ")
 	apEventually(t, "the invitation is in flight", func() bool {
-		return env.Devin.Count(http.MethodPost, "/members/invite") == 1
+		return env.Devin.CountOp(devinsandbox.OpInvite) == 1
 	})
 	// (Stop once the audit echo is idle: this test is about the execution.)
 	apWaitEchoed(t, env, id, apHasKind(audit.KindExecuting))
@@ -700,7 +700,7 @@ func TestApprovalStoppedMidExecution(t *testing.T) {
 	// by now; give the old process a moment to (wrongly) record a second outcome.
 	time.Sleep(100 * time.Millisecond)
 	apWaitEchoed(t, env, id, nil)
-	require.Equal(t, 2, env.Devin.Count(http.MethodPost, "/members/invite"), "sent by each process once")
+	require.Equal(t, 2, env.Devin.CountOp(devinsandbox.OpInvite), "sent by each process once")
 	require.Equal(t, 1, apKindLines(env, id, audit.KindDone), "finished exactly once")
 	require.Equal(t, 1, apCards(env, id))
 }
@@ -716,7 +716,7 @@ func TestApprovalTwoReplicasExecuteOnce(t *testing.T) {
 	card := apCard(t, env, id, "Approval needed: ")
 
 	env.Slack.SetLatency("chat.update", 500*time.Millisecond)
-	env.Devin.SetLatency("/members/invite", 200*time.Millisecond)
+	env.Devin.SetLatencyOp(200*time.Millisecond, devinsandbox.OpInvite)
 	clickers := []string{harness.Alice, harness.Bob, harness.Carol}
 	const n = 20
 	var wg sync.WaitGroup
@@ -738,7 +738,7 @@ func TestApprovalTwoReplicasExecuteOnce(t *testing.T) {
 	for _, e := range evs {
 		count[e.Kind]++
 	}
-	require.Equal(t, 1, env.Devin.Count(http.MethodPost, "/members/invite"), "executed exactly once")
+	require.Equal(t, 1, env.Devin.CountOp(devinsandbox.OpInvite), "executed exactly once")
 	require.Equal(t, 1, count[audit.KindApproved])
 	require.Equal(t, 1, count[audit.KindExecuting])
 	require.Equal(t, 1, count[audit.KindDone])

@@ -10,6 +10,7 @@ import (
 	"devin-chatops/approvalslack"
 	"devin-chatops/audit"
 	"devin-chatops/internal/harness"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
 // Withdrawing a request, the request in full, and the "Show all" button of a cut card,
@@ -35,7 +36,7 @@ func TestCancelByRequester(t *testing.T) {
 	apInOrder(t, id, lines, audit.KindRequest, audit.KindCancelled)
 	require.Equal(t, 1, apKindLines(env, id, audit.KindCancelled))
 	require.Empty(t, apDMs(t, env, harness.Requester), "the reply told the requester; no DM")
-	require.Zero(t, env.Devin.Count("POST", "/members/invite"))
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpInvite))
 }
 
 func TestCancelByApprover(t *testing.T) {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"log/slog"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"devin-chatops/audit"
 	"devin-chatops/clock/clocktest"
 	"devin-chatops/internal/harness"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 	slacksandbox "devin-chatops/internal/sandbox/slack"
 	"devin-chatops/store"
 )
@@ -52,7 +52,7 @@ func hdStoredState(t *testing.T, dbURL, id string) approvals.State {
 func hdInvitesInFlight(t *testing.T, env *harness.Env, n int) {
 	t.Helper()
 	apEventually(t, "the invitations reach the Devin API", func() bool {
-		return env.Devin.Count(http.MethodPost, "/members/invite") >= n
+		return env.Devin.CountOp(devinsandbox.OpInvite) >= n
 	})
 }
 
@@ -78,14 +78,14 @@ func TestHardeningStopDuringExecutionIsPrompt(t *testing.T) {
 	id, _ := apSubmit(t, env, harness.Requester, "invite hd.slow@example.com")
 	card := apCard(t, env, id, "Approval needed: ")
 
-	env.Devin.SetLatency("/members/invite", hdSlowAPI)
+	env.Devin.SetLatencyOp(hdSlowAPI, devinsandbox.OpInvite)
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	hdInvitesInFlight(t, env, 1)
 	apWaitEchoed(t, env, id, apHasKind(audit.KindExecuting))
 	hdStop(t, env)
 	require.Equal(t, approvals.StateExecuting, hdStoredState(t, dbURL, id), "nothing is recorded for a cancelled call")
 
-	env.Devin.SetLatency("/members/invite", 0)
+	env.Devin.SetLatencyOp(0, devinsandbox.OpInvite)
 	require.NoError(t, env.Restart(apCtx(t)))
 	hdFinishedOnce(t, env, id)
 	_, ok := env.Devin.MemberByEmail("hd.slow@example.com")
@@ -120,18 +120,18 @@ func TestHardeningStopDuringRecoveryIsPrompt(t *testing.T) {
 	}
 	require.NoError(t, db.Close())
 
-	env.Devin.SetLatency("/members/invite", hdSlowAPI)
+	env.Devin.SetLatencyOp(hdSlowAPI, devinsandbox.OpInvite)
 	require.NoError(t, env.Restart(apCtx(t)))
 	hdInvitesInFlight(t, env, 1)
 	hdStop(t, env)
-	require.Equal(t, 1, env.Devin.Count(http.MethodPost, "/members/invite"), "recovery started nothing after the stop")
+	require.Equal(t, 1, env.Devin.CountOp(devinsandbox.OpInvite), "recovery started nothing after the stop")
 	states := map[approvals.State]int{}
 	for _, id := range ids {
 		states[hdStoredState(t, dbURL, id)]++
 	}
 	require.Equal(t, map[approvals.State]int{approvals.StateExecuting: 1, approvals.StateApproved: 1}, states)
 
-	env.Devin.SetLatency("/members/invite", 0)
+	env.Devin.SetLatencyOp(0, devinsandbox.OpInvite)
 	require.NoError(t, env.Restart(apCtx(t)))
 	for _, id := range ids {
 		apCard(t, env, id, "Done: ", "1 ")
@@ -139,7 +139,7 @@ func TestHardeningStopDuringRecoveryIsPrompt(t *testing.T) {
 		apWaitEchoed(t, env, id, apHasKind(audit.KindDone))
 		require.Equal(t, 1, apKindLines(env, id, audit.KindDone), "finished exactly once")
 	}
-	require.Equal(t, 3, env.Devin.Count(http.MethodPost, "/members/invite"), "the interrupted one was sent again")
+	require.Equal(t, 3, env.Devin.CountOp(devinsandbox.OpInvite), "the interrupted one was sent again")
 }
 
 // Long executions do not take the Slack handlers: with fewer handler workers than
@@ -157,7 +157,7 @@ func TestHardeningClicksAnsweredWhileExecutionsRun(t *testing.T) {
 	}
 
 	const latency = 5 * time.Second
-	env.Devin.SetLatency("/members/invite", latency)
+	env.Devin.SetLatencyOp(latency, devinsandbox.OpInvite)
 	began := time.Now()
 	for _, card := range cards {
 		apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
@@ -174,7 +174,7 @@ func TestHardeningClicksAnsweredWhileExecutionsRun(t *testing.T) {
 		apCard(t, env, id, "Done: ", "1 invited")
 		require.Equal(t, 1, apKindLines(env, id, audit.KindExecuting))
 	}
-	require.Equal(t, len(ids), env.Devin.Count(http.MethodPost, "/members/invite"), "each executed once")
+	require.Equal(t, len(ids), env.Devin.CountOp(devinsandbox.OpInvite), "each executed once")
 }
 
 // An approved request whose execution never started (the click recorded the approval,
@@ -202,7 +202,7 @@ func TestHardeningApprovedRequestRunWithoutRestart(t *testing.T) {
 	// Many sweeps pass (one every 50 ms) without touching a just-approved request.
 	time.Sleep(300 * time.Millisecond)
 	require.Equal(t, approvals.StateApproved, apState(t, env, id).State)
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/members/invite"))
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpInvite))
 
 	skew.Shift(2 * time.Minute)
 	apCard(t, env, id, "Done: ", "Approved by* <@"+harness.Alice+">", "1 invited")
@@ -210,7 +210,7 @@ func TestHardeningApprovedRequestRunWithoutRestart(t *testing.T) {
 	apWaitEchoed(t, env, id, apHasKind(audit.KindDone))
 	require.Equal(t, 1, apKindLines(env, id, audit.KindExecuting))
 	require.Equal(t, 1, apKindLines(env, id, audit.KindDone))
-	require.Equal(t, 1, env.Devin.Count(http.MethodPost, "/members/invite"))
+	require.Equal(t, 1, env.Devin.CountOp(devinsandbox.OpInvite))
 }
 
 // A card deleted from Slack is given up on: the request finishes, its requester is

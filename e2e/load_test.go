@@ -18,6 +18,7 @@ import (
 	"devin-chatops/app"
 	"devin-chatops/bot"
 	"devin-chatops/internal/harness"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 	slacksandbox "devin-chatops/internal/sandbox/slack"
 )
 
@@ -105,7 +106,7 @@ func roLoadBurst(tb testing.TB, workers int) roLoadResult {
 	})
 	require.NoError(tb, err)
 	defer func() { require.NoError(tb, env.Close()) }()
-	env.Devin.SetLatency("/members", roLoadLatency)
+	env.Devin.SetLatencyOp(roLoadLatency, devinsandbox.OpListMembers)
 
 	// Sample the heap and goroutines while the burst runs, for the peaks.
 	var (
@@ -134,7 +135,7 @@ func roLoadBurst(tb testing.TB, workers int) roLoadResult {
 		}
 	}()
 
-	listingsBefore := env.Devin.Count("GET", "/members")
+	listingsBefore := env.Devin.CountOp(devinsandbox.OpListMembers)
 	its, sent := roSpreadBurst(env, roLoadCommands, roLoadWindow, "members")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -150,7 +151,7 @@ func roLoadBurst(tb testing.TB, workers int) roLoadResult {
 	close(stop)
 	<-sampled
 
-	res := roLoadResult{listings: env.Devin.Count("GET", "/members") - listingsBefore}
+	res := roLoadResult{listings: env.Devin.CountOp(devinsandbox.OpListMembers) - listingsBefore}
 	var lastAnswer time.Time
 	for i := range its {
 		res.acks = append(res.acks, acks[i].Latency)

@@ -11,6 +11,7 @@ import (
 	"devin-chatops/approvalslack"
 	"devin-chatops/audit"
 	"devin-chatops/internal/harness"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
 // githubCalls lists the GitHub API calls from the from-th on, as "METHOD path", with
@@ -48,7 +49,7 @@ func TestApprovalOffboardAdmin(t *testing.T) {
 		"GET /enterprises/acme/teams/ent:security/memberships",
 		"GET /enterprises/acme/teams/ent:design/memberships",
 	}, githubCalls(env, ghBefore))
-	require.Equal(t, 1, env.Devin.Count(http.MethodGet, "/members"), "one member look-up, by email")
+	require.Equal(t, 1, env.Devin.CountOp(devinsandbox.OpListMembers), "one member look-up, by email")
 	require.Contains(t, env.Devin.Requests()[0].RawQuery, "email=ada%40example.com")
 
 	card := apCard(t, env, id, "Approval needed: offboard ada@example.com",
@@ -59,13 +60,13 @@ func TestApprovalOffboardAdmin(t *testing.T) {
 		"• GitHub user hubot is in 2 of the 3 enterprise teams:", "• team ent:platform\n", "• team ent:design\n",
 		"left the company")
 	apButtons(t, card, id)
-	require.Zero(t, env.Devin.Count(http.MethodDelete, "/members"), "nothing runs before approval")
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpRemoveMember), "nothing runs before approval")
 
 	devinBefore, ghBefore := len(env.Devin.Requests()), len(env.GitHub.Requests())
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Done: ", "3 removed")
-	require.Equal(t, []string{"DELETE /v2/enterprise/members/" + url.PathEscape(ada.UserID)}, devinCalls(env, devinBefore),
-		"removed by user ID, escaped")
+	require.Equal(t, []string{"members.remove " + ada.UserID}, devinOps(env, devinBefore), "removed by user ID")
+	require.Contains(t, env.Devin.Requests()[devinBefore].Path, "/"+url.PathEscape(ada.UserID), "escaped in the path")
 	require.Equal(t, []string{
 		"GET /enterprises/acme/teams/ent:platform/memberships/hubot",
 		`POST /enterprises/acme/teams/ent:platform/memberships/remove {"usernames":["hubot"]}`,
@@ -123,7 +124,7 @@ func TestApprovalOffboardTeamsOnly(t *testing.T) {
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Done: ", "1 removed", "ent:security — removed")
 	require.Empty(t, env.GitHub.Members("ent:security"))
-	require.Zero(t, env.Devin.Count(http.MethodDelete, "/members"), "no Devin step")
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpRemoveMember), "no Devin step")
 }
 
 func TestOffboardRefusals(t *testing.T) {
@@ -148,7 +149,7 @@ func TestOffboardRefusals(t *testing.T) {
 		waitAudit(t, env, "offboard", tt.text, "outcome: refused")
 	}
 	require.Empty(t, env.Slack.Messages(harness.ApprovalChannel), "no card")
-	require.Zero(t, env.Devin.Count(http.MethodDelete, "/members"))
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpRemoveMember))
 	_, ok := env.Devin.MemberByEmail("grace@example.com")
 	require.True(t, ok)
 }

@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -19,31 +19,21 @@ import (
 // The organization commands end to end: the check before the card, the card, the
 // approval, the exact Devin API calls and the outcome.
 
-// orgCalls are the Devin API calls made since the last ResetRequests, as
-// "METHOD /path" relative to the enterprise root, with an email filter shown.
-func orgCalls(env *harness.Env) []string {
-	var out []string
-	for _, r := range env.Devin.Requests() {
-		call := r.Method + " " + strings.TrimPrefix(r.Path, "/v2/enterprise")
-		if q, err := url.ParseQuery(r.RawQuery); err == nil && q.Get("email") != "" {
-			call += "?email=" + q.Get("email")
-		}
-		out = append(out, call)
-	}
-	return out
-}
+// orgCalls are the Devin API calls made since the last ResetRequests, by operation
+// (see devinOps), so they read the same on v2 and v3.
+func orgCalls(env *harness.Env) []string { return devinOps(env, 0) }
 
-// orgBody is the JSON body of the last call matching method and path.
-func orgBody(t *testing.T, env *harness.Env, method, path string) map[string]any {
+// orgBody is the JSON body of the last call of op.
+func orgBody(t *testing.T, env *harness.Env, op devinsandbox.Op) map[string]any {
 	t.Helper()
 	var body map[string]any
 	for _, r := range env.Devin.Requests() {
-		if r.Method == method && r.Path == "/v2/enterprise"+path {
+		if r.Op == op {
 			body = nil
 			require.NoError(t, json.Unmarshal(r.Body, &body))
 		}
 	}
-	require.NotNil(t, body, "no %s %s", method, path)
+	require.NotNil(t, body, "no call of %s", op)
 	return body
 }
 
@@ -66,15 +56,19 @@ func TestOrgCreateApprovedAndExecuted(t *testing.T) {
 		"*Cycle ACU limit:* 500", "*Organization (1):*\nData Science", "new team",
 		"*Checked before asking:*\n• no organization is called \"Data Science\" yet\n• cycle ACU limit: 500")
 	apButtons(t, card, id)
-	require.Equal(t, []string{"GET /organizations"}, orgCalls(env), "only the check runs before approval")
+	require.Equal(t, []string{"orgs.list"}, orgCalls(env), "only the check runs before approval")
 
 	env.Devin.ResetRequests()
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	done := apCard(t, env, id, "Done: ", "1 created", "Data Science — created: ID org-")
 	require.Empty(t, done.Buttons())
-	require.Equal(t, []string{"GET /organizations", "POST /organizations"}, orgCalls(env),
+	require.Equal(t, []string{"orgs.list", "orgs.create"}, orgCalls(env),
 		"the execution looks the name up again, then creates it once")
-	require.Equal(t, map[string]any{"display_name": "Data Science", "acu_limit": float64(500), "add_creator_as_member": false}, orgBody(t, env, http.MethodPost, "/organizations"))
+	if isV3(env) {
+		require.Equal(t, map[string]any{"name": "Data Science", "max_cycle_acu_limit": float64(500)}, orgBody(t, env, devinsandbox.OpCreateOrg))
+	} else {
+		require.Equal(t, map[string]any{"display_name": "Data Science", "acu_limit": float64(500), "add_creator_as_member": false}, orgBody(t, env, devinsandbox.OpCreateOrg))
+	}
 
 	var created devinsandbox.Org
 	for _, o := range env.Devin.Orgs() {
@@ -92,7 +86,7 @@ func TestOrgCreateApprovedAndExecuted(t *testing.T) {
 	// The name is taken now, in any case.
 	env.Devin.ResetRequests()
 	orgRefused(t, env, `org create "DATA SCIENCE"`, "An organization called *Data Science* already exists (`"+created.ID+"`), so nothing was submitted.")
-	require.Equal(t, []string{"GET /organizations"}, orgCalls(env))
+	require.Equal(t, []string{"orgs.list"}, orgCalls(env))
 }
 
 func TestOrgCreateRefusals(t *testing.T) {
@@ -102,9 +96,9 @@ func TestOrgCreateRefusals(t *testing.T) {
 	orgRefused(t, env, "org create Data Science", "so a name with spaces goes in quotes: `/devin org create \"Data Science\"`")
 	orgRefused(t, env, "org create Ops --acu-limit -1", "`--acu-limit` `-1` is not a valid limit (it cannot be negative)", "0 blocks all usage")
 	waitAudit(t, env, "*command*", "org create", "outcome: refused")
-	require.Equal(t, []string{"GET /organizations"}, orgCalls(env), "bad input is refused before any call")
+	require.Equal(t, []string{"orgs.list"}, orgCalls(env), "bad input is refused before any call")
 	require.Empty(t, env.Slack.Messages(harness.ApprovalChannel), "no card")
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/organizations"))
+	require.Zero(t, devinWrites(env))
 }
 
 func TestOrgLimitApprovedAndExecuted(t *testing.T) {
@@ -116,13 +110,18 @@ func TestOrgLimitApprovedAndExecuted(t *testing.T) {
 	card := apCard(t, env, id, "Approval needed: set the ACU limit of Engineering",
 		"*Organization:* Engineering (org-eng)", "*Limit:* 1,000 → *2,000*",
 		"*Checked before asking:*\n• cycle ACU limit now 1,000, after 2,000\n• ACUs used this cycle: 790")
-	require.ElementsMatch(t, []string{"GET /organizations", "GET /consumption/cycles", "GET /consumption/daily"}, orgCalls(env))
+	require.ElementsMatch(t, []string{"orgs.list", "consumption.cycles", devinOrgUsageCall(env, harness.OrgEngineering)}, orgCalls(env))
 
 	env.Devin.ResetRequests()
 	apClick(t, env, harness.Bob, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Done: ", "1 updated", "Engineering — updated: 1,000 → 2,000")
-	require.Equal(t, []string{"GET /organizations/org-eng", "PATCH /organizations/org-eng"}, orgCalls(env))
-	require.Equal(t, map[string]any{"max_acu_limit": float64(2000)}, orgBody(t, env, http.MethodPatch, "/organizations/org-eng"))
+	if isV3(env) {
+		require.Equal(t, []string{"orgs.get org-eng", "limits.set org-eng"}, orgCalls(env))
+		require.Equal(t, map[string]any{"cycle_acu_limit": float64(2000)}, orgBody(t, env, devinsandbox.OpSetOrgLimit))
+	} else {
+		require.Equal(t, []string{"orgs.get org-eng", "orgs.update org-eng"}, orgCalls(env))
+		require.Equal(t, map[string]any{"max_acu_limit": float64(2000)}, orgBody(t, env, devinsandbox.OpUpdateOrg))
+	}
 	org, _ := env.Devin.OrgByID(harness.OrgEngineering)
 	require.Equal(t, 2000, *org.MaxCycleACULimit)
 	require.Equal(t, "Engineering", org.Name, "never renamed")
@@ -139,7 +138,11 @@ func TestOrgLimitApprovedAndExecuted(t *testing.T) {
 	card = apCard(t, env, id, "Approval needed: ", "*Limit:* 2,000 → *none*", "cycle ACU limit now 2,000, after none")
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Done: ", "Engineering — updated: 2,000 → none")
-	require.Equal(t, map[string]any{"max_acu_limit": nil}, orgBody(t, env, http.MethodPatch, "/organizations/org-eng"))
+	if isV3(env) {
+		require.Equal(t, []string{"limits.clear org-eng"}, orgCalls(env)[len(orgCalls(env))-1:], "removing it is V17's DELETE")
+	} else {
+		require.Equal(t, map[string]any{"max_acu_limit": nil}, orgBody(t, env, devinsandbox.OpUpdateOrg))
+	}
 	org, _ = env.Devin.OrgByID(harness.OrgEngineering)
 	require.Nil(t, org.MaxCycleACULimit)
 }
@@ -151,11 +154,11 @@ func TestOrgLimitChangedBeforeItRuns(t *testing.T) {
 
 	// Someone sets the same limit outside the bot before the approval: nothing is sent.
 	env.Devin.ResetRequests()
-	require.Equal(t, http.StatusOK, devinPatch(t, env, "/organizations/"+harness.OrgResearch, `{"max_acu_limit":0}`))
+	devinSetLimitOutside(t, env, harness.OrgResearch, 0)
 	env.Devin.ResetRequests()
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Done: ", "1 no change", "Research — no change: the limit was already 0 (it was none when the request was made: changed since by someone else")
-	require.Equal(t, []string{"GET /organizations/" + harness.OrgResearch}, orgCalls(env))
+	require.Equal(t, []string{"orgs.get " + harness.OrgResearch}, orgCalls(env))
 	require.Equal(t, approvals.StateDone, apState(t, env, id).State)
 }
 
@@ -168,7 +171,7 @@ func TestOrgLimitRefusals(t *testing.T) {
 	orgRefused(t, env, "org limit research none", "*Research* has no cycle ACU limit already; nothing to change")
 	orgRefused(t, env, "org limit Engineering lots", "`lots` is not a valid limit")
 	require.Empty(t, env.Slack.Messages(harness.ApprovalChannel), "no card")
-	require.Zero(t, env.Devin.Count(http.MethodPatch, "/organizations"))
+	require.Zero(t, devinWrites(env))
 }
 
 func TestOrgAddApprovedAndExecuted(t *testing.T) {
@@ -187,20 +190,32 @@ func TestOrgAddApprovedAndExecuted(t *testing.T) {
 		"• grace@example.com — enterprise member ("+grace+"), in Engineering as member: becomes admin",
 		"already in Engineering as admin: no change")
 	require.ElementsMatch(t, []string{
-		"GET /organizations",
-		"GET /members?email=linus@example.com", "GET /members?email=grace@example.com",
-		"GET /members?email=ada@example.com", "GET /members?email=margaret@example.com",
-		"GET /organizations/org-eng/members",
+		"orgs.list",
+		"members.list?email=linus@example.com", "members.list?email=grace@example.com",
+		"members.list?email=ada@example.com", "members.list?email=margaret@example.com",
+		"orgs.members.list org-eng",
 	}, orgCalls(env))
 
 	env.Devin.ResetRequests()
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Done: ", "1 updated, 2 added, 1 already a member",
 		"grace@example.com — updated: member → admin", "linus@example.com — added: as admin", "ada@example.com — already a member: as admin")
-	require.Equal(t, []string{"GET /organizations/org-eng/members", "POST /organizations/org-eng/members"}, orgCalls(env),
-		"the stored user IDs are used: no member look-up again")
-	require.Equal(t, map[string]any{"org_ids": []any{"org-eng"}, "user_ids": []any{linus, margaret, grace}, "org_role": "org_admin"},
-		orgBody(t, env, http.MethodPost, "/organizations/org-eng/members"))
+	if isV3(env) {
+		// v3 adds one user a call (V13) and changes a role in place (V14).
+		require.Equal(t, []string{"roles.list", "orgs.members.list org-eng", "orgs.members.add org-eng " + linus,
+			"orgs.members.add org-eng " + margaret, "orgs.members.role org-eng " + grace}, orgCalls(env),
+			"the stored user IDs are used: no member look-up again")
+		for _, r := range env.Devin.Requests() {
+			if r.Op == devinsandbox.OpAddOrgMember || r.Op == devinsandbox.OpSetOrgMemberRole {
+				require.JSONEq(t, `{"role_id":"org_admin"}`, string(r.Body))
+			}
+		}
+	} else {
+		require.Equal(t, []string{"orgs.members.list org-eng", "orgs.members.add org-eng"}, orgCalls(env),
+			"the stored user IDs are used: no member look-up again")
+		require.Equal(t, map[string]any{"org_ids": []any{"org-eng"}, "user_ids": []any{linus, margaret, grace}, "org_role": "org_admin"},
+			orgBody(t, env, devinsandbox.OpAddOrgMember))
+	}
 	org, _ := env.Devin.OrgByID(harness.OrgEngineering)
 	for _, uid := range []string{linus, grace, margaret, devinsandbox.UserIDFor("ada@example.com")} {
 		require.Equal(t, "org_admin", org.Members[uid], uid)
@@ -221,18 +236,23 @@ func TestOrgAddRefusals(t *testing.T) {
 		"Everyone given is in *Engineering* already, with that role or a higher one; nothing to change, so nothing was submitted.")
 	orgRefused(t, env, "org add linus@example.com Engineering", "`linus@example.com` is an email address: give the organization first")
 	require.Empty(t, env.Slack.Messages(harness.ApprovalChannel), "no card")
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/organizations"))
+	require.Zero(t, devinWrites(env))
 }
 
-// devinPatch changes the fake Devin API as someone outside the bot would.
-func devinPatch(t *testing.T, env *harness.Env, path, body string) int {
+// devinSetLimitOutside sets an organization's cycle ACU limit through the fake's API
+// as someone outside the bot would, in the version the suite runs against.
+func devinSetLimitOutside(t *testing.T, env *harness.Env, orgID string, limit int) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPatch, env.Devin.URL()+"/v2/enterprise"+path, strings.NewReader(body))
+	method, path, body := http.MethodPatch, "/v2/enterprise/organizations/"+orgID, fmt.Sprintf(`{"max_acu_limit":%d}`, limit)
+	if isV3(env) {
+		method, path, body = http.MethodPut, "/v3/enterprise/consumption/acu-limits/devin/organizations/"+orgID, fmt.Sprintf(`{"cycle_acu_limit":%d}`, limit)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, env.Devin.URL()+path, strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+env.Devin.APIKey())
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := env.Devin.Client().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	return resp.StatusCode
+	require.Contains(t, []int{http.StatusOK, http.StatusNoContent}, resp.StatusCode)
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 
@@ -11,29 +10,20 @@ import (
 	"devin-chatops/approvalslack"
 	"devin-chatops/audit"
 	"devin-chatops/internal/harness"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
-
-// devinCalls lists the Devin API calls from the from-th on, as "METHOD path".
-func devinCalls(env *harness.Env, from int) []string {
-	var out []string
-	for _, r := range env.Devin.Requests()[from:] {
-		out = append(out, r.Method+" "+r.Path)
-	}
-	return out
-}
 
 func TestApprovalPermissionAdd(t *testing.T) {
 	env := apStart(t, harness.Options{})
-	permsPath := "/v2/enterprise/organizations/" + harness.OrgEngineering + "/git/permissions"
 	before := len(env.Devin.Requests())
 
 	id, reply := apSubmit(t, env, harness.Requester,
 		`permission add engineering acme/api acme/web https://github.com/acme/ops.git --reason "the billing service"`)
 	require.Contains(t, reply.AllText(), "It will give the Devin organization *Engineering* `"+harness.OrgEngineering+"` 3 repositories on the git connection `"+harness.GitConnection+"` (1 already granted: no change)")
 	require.Equal(t, []string{
-		"GET /v2/enterprise/organizations",
-		"GET " + permsPath,
-	}, devinCalls(env, before), "the plan reads the organizations and their permissions, and changes nothing")
+		"orgs.list",
+		"git.permissions.list " + harness.OrgEngineering,
+	}, devinOps(env, before), "the plan reads the organizations and their permissions, and changes nothing")
 
 	card := apCard(t, env, id, "Approval needed: grant repositories to Engineering",
 		"*Organization:* Engineering ("+harness.OrgEngineering+")", "*Git connection:* "+harness.GitConnection,
@@ -47,11 +37,17 @@ func TestApprovalPermissionAdd(t *testing.T) {
 	before = len(env.Devin.Requests())
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apCard(t, env, id, "Done: ", "3 granted", "acme/api — granted: already granted", "acme/web — granted")
-	require.Equal(t, []string{"GET " + permsPath, "POST " + permsPath}, devinCalls(env, before),
+	require.Equal(t, []string{"git.permissions.list " + harness.OrgEngineering, "git.permissions.add " + harness.OrgEngineering}, devinOps(env, before),
 		"execution reads the permissions again, then grants the rest in one call")
 	post := env.Devin.Requests()[before+1]
-	require.JSONEq(t, `[{"connection_id":"`+harness.GitConnection+`","repo_path":["acme/web","acme/ops"]}]`, string(post.Body),
-		"G2's body is an array of {connection_id, repo_path}")
+	if isV3(env) {
+		require.JSONEq(t, `{"permissions":[{"git_connection_id":"`+harness.GitConnection+`","repo_path":"acme/web"},`+
+			`{"git_connection_id":"`+harness.GitConnection+`","repo_path":"acme/ops"}]}`, string(post.Body),
+			"V20's body is an object with one item per repository")
+	} else {
+		require.JSONEq(t, `[{"connection_id":"`+harness.GitConnection+`","repo_path":["acme/web","acme/ops"]}]`, string(post.Body),
+			"G2's body is an array of {connection_id, repo_path}")
+	}
 
 	var granted []string
 	for _, p := range env.Devin.GitPermissions(harness.OrgEngineering) {
@@ -88,7 +84,7 @@ func TestPermissionAddRefusals(t *testing.T) {
 		require.NotContains(t, m.Text, "ghp_0123456789abcdef", "no credential reaches the audit channel")
 	}
 	require.Empty(t, env.Slack.Messages(harness.ApprovalChannel), "no card")
-	require.Zero(t, env.Devin.Count(http.MethodPost, "/organizations/"+harness.OrgEngineering+"/git/permissions"))
+	require.Zero(t, env.Devin.CountOp(devinsandbox.OpAddGitPerms))
 	for _, p := range env.Devin.GitPermissions(harness.OrgEngineering) {
 		require.False(t, strings.EqualFold(strings.Join(p.RepoPaths, ","), "acme/web"))
 	}

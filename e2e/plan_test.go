@@ -23,7 +23,7 @@ func planInvited(t *testing.T, env *harness.Env) []string {
 	t.Helper()
 	var out []string
 	for _, r := range env.Devin.Requests() {
-		if r.Method != http.MethodPost || !strings.HasSuffix(r.Path, "/members/invite") {
+		if r.Op != devinsandbox.OpInvite {
 			continue
 		}
 		var body struct {

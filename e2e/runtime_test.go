@@ -21,6 +21,7 @@ import (
 	"devin-chatops/bot"
 	"devin-chatops/config"
 	"devin-chatops/internal/harness"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 	slacksandbox "devin-chatops/internal/sandbox/slack"
 )
 
@@ -148,7 +149,7 @@ func TestRuntimeSlowAPIBurst(t *testing.T) {
 		// default pool fares is the load driver's business.
 		Workers: 100,
 	}}})
-	env.Devin.SetLatency("/members", 2*time.Second)
+	env.Devin.SetLatencyOp(2*time.Second, devinsandbox.OpListMembers)
 
 	began := time.Now()
 	its := roBurst(env, n, "members")
@@ -169,7 +170,7 @@ func TestRuntimeSlowAPIBurst(t *testing.T) {
 		require.NoError(t, err, "command %d was never answered", i)
 		assert.Contains(t, roShown(resps[i].Content), "*4 members* in the Devin enterprise", "answer %d", i)
 	}
-	assert.Equal(t, 1, env.Devin.Count("GET", "/members"), "the burst shares one listing")
+	assert.Equal(t, 1, env.Devin.CountOp(devinsandbox.OpListMembers), "the burst shares one listing")
 	assert.Empty(t, env.Slack.Unacked())
 }
 
@@ -328,12 +329,12 @@ func TestRuntimeRejectedTokens(t *testing.T) {
 func TestRuntimeGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	env := start(t, harness.Options{})
-	env.Devin.SetLatency("/members", time.Second)
+	env.Devin.SetLatencyOp(time.Second, devinsandbox.OpListMembers)
 	it := env.Slack.SlashCommand(harness.Requester, harness.GeneralChannel, "members")
 	_, err := it.WaitAck(waitCtx(t, 5*time.Second))
 	require.NoError(t, err)
 	roEventually(t, 5*time.Second, "the command to reach the Devin API", func() bool {
-		return env.Devin.Count("GET", "/members") > 0
+		return env.Devin.CountOp(devinsandbox.OpListMembers) > 0
 	})
 
 	began := time.Now()
@@ -350,12 +351,12 @@ func TestRuntimeGracefulShutdown(t *testing.T) {
 func TestRuntimeShutdownTimeout(t *testing.T) {
 	t.Parallel()
 	env := start(t, harness.Options{App: app.Options{Bot: bot.Config{ShutdownTimeout: 300 * time.Millisecond}}})
-	env.Devin.SetLatency("/members", 10*time.Second)
+	env.Devin.SetLatencyOp(10*time.Second, devinsandbox.OpListMembers)
 	it := env.Slack.SlashCommand(harness.Requester, harness.GeneralChannel, "members")
 	_, err := it.WaitAck(waitCtx(t, 5*time.Second))
 	require.NoError(t, err)
 	roEventually(t, 5*time.Second, "the command to reach the Devin API", func() bool {
-		return env.Devin.Count("GET", "/members") > 0
+		return env.Devin.CountOp(devinsandbox.OpListMembers) > 0
 	})
 	began := time.Now()
 	require.NoError(t, env.StopBot())

@@ -15,24 +15,35 @@ import (
 	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
-// sessionRequests are the queries of the session-insight requests the fake Devin
-// received since the first `since` requests.
-func sessionRequests(env *harness.Env, since int) []url.Values {
-	var out []url.Values
+// sessionRequests are the session listings the fake Devin received since the first
+// `since` requests: v2's insights listing, v3's sessions listing (V28), whose
+// analyses come from one call per session.
+func sessionRequests(env *harness.Env, since int) []devinsandbox.RecordedRequest {
+	listing := devinsandbox.OpSessionInsights
+	if isV3(env) {
+		listing = devinsandbox.OpSessions
+	}
+	var out []devinsandbox.RecordedRequest
 	for _, r := range env.Devin.Requests()[since:] {
-		if strings.HasSuffix(r.Path, "/sessions/insights") {
-			q, _ := url.ParseQuery(r.RawQuery)
-			out = append(out, q)
+		if r.Op == listing {
+			out = append(out, r)
 		}
 	}
 	return out
 }
 
-// pages is each request's "skip/limit".
-func pages(qs []url.Values) []string {
-	out := make([]string, len(qs))
-	for i, q := range qs {
-		out[i] = q.Get("skip") + "/" + q.Get("limit")
+// query is a recorded request's query.
+func query(r devinsandbox.RecordedRequest) url.Values {
+	q, _ := url.ParseQuery(r.RawQuery)
+	return q
+}
+
+// pages is each request's "offset/size" (v2's skip/limit, v3's cursor position/first).
+func pages(rs []devinsandbox.RecordedRequest) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		off, size := r.Page()
+		out[i] = fmt.Sprintf("%d/%d", off, size)
 	}
 	return out
 }
@@ -136,8 +147,8 @@ func TestSessionsOverSeveralPagesWithLimit(t *testing.T) {
 		assert.NotContains(t, shown, "in *Engineering*")
 		qs := sessionRequests(env, n)
 		require.Len(t, qs, 1)
-		assert.Equal(t, []string{harness.OrgResearch}, qs[0]["org_ids"])
-		assert.Equal(t, "5", qs[0].Get("limit"))
+		assert.Equal(t, []string{harness.OrgResearch}, query(qs[0])["org_ids"])
+		assert.Equal(t, []string{"0/5"}, pages(qs))
 	})
 
 	t.Run("--user by email", func(t *testing.T) {
@@ -149,12 +160,12 @@ func TestSessionsOverSeveralPagesWithLimit(t *testing.T) {
 		assert.Equal(t, titles(0, 3, 6), sessionTitles(shown))
 		qs := sessionRequests(env, n)
 		require.Len(t, qs, 1)
-		assert.Equal(t, []string{grace.UserID}, qs[0]["user_ids"])
-		assert.Equal(t, []string{harness.OrgEngineering}, qs[0]["org_ids"])
+		assert.Equal(t, []string{grace.UserID}, query(qs[0])["user_ids"])
+		assert.Equal(t, []string{harness.OrgEngineering}, query(qs[0])["org_ids"])
 		// The person is found with the members endpoint's email filter, not a listing.
 		var memberQueries []string
 		for _, req := range env.Devin.Requests()[n:] {
-			if strings.HasSuffix(req.Path, "/members") {
+			if req.Op == devinsandbox.OpListMembers {
 				memberQueries = append(memberQueries, req.RawQuery)
 			}
 		}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"net/http"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"devin-chatops/app"
 	"devin-chatops/approvalslack"
 	"devin-chatops/internal/harness"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
 // TestShareBurstMakesOneListing: 50 /devin members at once while the Devin API takes
@@ -20,7 +20,7 @@ func TestShareBurstMakesOneListing(t *testing.T) {
 	t.Parallel()
 	const n = 50
 	env := start(t, harness.Options{})
-	env.Devin.SetLatency("/members", 300*time.Millisecond)
+	env.Devin.SetLatencyOp(300*time.Millisecond, devinsandbox.OpListMembers)
 
 	its := roBurst(env, n, "members")
 	resps, _, errs := roAwaitAnswers(waitCtx(t, 10*time.Second), its)
@@ -28,7 +28,7 @@ func TestShareBurstMakesOneListing(t *testing.T) {
 		require.NoError(t, err, "command %d was never answered", i)
 		assert.Contains(t, roShown(resps[i].Content), "*4 members* in the Devin enterprise", "answer %d", i)
 	}
-	listings := env.Devin.Count(http.MethodGet, "/members")
+	listings := env.Devin.CountOp(devinsandbox.OpListMembers)
 	assert.GreaterOrEqual(t, listings, 1)
 	assert.LessOrEqual(t, listings, 2, "the burst shares its listings")
 }
@@ -56,7 +56,7 @@ func TestShareChangeThenReadIsFresh(t *testing.T) {
 	}
 
 	t.Run("invite, then members", func(t *testing.T) {
-		listings := func() int { return env.Devin.Count(http.MethodGet, "/members") }
+		listings := func() int { return env.Devin.CountOp(devinsandbox.OpListMembers) }
 		n := readTwice("members", "*4 members*", listings)
 		approve("invite new.hire@example.com", "1 invited")
 		assert.Contains(t, roShown(slash(t, env, harness.Requester, harness.GeneralChannel, "members").Content), "*5 members*")

@@ -112,7 +112,7 @@ func TestUsageReportMatchesAnIndependentComputation(t *testing.T) {
 		assert.Contains(t, shown, fmt.Sprintf("%d. %s", i+1, who))
 	}
 	// One members listing (2,000 members are 10 pages of 200), never one call per user.
-	assert.LessOrEqual(t, env.Devin.Count("GET", "/members"), 10)
+	assert.LessOrEqual(t, env.Devin.CountOp(devinsandbox.OpListMembers), 10)
 
 	// The chart went to the requester's direct messages, as a PNG.
 	files := env.Slack.Files("")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -175,4 +176,31 @@ func unixOrNil(t time.Time) any {
 		return nil
 	}
 	return t.Unix()
+}
+
+// Page is the slice of a listing a recorded request asked for, whichever version it
+// used: v2's skip and limit, or v3's cursor position and first (each default 100). A
+// cursor the fake did not issue reads as offset -1.
+func (r RecordedRequest) Page() (offset, size int) {
+	q, _ := url.ParseQuery(r.RawQuery)
+	size = defaultPageLimit
+	if !isV3(r.decodedPath) {
+		offset, _ = strconv.Atoi(q.Get("skip"))
+		if n, err := strconv.Atoi(q.Get("limit")); err == nil {
+			size = n
+		}
+		return offset, size
+	}
+	if n, err := strconv.Atoi(q.Get("first")); err == nil {
+		size = n
+	}
+	if after := q.Get("after"); after != "" {
+		var c cursor
+		raw, err := base64.StdEncoding.DecodeString(after)
+		if err != nil || json.Unmarshal(raw, &c) != nil {
+			return -1, size
+		}
+		offset = c.Offset
+	}
+	return offset, size
 }

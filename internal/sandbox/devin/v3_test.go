@@ -117,6 +117,12 @@ func TestV3CursorPagination(t *testing.T) {
 		after = *p.EndCursor
 	}
 	assert.Equal(t, []int{200, 200, 50}, sizes)
+	var asked [][2]int
+	for _, r := range f.Requests() {
+		off, size := r.Page()
+		asked = append(asked, [2]int{off, size})
+	}
+	assert.Equal(t, [][2]int{{0, 200}, {200, 200}, {400, 200}}, asked, "Page reads the cursor back")
 	assert.Len(t, seen, 450)
 	assert.Len(t, decodePage(t, v3do(t, f, "GET", "/v3/enterprise/members/users", "")).Items, 100, "first defaults to 100")
 	assert.Empty(t, f.Violations())
