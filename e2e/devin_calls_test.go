@@ -62,3 +62,18 @@ func devinOrgUsageCall(env *harness.Env, orgID string) string {
 	}
 	return "consumption.daily"
 }
+
+// sessionStatus is how a session the fake stores with a v2 status shows: v3 has its
+// own status words (a finished session has "exit", a blocked one is "suspended").
+func sessionStatus(env *harness.Env, v2 string) string {
+	if !isV3(env) {
+		return v2
+	}
+	switch v2 {
+	case "finished":
+		return "exit"
+	case "blocked":
+		return "suspended"
+	}
+	return v2
+}

@@ -211,12 +211,12 @@ func TestSessionsDemoData(t *testing.T) {
 	shown := roShown(r.Content)
 	for _, w := range []string{
 		"*4 sessions* in the Devin enterprise, newest first",
-		"Fix the flaky checkout test>* — `finished` — 6.5 ACUs",
+		"Fix the flaky checkout test>* — `" + sessionStatus(env, "finished") + "` — 6.5 ACUs",
 		"   by *Ada Lovelace* (ada@example.com) in *Engineering*",
 		"   PR: <https://github.com/acme/shop/pull/412|acme/shop#412> (merged)",
 		"   _Suggestions:_ Name the failing test and the CI job in the prompt. · Add a retry-free regression test",
 		"Upgrade the payments service to Go 1.26>* — `running` — 14.3 ACUs",
-		"Benchmark the new tokenizer>* — `blocked`",
+		"Benchmark the new tokenizer>* — `" + sessionStatus(env, "blocked") + "`",
 		"   by *Linus Torvalds* (linus@example.com) in *Research*",
 		"   2 PRs: <https://github.com/acme/evals/pull/7|acme/evals#7> (closed) · <https://github.com/acme/evals/pull/8|acme/evals#8> (merged)",
 	} {
@@ -232,7 +232,7 @@ func TestSessionsDemoData(t *testing.T) {
 		PullRequests: []devinsandbox.PullRequest{{URL: "https://github.com/acme/api/pull/1|<!everyone>", State: "<!here>"}}})
 	r = slash(t, env, harness.Requester, harness.GeneralChannel, "sessions --limit 1")
 	shown = roShown(r.Content)
-	assert.Contains(t, shown, "• *&lt;!channel&gt; &lt;https://evil.example|click here&gt;* — `finished`")
+	assert.Contains(t, shown, "• *&lt;!channel&gt; &lt;https://evil.example|click here&gt;* — `"+sessionStatus(env, "finished")+"`")
 	for _, markup := range []string{"<!channel>", "<!here>", "<!everyone>", "<@U0ALICE>", "<https://evil"} {
 		assert.NotContains(t, r.Text, markup, "fallback text")
 		assert.NotContains(t, shown, markup, "blocks")

@@ -111,8 +111,14 @@ func TestUsageReportMatchesAnIndependentComputation(t *testing.T) {
 		}
 		assert.Contains(t, shown, fmt.Sprintf("%d. %s", i+1, who))
 	}
-	// One members listing (2,000 members are 10 pages of 200), never one call per user.
-	assert.LessOrEqual(t, env.Devin.CountOp(devinsandbox.OpListMembers), 10)
+	// One members listing (2,000 members are 10 pages of 200), never one listing call
+	// per user. v3 lists them twice: for the names, and for the members without
+	// sessions whose figures it must read one by one (V25) to find the top ten.
+	listings := 10
+	if isV3(env) {
+		listings = 20
+	}
+	assert.LessOrEqual(t, env.Devin.CountOp(devinsandbox.OpListMembers), listings)
 
 	// The chart went to the requester's direct messages, as a PNG.
 	files := env.Slack.Files("")
