@@ -30,7 +30,8 @@ import (
 )
 
 // DB is the store. It implements approvals.Store and audit.Outbox. It is safe for
-// concurrent use, also by several processes sharing one database file.
+// concurrent use, also by several processes sharing one database (an SQLite file on one
+// host, or a PostgreSQL database for replicas on several).
 type DB struct {
 	sql     conn
 	dialect dialect
