@@ -43,6 +43,8 @@ type API interface {
 
 	// Version is "v2" or "v3".
 	Version() string
+	// BaseURL is the enterprise root the client calls, without credentials.
+	BaseURL() string
 	// String names the client and its base URL, never the key.
 	String() string
 }
