@@ -228,14 +228,18 @@ func TestV3SimpleCalls(t *testing.T) {
 		{
 			name:   "org limit is one PUT",
 			routes: map[string]func(*http.Request, any) (int, any){"PUT /v3/enterprise/consumption/acu-limits/devin/organizations/org-1": reply(204, nil)},
-			run:    func(ctx context.Context, c *devin.ClientV3) error { return c.UpdateOrganizationLimit(ctx, "org-1", &zero) },
-			want:   []v3Call{{Method: "PUT", Path: "/v3/enterprise/consumption/acu-limits/devin/organizations/org-1", Body: map[string]any{"cycle_acu_limit": 0.0}}},
+			run: func(ctx context.Context, c *devin.ClientV3) error {
+				return c.UpdateOrganizationLimit(ctx, "org-1", &zero)
+			},
+			want: []v3Call{{Method: "PUT", Path: "/v3/enterprise/consumption/acu-limits/devin/organizations/org-1", Body: map[string]any{"cycle_acu_limit": 0.0}}},
 		},
 		{
 			name:   "no org limit is one DELETE",
 			routes: map[string]func(*http.Request, any) (int, any){"DELETE /v3/enterprise/consumption/acu-limits/devin/organizations/org-1": reply(204, nil)},
-			run:    func(ctx context.Context, c *devin.ClientV3) error { return c.UpdateOrganizationLimit(ctx, "org-1", nil) },
-			want:   []v3Call{{Method: "DELETE", Path: "/v3/enterprise/consumption/acu-limits/devin/organizations/org-1"}},
+			run: func(ctx context.Context, c *devin.ClientV3) error {
+				return c.UpdateOrganizationLimit(ctx, "org-1", nil)
+			},
+			want: []v3Call{{Method: "DELETE", Path: "/v3/enterprise/consumption/acu-limits/devin/organizations/org-1"}},
 		},
 		{
 			name:   "get org",
