@@ -58,10 +58,15 @@ var (
 func (c *Client) Version() string { return V2 }
 
 // Open returns the client of the API version named ("v2" or "v3", any case; config
-// resolves it from DEVIN_API_VERSION or the key's prefix). Any other version is an
-// error that names it, never the key.
+// resolves it from DEVIN_API_VERSION or the key's prefix, and "" applies that prefix
+// rule here). Any other version is an error that names it, never the key.
 func Open(version, baseURL, apiKey string, opts ...Option) (API, error) {
-	switch strings.ToLower(strings.TrimSpace(version)) {
+	v := strings.ToLower(strings.TrimSpace(version))
+	if v == "" {
+		// Config resolves the version; a caller that did not gets the same rule.
+		v = VersionForKey(apiKey)
+	}
+	switch v {
 	case V2:
 		return New(baseURL, apiKey, opts...)
 	case V3:
@@ -69,4 +74,13 @@ func Open(version, baseURL, apiKey string, opts ...Option) (API, error) {
 	default:
 		return nil, fmt.Errorf("devin: unknown API version %q (want %s or %s)", version, V2, V3)
 	}
+}
+
+// VersionForKey is the version a key speaks when none is configured: a service
+// user's credential (cog_…) is v3's, any other key v2's.
+func VersionForKey(apiKey string) string {
+	if strings.HasPrefix(strings.TrimSpace(apiKey), "cog_") {
+		return V3
+	}
+	return V2
 }

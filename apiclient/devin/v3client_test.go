@@ -120,11 +120,18 @@ var v3Roles = []any{
 
 func TestOpenChoosesTheVersion(t *testing.T) {
 	for _, tc := range []struct {
-		version, want string
-		err           bool
-	}{{"v2", "v2", false}, {"V3", "v3", false}, {" v3 ", "v3", false}, {"v4", "", true}, {"", "", true}} {
-		t.Run(tc.version, func(t *testing.T) {
-			api, err := devin.Open(tc.version, "https://api.example.test", v3Key)
+		version, key, want string
+		err                bool
+	}{
+		{"v2", v3Key, "v2", false},
+		{"V3", "apk_user_x", "v3", false},
+		{" v3 ", v3Key, "v3", false},
+		{"v4", v3Key, "", true},
+		{"", v3Key, "v3", false},
+		{"", "apk_user_x", "v2", false},
+	} {
+		t.Run(tc.version+tc.key, func(t *testing.T) {
+			api, err := devin.Open(tc.version, "https://api.example.test", tc.key)
 			if tc.err {
 				require.Error(t, err)
 				assert.NotContains(t, err.Error(), v3Key)
