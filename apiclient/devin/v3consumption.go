@@ -140,6 +140,36 @@ func (w window) within(o window) bool {
 type consumptionCache struct {
 	mu      sync.Mutex
 	entries map[string][]cachedSeries
+	// orgIDs are the organizations whose series make ByOrg, listed at orgsAt: kept
+	// as long as the series, so the windows of one report split the same orgs.
+	orgIDs []string
+	orgsAt time.Time
+}
+
+// consumptionOrgs lists the organizations (V7) for ByOrg, reusing a listing of the
+// last minute.
+func (v *ClientV3) consumptionOrgs(ctx context.Context) ([]string, error) {
+	now := v.now()
+	v.cons.mu.Lock()
+	if v.cons.orgIDs != nil && now.Sub(v.cons.orgsAt) < consumptionReuse && !now.Before(v.cons.orgsAt) {
+		ids := v.cons.orgIDs
+		v.cons.mu.Unlock()
+		return ids, nil
+	}
+	v.cons.mu.Unlock()
+	orgs, err := v.ListOrganizations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(orgs))
+	for _, o := range orgs {
+		ids = append(ids, o.ID)
+	}
+	ids = cleanIDs(ids)
+	v.cons.mu.Lock()
+	v.cons.orgIDs, v.cons.orgsAt = ids, now
+	v.cons.mu.Unlock()
+	return ids, nil
 }
 
 type cachedSeries struct {
@@ -270,15 +300,11 @@ func (v *ClientV3) DailyConsumption(ctx context.Context, q ConsumptionQuery) (*C
 	if q.Detail == DetailTotals {
 		return out, nil
 	}
-	orgs, err := v.ListOrganizations(ctx)
+	ids, err := v.consumptionOrgs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, 0, len(orgs))
-	for _, o := range orgs {
-		ids = append(ids, o.ID)
-	}
-	per, err := v.orgSeries(ctx, cleanIDs(ids), w)
+	per, err := v.orgSeries(ctx, ids, w)
 	if err != nil {
 		return nil, err
 	}
