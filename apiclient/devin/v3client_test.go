@@ -253,7 +253,7 @@ func TestV3SimpleCalls(t *testing.T) {
 			routes: map[string]func(*http.Request, any) (int, any){"GET /v3/enterprise/organizations/org-1": reply(200, org)},
 			run: func(ctx context.Context, c *devin.ClientV3) error {
 				o, err := c.GetOrganization(ctx, "org-1")
-				if err == nil && o.Name != "Research" {
+				if err == nil && (o.Name != "Research" || !o.MemberCountUnknown) {
 					return fmt.Errorf("got %+v", o)
 				}
 				return err

@@ -23,6 +23,7 @@ func (o *v3Org) organization() Organization {
 		Name:               o.Name,
 		MaxCycleACULimit:   intPtr(o.MaxCycle),
 		MaxSessionACULimit: intPtr(o.MaxSession),
+		MemberCountUnknown: true,
 		CreatedAt:          o.CreatedAt.ptr(),
 	}
 }
@@ -30,7 +31,7 @@ func (o *v3Org) organization() Organization {
 func orgPath(orgID string) string { return "/organizations/" + url.PathEscape(orgID) }
 
 // ListOrganizations returns every organization (V7), reading all pages. v3 gives no
-// member counts: MemberCount is 0.
+// member counts: MemberCountUnknown is set.
 func (v *ClientV3) ListOrganizations(ctx context.Context) ([]Organization, error) {
 	var all []Organization
 	seen := map[string]bool{}
