@@ -55,7 +55,6 @@ const (
 // Client calls the Devin Enterprise API v2. It is safe for concurrent use.
 type Client struct {
 	base     string // absolute URL of the enterprise root, no trailing slash
-	origin   string // the base URL without any version root, for v3's org-scoped paths
 	display  string // base with any userinfo password masked, for String
 	basePath string // its escaped path, as error paths show it
 	header   http.Header
@@ -128,7 +127,6 @@ func newCore(baseURL, apiKey, root string, hints apiclient.Hints, opts []Option)
 	for _, r := range versionRoots {
 		u.Path = strings.TrimSuffix(u.Path, r)
 	}
-	origin := *u
 	u.Path += root
 
 	s := settings{}
@@ -141,7 +139,6 @@ func newCore(baseURL, apiKey, root string, hints apiclient.Hints, opts []Option)
 
 	c := &Client{
 		base:     u.String(),
-		origin:   origin.String(),
 		display:  u.Redacted(),
 		basePath: u.EscapedPath(),
 		apiKey:   key,

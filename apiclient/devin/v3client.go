@@ -112,10 +112,7 @@ type cursorPage[T any] struct {
 // want items were read (want 0 = all), when keep returns false, or when a cursor
 // repeats (a server that would serve the same page forever).
 func listPages[T any](ctx context.Context, v *ClientV3, perm, path string, query url.Values, want int, keep func([]T) bool) error {
-	return listPagesAt(ctx, v, perm, v.c.base+path, path, query, want, keep)
-}
-
-func listPagesAt[T any](ctx context.Context, v *ClientV3, perm, u, path string, query url.Values, want int, keep func([]T) bool) error {
+	u := v.c.base + path
 	read := 0
 	seen := map[string]bool{}
 	after := ""

@@ -2,6 +2,7 @@ package devin_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -141,4 +142,34 @@ func TestV3SessionInsightsBoundedCalls(t *testing.T) {
 	require.Len(t, calls, 3, "one listing page and one insights call per session")
 	assert.Equal(t, "2", calls[0].Query.Get("first"))
 	assert.Equal(t, []string{"org-1"}, calls[0].Query["org_ids"])
+}
+
+func TestV3InviteBatchesOf100WithTheMemberRole(t *testing.T) {
+	s := newV3Server(t)
+	s.on("GET", "/v3/enterprise/roles", reply(200, page(v3Roles, "")))
+	s.on("GET", "/v3/enterprise/members/users", reply(200, page([]any{}, "")))
+	s.on("POST", "/v3/enterprise/members/users", func(_ *http.Request, body any) (int, any) {
+		var users []any
+		for i, e := range body.(map[string]any)["emails"].([]any) {
+			users = append(users, user(fmt.Sprintf("id-%v-%d", e, i), e.(string), "Member"))
+		}
+		return 200, users
+	})
+	var emails []string
+	for i := range 150 {
+		emails = append(emails, fmt.Sprintf("p%03d@x.io", i))
+	}
+	res, err := s.client(t).Invite(context.Background(), devin.InviteRequest{Emails: emails})
+	require.NoError(t, err)
+	assert.Equal(t, devin.InviteCounts{Invited: 150}, res.Counts())
+	var sizes []int
+	for _, c := range s.Calls() {
+		if c.Method == "POST" {
+			b := c.Body.(map[string]any)
+			assert.Equal(t, "r-member", b["enterprise_role_id"], "a plain invite carries the Member role")
+			sizes = append(sizes, len(b["emails"].([]any)))
+		}
+	}
+	assert.Equal(t, []int{100, 50}, sizes)
+	assert.Len(t, s.Calls(), 4, "roles, one members listing (many emails), two invites")
 }
