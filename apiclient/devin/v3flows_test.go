@@ -173,3 +173,21 @@ func TestV3InviteBatchesOf100WithTheMemberRole(t *testing.T) {
 	assert.Equal(t, []int{100, 50}, sizes)
 	assert.Len(t, s.Calls(), 4, "roles, one members listing (many emails), two invites")
 }
+
+func TestV3RolesAreKeptAndReadAgainOnAMiss(t *testing.T) {
+	s := newV3Server(t)
+	roles := v3Roles
+	s.on("GET", "/v3/enterprise/roles", func(*http.Request, any) (int, any) { return 200, page(roles, "") })
+	s.on("PATCH", "/v3/enterprise/members/users/u1", reply(200, user("u1", "a@x.io", "Admin")))
+	c := s.client(t)
+	ctx := context.Background()
+	require.NoError(t, c.AssignRole(ctx, []string{"u1"}, "account_admin"))
+	require.NoError(t, c.AssignRole(ctx, []string{"u1"}, "Admin"))
+	assert.Len(t, s.Calls(), 3, "the roles are read once")
+
+	roles = append(append([]any{}, v3Roles...), map[string]any{"role_id": "r-auditor", "role_name": "Auditor", "role_type": "enterprise"})
+	require.NoError(t, c.AssignRole(ctx, []string{"u1"}, "auditor"))
+	calls := s.Calls()
+	require.Len(t, calls, 5, "a role created since is found by reading the roles again")
+	assert.Equal(t, map[string]any{"role_id": "r-auditor"}, calls[4].Body)
+}

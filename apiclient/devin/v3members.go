@@ -2,6 +2,8 @@ package devin
 
 import (
 	"context"
+	"devin-chatops/apiclient"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -152,10 +154,16 @@ func (v *ClientV3) ListRoles(ctx context.Context) ([]Role, error) {
 
 // rawRoles are V6's roles as served (Type "enterprise" or "org", the real IDs).
 func (v *ClientV3) rawRoles(ctx context.Context) ([]Role, error) {
+	roles, _, err := v.rolesRead(ctx)
+	return roles, err
+}
+
+// rolesRead is rawRoles, and whether they were read now rather than kept.
+func (v *ClientV3) rolesRead(ctx context.Context) ([]Role, bool, error) {
 	v.roleMu.Lock()
 	defer v.roleMu.Unlock()
 	if v.roles != nil {
-		return v.roles, nil
+		return v.roles, false, nil
 	}
 	roles := []Role{}
 	err := listPages(ctx, v, PermManageAccountMembership, "/roles", nil, 0, func(rs []v3Role) bool {
@@ -165,10 +173,10 @@ func (v *ClientV3) rawRoles(ctx context.Context) ([]Role, error) {
 		return true
 	})
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
 	v.roles = roles
-	return roles, nil
+	return roles, true, nil
 }
 
 // roleID finds the real v3 ID of a role of type typ ("enterprise" or "org") that
@@ -176,10 +184,23 @@ func (v *ClientV3) rawRoles(ctx context.Context) ([]Role, error) {
 // ("Admin", any case). The built-in roles are found by name as v3's own examples do;
 // the v2 IDs are the fallback when V6 lists no role by that name.
 func (v *ClientV3) roleID(ctx context.Context, typ, want string) (string, error) {
+	id, fresh, err := v.findRole(ctx, typ, want)
+	if err != nil && !fresh && errors.Is(err, apiclient.ErrNotFound) {
+		// The kept roles may predate a role created since: read them once more.
+		v.roleMu.Lock()
+		v.roles = nil
+		v.roleMu.Unlock()
+		id, _, err = v.findRole(ctx, typ, want)
+	}
+	return id, err
+}
+
+// findRole is roleID over the roles kept or read now (fresh).
+func (v *ClientV3) findRole(ctx context.Context, typ, want string) (id string, fresh bool, err error) {
 	want = strings.TrimSpace(want)
-	roles, err := v.rawRoles(ctx)
+	roles, fresh, err := v.rolesRead(ctx)
 	if err != nil {
-		return "", err
+		return "", fresh, err
 	}
 	ofType := func(r Role) bool { return strings.EqualFold(r.Type, typ) }
 	prefix := "account_"
@@ -195,7 +216,7 @@ func (v *ClientV3) roleID(ctx context.Context, typ, want string) (string, error)
 	} {
 		for _, r := range roles {
 			if ofType(r) && test(r) {
-				return r.ID, nil
+				return r.ID, fresh, nil
 			}
 		}
 	}
@@ -212,7 +233,7 @@ func (v *ClientV3) roleID(ctx context.Context, typ, want string) (string, error)
 	if len(names) == 0 {
 		names = []string{"none"}
 	}
-	return "", notFound("no %s role matches %q (roles: %s)", kind, want, strings.Join(names, ", "))
+	return "", fresh, notFound("no %s role matches %q (roles: %s)", kind, want, strings.Join(names, ", "))
 }
 
 // AssignRole gives userIDs the enterprise role roleID (V4, one call per user: v3 has
