@@ -30,6 +30,7 @@ import (
 	"devin-chatops/commands"
 	"devin-chatops/config"
 	"devin-chatops/executor"
+	"devin-chatops/metrics"
 	"devin-chatops/reports"
 	"devin-chatops/store"
 	"devin-chatops/usage"
@@ -91,8 +92,10 @@ type App struct {
 	// alert thresholds. Both are nil without the Devin API.
 	Reports   *reports.Service
 	Scheduler *reports.Scheduler
-	health    *http.Server
-	listener  net.Listener
+	// Metrics is what /metrics serves; every part counts into it.
+	Metrics  *metrics.Registry
+	health   *http.Server
+	listener net.Listener
 }
 
 // New builds every part without starting anything but the database.
@@ -122,7 +125,10 @@ func (a *App) build() error {
 	bc.AppToken = cfg.SlackAppToken.Reveal()
 	bc.APIURL = cfg.SlackAPIURL
 	api := bot.NewSlackClient(bc)
-	a.Poster = bot.NewPoster(api, a.log.With("component", "poster"), opts.PosterOptions...)
+	a.Metrics = metrics.New(metrics.WithProcessCollectors())
+	a.Metrics.WatchState(a.DB, opts.Clock.Now, 0, a.log.With("component", "metrics"))
+	a.Poster = bot.NewPoster(api, a.log.With("component", "poster"),
+		append([]bot.PosterOption{bot.WithPostObserver(a.Metrics)}, opts.PosterOptions...)...)
 
 	echoOpts := []auditecho.EchoerOption{}
 	if opts.EchoPoll > 0 {
@@ -163,7 +169,8 @@ func (a *App) build() error {
 	)
 	if cfg.DevinEnabled() {
 		dc, err := devin.New(cfg.DevinAPIURL, cfg.DevinAPIKey.Reveal(),
-			devin.WithHTTPClient(opts.APIHTTPClient), devin.WithLogger(a.log.With("component", "devin")))
+			devin.WithHTTPClient(opts.APIHTTPClient), devin.WithLogger(a.log.With("component", "devin")),
+			devin.WithObserver(a.Metrics))
 		if err != nil {
 			return fmt.Errorf("devin client: %w", err)
 		}
@@ -194,7 +201,8 @@ func (a *App) build() error {
 	}
 	if cfg.GitHubEnabled() {
 		gc, err := github.New(cfg.GitHubAPIURL, cfg.GitHubEnterprise, cfg.GitHubToken.Reveal(),
-			github.WithHTTPClient(opts.APIHTTPClient), github.WithLogger(a.log.With("component", "github")))
+			github.WithHTTPClient(opts.APIHTTPClient), github.WithLogger(a.log.With("component", "github")),
+			github.WithObserver(a.Metrics))
 		if err != nil {
 			return fmt.Errorf("github client: %w", err)
 		}
@@ -240,12 +248,14 @@ func (a *App) build() error {
 		Grants:         a.DB,
 		GrantMessenger: msgr,
 		GrantsChanged:  func() { a.Revoker.Kick() },
+		Decisions:      a.Metrics,
 	})
 	if err != nil {
 		return fmt.Errorf("approval service: %w", err)
 	}
 	a.Service = svc
-	a.Runner = executor.NewRunner(svc, actions, queue, 0, a.log.With("component", "executor"))
+	a.Runner = executor.NewRunner(svc, actions, queue, 0, a.log.With("component", "executor"),
+		executor.WithExecutionObserver(a.Metrics))
 	// A request Slack refused is retried on the next sweep, then less and less often.
 	takers := map[approvals.Action]executor.Taker{}
 	if githubClient != nil {
@@ -256,6 +266,7 @@ func (a *App) build() error {
 	}
 	a.Revoker = executor.NewRevoker(a.DB, msgr, takers, a.Echoer, opts.Clock, executor.RevokerConfig{
 		Owner: newOwnerID(), Lease: opts.GrantLease, RetryBase: opts.GrantRetry, MaxAttempts: opts.GrantAttempts,
+		Observer: a.Metrics,
 	}, a.log.With("component", "grants"))
 	a.Sweeper = executor.NewSweeper(svc, a.DB, a.Runner, opts.Clock, opts.SweepEvery, a.log.With("component", "sweeper"))
 	a.Sweeper.Backstop(a.Revoker.Pass)
@@ -267,7 +278,8 @@ func (a *App) build() error {
 	deps.Desk = a.Clicks
 	a.Router = commands.NewRouter(deps, a.log.With("component", "commands"), opts.Clock)
 	a.Bot = bot.New(bc, a.Router, a.log.With("component", "bot"),
-		bot.WithSlackClient(api), bot.WithResponder(a.Poster), bot.WithInteractions(a.Clicks))
+		bot.WithSlackClient(api), bot.WithResponder(a.Poster), bot.WithInteractions(a.Clicks),
+		bot.WithMetrics(a.Metrics))
 	return nil
 }
 
