@@ -84,24 +84,30 @@ func NewRunner(books Books, actions Actions, queue *Queue, timeout time.Duration
 // call it once, beside the sweeper. When ctx ends it starts nothing new and returns
 // once the executions in flight have stopped: their API calls are cancelled with ctx,
 // and only the recording of work already done runs on, for at most finishTimeout.
-func (x *Runner) Run(ctx context.Context) {
+func (x *Runner) Run(ctx context.Context) { x.RunDraining(ctx, ctx) }
+
+// RunDraining is Run for a graceful shutdown: when take ends the workers start
+// nothing new, but the executions in flight run on until they finish or exec ends
+// (which cancels their API calls and leaves them executing, for the next start, or
+// another replica, to resume). It returns once every worker has stopped.
+func (x *Runner) RunDraining(take, exec context.Context) {
 	var wg sync.WaitGroup
 	for range execConcurrency {
 		wg.Go(func() {
 			for {
 				select {
-				case <-ctx.Done():
+				case <-take.Done():
 					return
 				case id := <-x.queue.jobs:
-					if ctx.Err() == nil {
-						x.runQueued(ctx, id)
+					if take.Err() == nil {
+						x.runQueued(exec, id)
 					}
 					x.queue.finished(id)
 				}
 			}
 		})
 	}
-	<-ctx.Done()
+	<-take.Done()
 	x.queue.stop()
 	wg.Wait()
 }
