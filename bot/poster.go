@@ -242,6 +242,7 @@ func (p *Poster) do(ctx context.Context, method, paceKey string, call func(conte
 	return err
 }
 
+// attempt is do without the counting: the loop of attempts.
 func (p *Poster) attempt(ctx context.Context, method, paceKey string, call func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		if err := p.waitMethod(ctx, method); err != nil {
