@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -75,7 +77,13 @@ func TestShutdownHandsBackAnExecutionPastTheGrace(t *testing.T) {
 	env := apStart(t, opts)
 	id := shStartExecution(t, env, "past.grace@example.com", 5*time.Second)
 
+	stopped := env.App
 	require.NoError(t, env.StopBot())
+	require.NoError(t, testutil.GatherAndCompare(stopped.Metrics.Gatherer(), strings.NewReader(`
+# HELP chatops_executions_total Executions of approved requests by action and outcome (done, failed, interrupted, error).
+# TYPE chatops_executions_total counter
+chatops_executions_total{action="invite",outcome="interrupted"} 1
+`), "chatops_executions_total"), "counted as interrupted, not failed")
 	db, err := store.Open(apCtx(t), dbURL)
 	require.NoError(t, err)
 	r, err := db.GetRequest(apCtx(t), id)
