@@ -51,6 +51,9 @@ type Request struct {
 	URL    string
 	Header http.Header
 	Body   []byte
+	// Permission, when set, is the credential's permission this call needs; a 403
+	// names it (Error.Permission), so the admin knows what to grant.
+	Permission string
 }
 
 // Response is a completed call with its body read.
@@ -128,6 +131,9 @@ func (c *Caller) Do(ctx context.Context, req Request) (*Response, error) {
 		default:
 			e, w := c.classify(clk.Now(), resp)
 			e.API, e.Hints, e.Method, e.Path = c.API, c.Hints, req.Method, path
+			if e.Kind == KindForbidden {
+				e.Permission = req.Permission
+			}
 			lastErr = e
 			wait = w
 			retryable := e.Kind == KindRateLimited || (e.Kind == KindServer && idempotent)

@@ -175,17 +175,19 @@ func (a *App) build() error {
 	}
 	// The offboard action needs both clients and both shared reads' Forget.
 	var (
-		devinClient  *devin.Client
+		devinClient  devin.API
 		githubClient *github.Client
 		forgets      []func()
 	)
 	if cfg.DevinEnabled() {
-		dc, err := devin.New(cfg.DevinAPIURL, cfg.DevinAPIKey.Reveal(),
+		dc, err := devin.Open(cfg.DevinAPIVersion, cfg.DevinAPIURL, cfg.DevinAPIKey.Reveal(),
 			devin.WithHTTPClient(opts.APIHTTPClient), devin.WithLogger(a.log.With("component", "devin")),
 			devin.WithObserver(a.Metrics))
 		if err != nil {
 			return fmt.Errorf("devin client: %w", err)
 		}
+		a.log.Info("devin api", "version", dc.Version(), "base_url", dc.BaseURL())
+		deps.DevinAPIVersion = dc.Version()
 		devinReads := readshare.NewDevin(dc, shareTTL, opts.Clock)
 		deps.Devin = devinReads
 		devinClient, forgets = dc, append(forgets, devinReads.Forget)
