@@ -42,42 +42,72 @@ type Runner struct {
 	log     *slog.Logger
 	timeout time.Duration
 	locks   keylock.Set // executing one request
+	observe ExecutionObserver
 }
+
+// ExecutionObserver counts executions by action and outcome (the metrics registry).
+// outcome is done or failed (what was recorded), interrupted (stopped by shutdown,
+// left for the next start) or error (the outcome could not be recorded).
+type ExecutionObserver interface {
+	Executed(action, outcome string)
+}
+
+// RunnerOption configures a Runner.
+type RunnerOption func(*Runner)
+
+// WithExecutionObserver counts every execution into o.
+func WithExecutionObserver(o ExecutionObserver) RunnerOption {
+	return func(x *Runner) { x.observe = o }
+}
+
+type noExecObserver struct{}
+
+func (noExecObserver) Executed(string, string) {}
 
 // NewRunner builds a Runner. timeout bounds one execution's API calls (default 10
 // minutes).
-func NewRunner(books Books, actions Actions, queue *Queue, timeout time.Duration, logger *slog.Logger) *Runner {
+func NewRunner(books Books, actions Actions, queue *Queue, timeout time.Duration, logger *slog.Logger, opts ...RunnerOption) *Runner {
 	if timeout <= 0 {
 		timeout = 10 * time.Minute
 	}
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Runner{books: books, actions: actions, queue: queue, log: logger, timeout: timeout}
+	x := &Runner{books: books, actions: actions, queue: queue, log: logger, timeout: timeout, observe: noExecObserver{}}
+	for _, o := range opts {
+		o(x)
+	}
+	return x
 }
 
 // Run runs the queued requests, at most execConcurrency at a time, until ctx ends;
 // call it once, beside the sweeper. When ctx ends it starts nothing new and returns
 // once the executions in flight have stopped: their API calls are cancelled with ctx,
 // and only the recording of work already done runs on, for at most finishTimeout.
-func (x *Runner) Run(ctx context.Context) {
+func (x *Runner) Run(ctx context.Context) { x.RunDraining(ctx, ctx) }
+
+// RunDraining is Run for a graceful shutdown: when take ends the workers start
+// nothing new, but the executions in flight run on until they finish or exec ends
+// (which cancels their API calls and leaves them executing, for the next start, or
+// another replica, to resume). It returns once every worker has stopped.
+func (x *Runner) RunDraining(take, exec context.Context) {
 	var wg sync.WaitGroup
 	for range execConcurrency {
 		wg.Go(func() {
 			for {
 				select {
-				case <-ctx.Done():
+				case <-take.Done():
 					return
 				case id := <-x.queue.jobs:
-					if ctx.Err() == nil {
-						x.runQueued(ctx, id)
+					if take.Err() == nil {
+						x.runQueued(exec, id)
 					}
 					x.queue.finished(id)
 				}
 			}
 		})
 	}
-	<-ctx.Done()
+	<-take.Done()
 	x.queue.stop()
 	wg.Wait()
 }
@@ -122,6 +152,7 @@ func (x *Runner) execute(ctx context.Context, id string, resume bool) error {
 	if ctx.Err() != nil && (execErr != nil || !approvals.AllOK(outcomes)) {
 		// A failure now may be the cancellation's doing: record nothing, so the
 		// request is run again rather than reported failed for a shutdown.
+		x.observe.Executed(string(r.Action), "interrupted")
 		return errInterrupted
 	}
 	if execErr != nil {
@@ -132,7 +163,16 @@ func (x *Runner) execute(ctx context.Context, id string, resume bool) error {
 	// begun meanwhile.
 	ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
-	return x.books.FinishExecution(ctx, id, outcomes)
+	if err := x.books.FinishExecution(ctx, id, outcomes); err != nil {
+		x.observe.Executed(string(r.Action), "error")
+		return err
+	}
+	outcome := approvals.StateDone
+	if !approvals.AllOK(outcomes) {
+		outcome = approvals.StateFailed
+	}
+	x.observe.Executed(string(r.Action), string(outcome))
+	return nil
 }
 
 // completeOutcomes returns one outcome per item, in the request's order: the action's
