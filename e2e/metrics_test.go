@@ -15,6 +15,7 @@ import (
 	"devin-chatops/approvalslack"
 	"devin-chatops/clock/clocktest"
 	"devin-chatops/internal/harness"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
 // scrape reads /metrics over HTTP, the way Prometheus does, and returns each sample
@@ -75,7 +76,7 @@ func TestMetricsFollowTheApprovalFlow(t *testing.T) {
 	assert.Less(t, m["chatops_oldest_pending_request_age_seconds"], apWait.Seconds())
 
 	// One 429 from Devin on the invite: the retry is counted as a retry.
-	env.Devin.Fail(http.MethodPost, "/members/invite", http.StatusTooManyRequests, 1)
+	env.Devin.FailOp(devinsandbox.OpInvite, http.StatusTooManyRequests, 1)
 	// One 429 from Slack on the next card update.
 	env.Slack.RateLimit("chat.update", 1, time.Second)
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)

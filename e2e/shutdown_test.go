@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"devin-chatops/approvalslack"
 	"devin-chatops/audit"
 	"devin-chatops/internal/harness"
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 	"devin-chatops/store"
 )
 
@@ -23,10 +23,10 @@ func shStartExecution(t *testing.T, env *harness.Env, email string, latency time
 	t.Helper()
 	id, _ := apSubmit(t, env, harness.Requester, "invite "+email)
 	card := apCard(t, env, id, "Approval needed: ")
-	env.Devin.SetLatency("/members/invite", latency)
+	env.Devin.SetLatencyOp(latency, devinsandbox.OpInvite)
 	apClick(t, env, harness.Alice, card, approvalslack.ActionIDApprove)
 	apEventually(t, "the invitation is in flight", func() bool {
-		return env.Devin.Count(http.MethodPost, "/members/invite") == 1
+		return env.Devin.CountOp(devinsandbox.OpInvite) == 1
 	})
 	return id
 }
@@ -65,7 +65,7 @@ func TestShutdownLetsTheExecutionInFlightFinish(t *testing.T) {
 	assert.Contains(t, apKinds(evs), audit.KindDone)
 	cur, _ := apCurrentCard(env, id)
 	assert.Contains(t, cur.Text, "Done: ", "the card was updated before the exit")
-	assert.Equal(t, 1, env.Devin.Count(http.MethodPost, "/members/invite"), "sent once")
+	assert.Equal(t, 1, env.Devin.CountOp(devinsandbox.OpInvite), "sent once")
 }
 
 // An execution that outlasts the grace period is cancelled, left executing, and the
@@ -91,7 +91,7 @@ chatops_executions_total{action="invite",outcome="interrupted"} 1
 	require.NoError(t, db.Close())
 	require.Equal(t, approvals.StateExecuting, r.State, "not waited for past the grace period; left for the next start")
 
-	env.Devin.SetLatency("/members/invite", 0)
+	env.Devin.SetLatencyOp(0, devinsandbox.OpInvite)
 	require.NoError(t, env.Restart(apCtx(t)))
 	apCard(t, env, id, "Done: ")
 	apWaitEchoed(t, env, id, apHasKind(audit.KindDone))
