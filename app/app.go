@@ -69,6 +69,12 @@ type Options struct {
 	// zero takes its defaults. Tests shorten them.
 	GrantLease, GrantRetry time.Duration
 	GrantAttempts          int
+	// ExecLease is how long an execution is held without a heartbeat before another
+	// replica may take it over (default executor.DefaultLease); ExecOwner names this
+	// process in the lease (default a random ID). Tests shorten the one and set the
+	// other to tell replicas apart.
+	ExecLease time.Duration
+	ExecOwner string
 }
 
 // App is a wired bot, ready to Run.
@@ -245,7 +251,8 @@ func (a *App) build() error {
 		return fmt.Errorf("approval service: %w", err)
 	}
 	a.Service = svc
-	a.Runner = executor.NewRunner(svc, actions, queue, 0, a.log.With("component", "executor"))
+	a.Runner = executor.NewRunner(svc, actions, queue, 0, a.log.With("component", "executor"),
+		executor.WithLease(opts.ExecOwner, opts.ExecLease, opts.Clock))
 	// A request Slack refused is retried on the next sweep, then less and less often.
 	takers := map[approvals.Action]executor.Taker{}
 	if githubClient != nil {
