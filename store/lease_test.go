@@ -22,7 +22,9 @@ func TestExecutionLease(t *testing.T) {
 	ok, err := db.Transition(ctx, "RL", approvals.StatePending, approvals.StateApproved, approvals.Change{DecidedBy: "UA", DecidedAt: t0})
 	require.NoError(t, err)
 	require.True(t, ok)
-	lease := func(owner string, until time.Time) approvals.Lease { return approvals.Lease{Owner: owner, Until: until} }
+	lease := func(owner string, until time.Time) approvals.Lease {
+		return approvals.Lease{Owner: owner, Until: until}
+	}
 
 	ok, err = db.Transition(ctx, "RL", approvals.StateApproved, approvals.StateExecuting, approvals.Change{Lease: lease("A", t0.Add(30*time.Second))})
 	require.NoError(t, err)

@@ -437,4 +437,3 @@ func scanRequest(row rowScanner) (approvals.Request, error) {
 	}
 	return r, nil
 }
-
