@@ -253,14 +253,7 @@ func (r raw) validate(mode Mode) (Config, error) {
 	}
 	c.UsageAlertThresholds = parseThresholds(add, r.UsageAlertThresholds)
 
-	switch {
-	case strings.HasPrefix(c.DatabaseURL, "sqlite:") && len(c.DatabaseURL) > len("sqlite:"):
-	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
-		// Never echo the URL: it carries a password.
-		add("DATABASE_URL: PostgreSQL is not supported yet; use sqlite:PATH")
-	default:
-		add("DATABASE_URL must be sqlite:PATH (for example sqlite:devin-chatops.db)")
-	}
+	checkDatabaseURL(add, c.DatabaseURL)
 	if c.HTTPAddr != "" && !strings.Contains(c.HTTPAddr, ":") {
 		add("HTTP_ADDR must be host:port or :port, got %q", clip(c.HTTPAddr))
 	}
@@ -373,5 +366,28 @@ func devinAPIVersion(add func(string, ...any), set string, key Secret) string {
 	default:
 		add("DEVIN_API_VERSION must be v2 or v3 (or empty, to choose by the key's prefix), got %q", clip(set))
 		return ""
+	}
+}
+
+// checkDatabaseURL accepts sqlite:PATH (one replica, the embedded default) and
+// postgres:// or postgresql:// (any number of replicas on one database). Its messages
+// never echo a PostgreSQL URL: it carries a password. The store parses the URL in full
+// when it connects; this catches the obvious mistakes before anything starts.
+func checkDatabaseURL(add func(string, ...any), v string) {
+	lower := strings.ToLower(v)
+	switch {
+	case strings.HasPrefix(lower, "sqlite:") && len(v) > len("sqlite:"):
+	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
+		u, err := url.Parse(v)
+		switch {
+		case err != nil:
+			add("DATABASE_URL: the PostgreSQL URL cannot be parsed (not shown: it may carry a password); expected postgres://USER:PASSWORD@HOST:PORT/DB")
+		case u.Host == "" && u.Query().Get("host") == "":
+			add("DATABASE_URL: the PostgreSQL URL names no host; expected postgres://USER:PASSWORD@HOST:PORT/DB")
+		}
+	case strings.HasPrefix(lower, "postgres:"), strings.HasPrefix(lower, "postgresql:"):
+		add("DATABASE_URL: a PostgreSQL URL must start postgres:// (postgres://USER:PASSWORD@HOST:PORT/DB)")
+	default:
+		add("DATABASE_URL must be sqlite:PATH (for example sqlite:devin-chatops.db, one replica) or postgres://USER:PASSWORD@HOST:PORT/DB (several replicas)")
 	}
 }

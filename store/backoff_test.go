@@ -18,72 +18,72 @@ import (
 // after the requests never deferred, whatever their age; being brought up to date
 // clears its backoff.
 func TestDeferSync(t *testing.T) {
-	ctx := context.Background()
-	clk := clocktest.New(t0)
-	db, err := Open(ctx, "sqlite::memory:", WithClock(clk))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		clk := clocktest.New(t0)
+		db := b.open(t, WithClock(clk))
 
-	// Three approved requests whose cards still show pending, oldest first.
-	for i, id := range []string{"ROLDEST", "RMIDDLE", "RNEWEST"} {
-		r := sampleRequest(id)
-		r.State = approvals.StateApproved
-		r.CreatedAt = t0.Add(time.Duration(i) * time.Minute)
-		r.CardChannel, r.CardTS, r.CardState = "CAPPROVALS", "1700000000.00000"+string(rune('1'+i)), approvals.StatePending
-		require.NoError(t, db.CreateRequest(ctx, r))
-	}
-	require.Equal(t, []string{"ROLDEST", "RMIDDLE", "RNEWEST"}, staleIDs(t, db, 0))
+		// Three approved requests whose cards still show pending, oldest first.
+		for i, id := range []string{"ROLDEST", "RMIDDLE", "RNEWEST"} {
+			r := sampleRequest(id)
+			r.State = approvals.StateApproved
+			r.CreatedAt = t0.Add(time.Duration(i) * time.Minute)
+			r.CardChannel, r.CardTS, r.CardState = "CAPPROVALS", "1700000000.00000"+string(rune('1'+i)), approvals.StatePending
+			require.NoError(t, db.CreateRequest(ctx, r))
+		}
+		require.Equal(t, []string{"ROLDEST", "RMIDDLE", "RNEWEST"}, staleIDs(t, db, 0))
 
-	require.NoError(t, db.DeferSync(ctx, "ROLDEST", t0.Add(2*time.Minute)))
-	require.NoError(t, db.DeferSync(ctx, "RMIDDLE", t0.Add(time.Minute)))
-	require.NoError(t, db.DeferSync(ctx, "RMIDDLE", t0.Add(time.Minute)))
-	got, err := db.GetRequest(ctx, "RMIDDLE")
-	require.NoError(t, err)
-	assert.Equal(t, 2, got.SyncAttempts)
-	assert.Equal(t, t0.Add(time.Minute), got.NextSyncAt)
-
-	assert.Equal(t, []string{"RNEWEST"}, staleIDs(t, db, 0), "not due yet")
-	clk.Advance(time.Minute)
-	assert.Equal(t, []string{"RNEWEST", "RMIDDLE"}, staleIDs(t, db, 0), "due exactly now")
-	clk.Advance(time.Minute)
-	assert.Equal(t, []string{"RNEWEST", "RMIDDLE", "ROLDEST"}, staleIDs(t, db, 0), "never deferred first, then by due time")
-	assert.Equal(t, []string{"RNEWEST"}, staleIDs(t, db, 1), "a deferred request does not crowd out the batch")
-
-	t.Run("up to date clears the backoff", func(t *testing.T) {
-		require.NoError(t, db.MarkCardShown(ctx, "RMIDDLE", approvals.StateApproved))
+		require.NoError(t, db.DeferSync(ctx, "ROLDEST", t0.Add(2*time.Minute)))
+		require.NoError(t, db.DeferSync(ctx, "RMIDDLE", t0.Add(time.Minute)))
+		require.NoError(t, db.DeferSync(ctx, "RMIDDLE", t0.Add(time.Minute)))
 		got, err := db.GetRequest(ctx, "RMIDDLE")
 		require.NoError(t, err)
-		assert.Zero(t, got.SyncAttempts)
-		assert.True(t, got.NextSyncAt.IsZero())
-	})
-	t.Run("still behind keeps it", func(t *testing.T) {
-		ok, err := db.Transition(ctx, "ROLDEST", approvals.StateApproved, approvals.StateExecuting, approvals.Change{})
-		require.NoError(t, err)
-		require.True(t, ok)
-		ok, err = db.Transition(ctx, "ROLDEST", approvals.StateExecuting, approvals.StateDone, approvals.Change{DoneAt: t0})
-		require.NoError(t, err)
-		require.True(t, ok)
-		require.NoError(t, db.MarkCardShown(ctx, "ROLDEST", approvals.StateDone)) // the requester is not told yet
-		got, err := db.GetRequest(ctx, "ROLDEST")
-		require.NoError(t, err)
-		assert.Equal(t, 1, got.SyncAttempts)
-		assert.Equal(t, t0.Add(2*time.Minute), got.NextSyncAt)
-		require.NoError(t, db.MarkNotified(ctx, "ROLDEST", approvals.StateDone))
-		got, err = db.GetRequest(ctx, "ROLDEST")
-		require.NoError(t, err)
-		assert.Zero(t, got.SyncAttempts)
-		assert.True(t, got.NextSyncAt.IsZero())
-	})
-	t.Run("unknown request", func(t *testing.T) {
-		require.ErrorIs(t, db.DeferSync(ctx, "RNOPE00", t0), approvals.ErrNotFound)
-	})
-	t.Run("round trip", func(t *testing.T) {
-		r := sampleRequest("RBACKOF")
-		r.SyncAttempts, r.NextSyncAt = 3, t0.Add(time.Hour)
-		require.NoError(t, db.CreateRequest(ctx, r))
-		got, err := db.GetRequest(ctx, "RBACKOF")
-		require.NoError(t, err)
-		assert.Equal(t, r, got)
+		assert.Equal(t, 2, got.SyncAttempts)
+		assert.Equal(t, t0.Add(time.Minute), got.NextSyncAt)
+
+		assert.Equal(t, []string{"RNEWEST"}, staleIDs(t, db, 0), "not due yet")
+		clk.Advance(time.Minute)
+		assert.Equal(t, []string{"RNEWEST", "RMIDDLE"}, staleIDs(t, db, 0), "due exactly now")
+		clk.Advance(time.Minute)
+		assert.Equal(t, []string{"RNEWEST", "RMIDDLE", "ROLDEST"}, staleIDs(t, db, 0), "never deferred first, then by due time")
+		assert.Equal(t, []string{"RNEWEST"}, staleIDs(t, db, 1), "a deferred request does not crowd out the batch")
+
+		t.Run("up to date clears the backoff", func(t *testing.T) {
+			require.NoError(t, db.MarkCardShown(ctx, "RMIDDLE", approvals.StateApproved))
+			got, err := db.GetRequest(ctx, "RMIDDLE")
+			require.NoError(t, err)
+			assert.Zero(t, got.SyncAttempts)
+			assert.True(t, got.NextSyncAt.IsZero())
+		})
+		t.Run("still behind keeps it", func(t *testing.T) {
+			ok, err := db.Transition(ctx, "ROLDEST", approvals.StateApproved, approvals.StateExecuting, approvals.Change{})
+			require.NoError(t, err)
+			require.True(t, ok)
+			ok, err = db.Transition(ctx, "ROLDEST", approvals.StateExecuting, approvals.StateDone, approvals.Change{DoneAt: t0})
+			require.NoError(t, err)
+			require.True(t, ok)
+			require.NoError(t, db.MarkCardShown(ctx, "ROLDEST", approvals.StateDone)) // the requester is not told yet
+			got, err := db.GetRequest(ctx, "ROLDEST")
+			require.NoError(t, err)
+			assert.Equal(t, 1, got.SyncAttempts)
+			assert.Equal(t, t0.Add(2*time.Minute), got.NextSyncAt)
+			require.NoError(t, db.MarkNotified(ctx, "ROLDEST", approvals.StateDone))
+			got, err = db.GetRequest(ctx, "ROLDEST")
+			require.NoError(t, err)
+			assert.Zero(t, got.SyncAttempts)
+			assert.True(t, got.NextSyncAt.IsZero())
+		})
+		t.Run("unknown request", func(t *testing.T) {
+			require.ErrorIs(t, db.DeferSync(ctx, "RNOPE00", t0), approvals.ErrNotFound)
+		})
+		t.Run("round trip", func(t *testing.T) {
+			r := sampleRequest("RBACKOF")
+			r.SyncAttempts, r.NextSyncAt = 3, t0.Add(time.Hour)
+			require.NoError(t, db.CreateRequest(ctx, r))
+			got, err := db.GetRequest(ctx, "RBACKOF")
+			require.NoError(t, err)
+			assert.Equal(t, r, got)
+		})
 	})
 }
 
@@ -93,7 +93,7 @@ func TestMigrateFromSchemaVersion2(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v2.db")
 	old, err := sql.Open("sqlite", path+"?"+filePragmas)
 	require.NoError(t, err)
-	require.NoError(t, migrate(ctx, old, migrations()[:2], func() time.Time { return t0 }))
+	require.NoError(t, migrate(ctx, old, dialectSQLite, steps(dialectSQLite, migrations())[:2], func() time.Time { return t0 }))
 	_, err = old.ExecContext(ctx, `INSERT INTO requests (id, action, requester, state, created_at, expires_at, card_channel, card_ts, card_state)
 		VALUES ('RSTALE0', 'invite', 'UREQ', 'approved', ?, ?, 'CAPPROVALS', '1700000000.000001', 'pending')`,
 		t0.UnixMilli(), t0.Add(time.Hour).UnixMilli())

@@ -18,7 +18,7 @@ func (db *DB) AppendAudit(ctx context.Context, events ...audit.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx txn) error {
 		return db.insertEvents(ctx, tx, "", events)
 	})
 }
@@ -47,7 +47,7 @@ func (db *DB) AuditEvents(ctx context.Context, requestID string) ([]audit.Event,
 
 // insertEvents writes events and their outbox entries inside tx. An event without an ID
 // or time gets one; one without a request ID gets requestID.
-func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, requestID string, events []audit.Event) error {
+func (db *DB) insertEvents(ctx context.Context, tx txn, requestID string, events []audit.Event) error {
 	for _, e := range events {
 		if e.ID == "" {
 			id, err := newEventID()

@@ -21,7 +21,7 @@ const grantColumns = `id, request_id, action, item, team, role, org, requester, 
 // grantChanges writes a request transition's grant changes in its transaction: new
 // grants (a re-run never duplicates one: the ID is the request's and the item's), an
 // extension and the grants a `team remove` ended, each only while the grant is active.
-func grantChanges(ctx context.Context, tx *sql.Tx, ch approvals.Change) error {
+func grantChanges(ctx context.Context, tx txn, ch approvals.Change) error {
 	for _, g := range ch.Grants {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO grants (id, request_id, action, item, team, role, org, requester,
 			duration_ms, started_at, ends_at, remind_at, state, card_channel, card_ts)
@@ -74,20 +74,22 @@ func (db *DB) ListGrants(ctx context.Context, states ...approvals.GrantState) ([
 	return db.queryGrants(ctx, `WHERE state IN (`+marks+`) ORDER BY ends_at, id`, args...)
 }
 
-// ClaimGrant: see approvals.GrantStore.
+// ClaimGrant: see approvals.GrantStore. One conditional UPDATE takes the grant and
+// returns the row as it took it (RETURNING), so no other process's change can slip
+// between the claim and the read.
 func (db *DB) ClaimGrant(ctx context.Context, id, owner string, now, until time.Time) (approvals.Grant, bool, error) {
-	res, err := db.sql.ExecContext(ctx, `UPDATE grants SET state = ?, claimed_by = ?, claimed_until = ?
-		WHERE id = ? AND ((state = ? AND ends_at <= ? AND next_attempt_at <= ?) OR (state = ? AND claimed_until < ?))`,
+	gs, err := db.scanGrants(ctx, `UPDATE grants SET state = ?, claimed_by = ?, claimed_until = ?
+		WHERE id = ? AND ((state = ? AND ends_at <= ? AND next_attempt_at <= ?) OR (state = ? AND claimed_until < ?))
+		RETURNING `+grantColumns,
 		string(approvals.GrantRevoking), owner, until.UnixMilli(), id,
 		string(approvals.GrantActive), now.UnixMilli(), now.UnixMilli(), string(approvals.GrantRevoking), now.UnixMilli())
 	if err != nil {
 		return approvals.Grant{}, false, fmt.Errorf("claim grant %s: %w", id, err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return approvals.Grant{}, false, err
+	if len(gs) == 0 {
+		return approvals.Grant{}, false, nil
 	}
-	g, err := db.GetGrant(ctx, id)
-	return g, err == nil, err
+	return gs[0], true, nil
 }
 
 // FinishGrant: see approvals.GrantStore.
@@ -96,7 +98,8 @@ func (db *DB) FinishGrant(ctx context.Context, id, owner string, to approvals.Gr
 		return false, fmt.Errorf("finish grant %s: %w: revoking -> %s", id, approvals.ErrInvalidTransition, to)
 	}
 	done := false
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx txn) error {
+		done = false // a retried transaction starts over
 		var requestID string
 		if err := tx.QueryRowContext(ctx, `SELECT request_id FROM grants WHERE id = ?`, id).Scan(&requestID); err != nil {
 			return err
@@ -130,10 +133,10 @@ func (db *DB) RetryGrant(ctx context.Context, id, owner string, attempts int, ne
 func (db *DB) NextGrantDue(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64
 	err := db.sql.QueryRowContext(ctx, `SELECT MIN(t) FROM (
-		SELECT MAX(ends_at, next_attempt_at) AS t FROM grants WHERE state = ?
+		SELECT `+db.dialect.greatest("ends_at", "next_attempt_at")+` AS t FROM grants WHERE state = ?
 		UNION ALL SELECT remind_at FROM grants WHERE state = ? AND NOT reminded
 		UNION ALL SELECT claimed_until + 1 FROM grants WHERE state = ?
-		UNION ALL SELECT done_at FROM grants WHERE state IN (?, ?, ?) AND NOT notified)`,
+		UNION ALL SELECT done_at FROM grants WHERE state IN (?, ?, ?) AND NOT notified) AS due`,
 		string(approvals.GrantActive), string(approvals.GrantActive), string(approvals.GrantRevoking),
 		string(approvals.GrantRevoked), string(approvals.GrantFailed), string(approvals.GrantEnded)).Scan(&next)
 	if err != nil {
@@ -174,7 +177,12 @@ func (db *DB) execOne(ctx context.Context, what, query string, args ...any) (boo
 }
 
 func (db *DB) queryGrants(ctx context.Context, where string, args ...any) ([]approvals.Grant, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+grantColumns+` FROM grants `+where, args...)
+	return db.scanGrants(ctx, `SELECT `+grantColumns+` FROM grants `+where, args...)
+}
+
+// scanGrants runs query, which yields grantColumns, and reads every row.
+func (db *DB) scanGrants(ctx context.Context, query string, args ...any) ([]approvals.Grant, error) {
+	rows, err := db.sql.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read grants: %w", err)
 	}

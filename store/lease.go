@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -33,7 +32,7 @@ func (db *DB) TakeOver(ctx context.Context, id string, l approvals.Lease, now ti
 		return false, fmt.Errorf("take over %s: no owner", id)
 	}
 	taken := false
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE requests SET exec_owner = ?, lease_until = ?
 			WHERE id = ? AND state = ? AND lease_until <= ?`,
 			l.Owner, l.Until.UnixMilli(), id, string(approvals.StateExecuting), now.UnixMilli())

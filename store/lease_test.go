@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,9 +14,10 @@ import (
 	"devin-chatops/audit"
 )
 
-func TestExecutionLease(t *testing.T) {
+func TestExecutionLease(t *testing.T) { forEachDB(t, testExecutionLease) }
+
+func testExecutionLease(t *testing.T, db *DB) {
 	ctx := context.Background()
-	db := openMemory(t)
 	require.NoError(t, db.CreateRequest(ctx, sampleRequest("RL")))
 	ok, err := db.Transition(ctx, "RL", approvals.StatePending, approvals.StateApproved, approvals.Change{DecidedBy: "UA", DecidedAt: t0})
 	require.NoError(t, err)
@@ -81,9 +81,12 @@ func TestExecutionLease(t *testing.T) {
 
 // Two handles on one file (two replicas) take over a lapsed execution at once: one wins.
 func TestConcurrentTakeOverHasOneWinner(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) { testConcurrentTakeOver(t, b.fresh(t)) })
+}
+
+func testConcurrentTakeOver(t *testing.T, url string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "lease.db")
-	replicas := []*DB{openFile(t, path), openFile(t, path)}
+	replicas := []*DB{openURL(t, url), openURL(t, url)}
 	require.NoError(t, replicas[0].CreateRequest(ctx, sampleRequest("RT")))
 	for _, to := range []approvals.State{approvals.StateApproved, approvals.StateExecuting} {
 		from := approvals.StatePending
@@ -117,9 +120,12 @@ func TestConcurrentTakeOverHasOneWinner(t *testing.T) {
 // The expiry timer and the sweeper of two replicas expire a request once: one
 // transition, one audit event.
 func TestConcurrentExpireDueExpiresOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) { testConcurrentExpireDue(t, b.fresh(t)) })
+}
+
+func testConcurrentExpireDue(t *testing.T, url string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "expire.db")
-	replicas := []*DB{openFile(t, path), openFile(t, path)}
+	replicas := []*DB{openURL(t, url), openURL(t, url)}
 	for _, id := range []string{"RE1", "RE2", "RE3"} {
 		require.NoError(t, replicas[0].CreateRequest(ctx, sampleRequest(id)))
 	}

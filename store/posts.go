@@ -51,7 +51,8 @@ func (p Post) AvailableAt() time.Time {
 // only one gets true.
 func (db *DB) ClaimPost(ctx context.Context, key, kind, payload string, at time.Time, owner string, now, until time.Time, events ...audit.Event) (bool, error) {
 	claimed := false
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx txn) error {
+		claimed = false // a retried transaction starts over
 		res, err := tx.ExecContext(ctx, `INSERT INTO posts (key, kind, state, payload, at, claimed_by, claimed_until, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 			key, kind, PostClaimed, payload, at.UnixMilli(), owner, until.UnixMilli(), now.UnixMilli())
@@ -83,7 +84,8 @@ func (db *DB) ClaimPost(ctx context.Context, key, kind, payload string, at time.
 // events, unless it exists. It reports whether it was new.
 func (db *DB) RecordPost(ctx context.Context, key, kind, payload string, at, now time.Time, events ...audit.Event) (bool, error) {
 	created := false
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx txn) error {
+		created = false // a retried transaction starts over
 		res, err := tx.ExecContext(ctx, `INSERT INTO posts (key, kind, state, payload, at, created_at, posted_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 			key, kind, PostPosted, payload, at.UnixMilli(), now.UnixMilli(), now.UnixMilli())

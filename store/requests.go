@@ -49,7 +49,7 @@ func (db *DB) CreateRequest(ctx context.Context, r approvals.Request, events ...
 	if err != nil {
 		return fmt.Errorf("create request %s: %w", r.ID, err)
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx txn) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO requests (`+requestColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
@@ -133,7 +133,7 @@ func (db *DB) MarkNotified(ctx context.Context, id string, state approvals.State
 // A request that is up to date in Slack afterwards has its sync backoff cleared, so the
 // next time it falls behind the sweeper starts again from the first, short wait.
 func (db *DB) setColumn(ctx context.Context, what, column, id, value string) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE requests SET `+column+` = ? WHERE id = ?`, value, id)
 		if err != nil {
 			return err
@@ -223,7 +223,8 @@ func (db *DB) AddVote(ctx context.Context, v approvals.Vote, events ...audit.Eve
 		v.At = db.clock.Now()
 	}
 	added := false
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx txn) error {
+		added = false // a retried transaction starts over
 		if err := requireRequest(ctx, tx, v.RequestID); err != nil {
 			return err
 		}
@@ -309,7 +310,8 @@ func (db *DB) Transition(ctx context.Context, id string, from, to approvals.Stat
 	}
 
 	swapped := false
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx txn) error {
+		swapped = false // a retried transaction starts over
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
@@ -381,7 +383,7 @@ func (db *DB) NextExpiry(ctx context.Context) (next time.Time, ok bool, err erro
 }
 
 // requireRequest returns approvals.ErrNotFound unless the request exists.
-func requireRequest(ctx context.Context, tx *sql.Tx, id string) error {
+func requireRequest(ctx context.Context, tx txn, id string) error {
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM requests WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -33,7 +33,7 @@ func TestMigrateFromSchemaVersion1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v1.db")
 	old, err := sql.Open("sqlite", path+"?"+filePragmas)
 	require.NoError(t, err)
-	require.NoError(t, migrate(ctx, old, migrations()[:1], func() time.Time { return t0 }))
+	require.NoError(t, migrate(ctx, old, dialectSQLite, steps(dialectSQLite, migrations())[:1], func() time.Time { return t0 }))
 	rows := []struct {
 		id, state, cardTS string
 	}{
@@ -78,74 +78,75 @@ func TestMigrateFromSchemaVersion1(t *testing.T) {
 }
 
 func TestListStale(t *testing.T) {
-	ctx := context.Background()
-	db := openMemory(t)
-	cases := []struct {
-		id            string
-		state         approvals.State
-		card          bool
-		cardState     approvals.State
-		notifiedState approvals.State
-		stale         bool
-	}{
-		{"RPSHOWN", approvals.StatePending, true, approvals.StatePending, "", false},
-		{"RPUNMRK", approvals.StatePending, true, "", "", true},
-		{"RPNOCRD", approvals.StatePending, false, "", "", true},
-		{"RAOLDCD", approvals.StateApproved, true, approvals.StatePending, "", true},
-		{"REXSHWN", approvals.StateExecuting, true, approvals.StateExecuting, "", false}, // not final: nobody to tell yet
-		{"RDNSHWN", approvals.StateDone, true, approvals.StateDone, approvals.StateDone, false},
-		{"RDNTOLD", approvals.StateDone, true, approvals.StateDone, "", true},
-		{"RFOLDCD", approvals.StateFailed, true, approvals.StateExecuting, approvals.StateFailed, true},
-		{"REXPNCD", approvals.StateExpired, false, "", approvals.StateExpired, false},
-		{"RDENNCD", approvals.StateDenied, false, "", "", true},
-		{"RCANTLD", approvals.StateCancelled, true, approvals.StateCancelled, approvals.StateCancelled, false},
-		{"RCANOLD", approvals.StateCancelled, true, approvals.StatePending, approvals.StateCancelled, true},
-		{"RCANNTL", approvals.StateCancelled, true, approvals.StateCancelled, "", true}, // final: the requester may need telling
-	}
-	var want []string
-	for i, c := range cases {
-		r := sampleRequest(c.id)
-		r.State = c.state
-		// Newest first on insertion: the list is by creation time.
-		r.CreatedAt = t0.Add(-time.Duration(i) * time.Minute)
-		if c.card {
-			r.CardChannel, r.CardTS = "CAPPROVALS", fmt.Sprintf("1700000000.%06d", i+1)
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		cases := []struct {
+			id            string
+			state         approvals.State
+			card          bool
+			cardState     approvals.State
+			notifiedState approvals.State
+			stale         bool
+		}{
+			{"RPSHOWN", approvals.StatePending, true, approvals.StatePending, "", false},
+			{"RPUNMRK", approvals.StatePending, true, "", "", true},
+			{"RPNOCRD", approvals.StatePending, false, "", "", true},
+			{"RAOLDCD", approvals.StateApproved, true, approvals.StatePending, "", true},
+			{"REXSHWN", approvals.StateExecuting, true, approvals.StateExecuting, "", false}, // not final: nobody to tell yet
+			{"RDNSHWN", approvals.StateDone, true, approvals.StateDone, approvals.StateDone, false},
+			{"RDNTOLD", approvals.StateDone, true, approvals.StateDone, "", true},
+			{"RFOLDCD", approvals.StateFailed, true, approvals.StateExecuting, approvals.StateFailed, true},
+			{"REXPNCD", approvals.StateExpired, false, "", approvals.StateExpired, false},
+			{"RDENNCD", approvals.StateDenied, false, "", "", true},
+			{"RCANTLD", approvals.StateCancelled, true, approvals.StateCancelled, approvals.StateCancelled, false},
+			{"RCANOLD", approvals.StateCancelled, true, approvals.StatePending, approvals.StateCancelled, true},
+			{"RCANNTL", approvals.StateCancelled, true, approvals.StateCancelled, "", true}, // final: the requester may need telling
 		}
-		require.NoError(t, db.CreateRequest(ctx, r))
-		// Set through the methods under test; CreateRequest stores them too.
-		require.NoError(t, db.MarkCardShown(ctx, c.id, c.cardState))
-		require.NoError(t, db.MarkNotified(ctx, c.id, c.notifiedState))
-		got, err := db.GetRequest(ctx, c.id)
-		require.NoError(t, err)
-		assert.Equal(t, c.cardState, got.CardState, c.id)
-		assert.Equal(t, c.notifiedState, got.NotifiedState, c.id)
-		if c.stale {
-			want = append([]string{c.id}, want...)
+		var want []string
+		for i, c := range cases {
+			r := sampleRequest(c.id)
+			r.State = c.state
+			// Newest first on insertion: the list is by creation time.
+			r.CreatedAt = t0.Add(-time.Duration(i) * time.Minute)
+			if c.card {
+				r.CardChannel, r.CardTS = "CAPPROVALS", fmt.Sprintf("1700000000.%06d", i+1)
+			}
+			require.NoError(t, db.CreateRequest(ctx, r))
+			// Set through the methods under test; CreateRequest stores them too.
+			require.NoError(t, db.MarkCardShown(ctx, c.id, c.cardState))
+			require.NoError(t, db.MarkNotified(ctx, c.id, c.notifiedState))
+			got, err := db.GetRequest(ctx, c.id)
+			require.NoError(t, err)
+			assert.Equal(t, c.cardState, got.CardState, c.id)
+			assert.Equal(t, c.notifiedState, got.NotifiedState, c.id)
+			if c.stale {
+				want = append([]string{c.id}, want...)
+			}
 		}
-	}
-	assert.Equal(t, want, staleIDs(t, db, 0), "stale ones, oldest first")
-	assert.Equal(t, want[:2], staleIDs(t, db, 2), "limit")
+		assert.Equal(t, want, staleIDs(t, db, 0), "stale ones, oldest first")
+		assert.Equal(t, want[:2], staleIDs(t, db, 2), "limit")
 
-	t.Run("marking brings it up to date", func(t *testing.T) {
-		require.NoError(t, db.MarkCardShown(ctx, "RAOLDCD", approvals.StateApproved))
-		require.NoError(t, db.MarkNotified(ctx, "RDNTOLD", approvals.StateDone))
-		assert.NotContains(t, staleIDs(t, db, 0), "RAOLDCD")
-		assert.NotContains(t, staleIDs(t, db, 0), "RDNTOLD")
-		ok, err := db.Transition(ctx, "RAOLDCD", approvals.StateApproved, approvals.StateExecuting, approvals.Change{})
-		require.NoError(t, err)
-		require.True(t, ok)
-		assert.Contains(t, staleIDs(t, db, 0), "RAOLDCD", "a transition makes the card stale again")
-	})
-	t.Run("unknown request", func(t *testing.T) {
-		require.ErrorIs(t, db.MarkCardShown(ctx, "RNOPE00", approvals.StateDone), approvals.ErrNotFound)
-		require.ErrorIs(t, db.MarkNotified(ctx, "RNOPE00", approvals.StateDone), approvals.ErrNotFound)
-	})
-	t.Run("created with its marks", func(t *testing.T) {
-		r := sampleRequest("RCREATE")
-		r.CardState, r.NotifiedState = approvals.StatePending, approvals.StateDone
-		require.NoError(t, db.CreateRequest(ctx, r))
-		got, err := db.GetRequest(ctx, "RCREATE")
-		require.NoError(t, err)
-		assert.Equal(t, r, got)
+		t.Run("marking brings it up to date", func(t *testing.T) {
+			require.NoError(t, db.MarkCardShown(ctx, "RAOLDCD", approvals.StateApproved))
+			require.NoError(t, db.MarkNotified(ctx, "RDNTOLD", approvals.StateDone))
+			assert.NotContains(t, staleIDs(t, db, 0), "RAOLDCD")
+			assert.NotContains(t, staleIDs(t, db, 0), "RDNTOLD")
+			ok, err := db.Transition(ctx, "RAOLDCD", approvals.StateApproved, approvals.StateExecuting, approvals.Change{})
+			require.NoError(t, err)
+			require.True(t, ok)
+			assert.Contains(t, staleIDs(t, db, 0), "RAOLDCD", "a transition makes the card stale again")
+		})
+		t.Run("unknown request", func(t *testing.T) {
+			require.ErrorIs(t, db.MarkCardShown(ctx, "RNOPE00", approvals.StateDone), approvals.ErrNotFound)
+			require.ErrorIs(t, db.MarkNotified(ctx, "RNOPE00", approvals.StateDone), approvals.ErrNotFound)
+		})
+		t.Run("created with its marks", func(t *testing.T) {
+			r := sampleRequest("RCREATE")
+			r.CardState, r.NotifiedState = approvals.StatePending, approvals.StateDone
+			require.NoError(t, db.CreateRequest(ctx, r))
+			got, err := db.GetRequest(ctx, "RCREATE")
+			require.NoError(t, err)
+			assert.Equal(t, r, got)
+		})
 	})
 }

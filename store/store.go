@@ -1,9 +1,15 @@
-// Package store is the SQLite (pure Go, modernc.org/sqlite) implementation of the bot's
-// durable state: approval requests, votes, the audit log and its outbox.
+// Package store is the bot's durable state: approval requests, votes, the audit log and
+// its outbox, scheduled posts and grants. It runs on SQLite (pure Go, modernc.org/sqlite;
+// the embedded default, one replica) or PostgreSQL (pgx; any number of replicas on one
+// database), with one implementation: the SQL is written in the subset both accept
+// (plain UPDATE … WHERE state = ? compare-and-swap, INSERT … ON CONFLICT DO NOTHING,
+// RETURNING, integer millisecond times) and dialect.go rewrites what differs.
 //
-// The SQL is kept portable on purpose (plain UPDATE … WHERE state = ? compare-and-swap,
-// INSERT … ON CONFLICT DO NOTHING, integer times) so that a PostgreSQL implementation
-// only needs its own DSN handling and DDL.
+// Every state change that must happen once is a single conditional UPDATE (or INSERT …
+// ON CONFLICT DO NOTHING) whose affected-row count says who won. That is exactly-once
+// under PostgreSQL's default READ COMMITTED too: an UPDATE that finds its row locked by
+// a concurrent writer waits, then re-evaluates its WHERE against the committed row, so
+// of N replicas racing for one row only one sees the old state.
 package store
 
 import (
@@ -16,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver; pure Go, so CGO_ENABLED=0 builds work
 
 	"devin-chatops/clock"
@@ -24,8 +32,9 @@ import (
 // DB is the store. It implements approvals.Store and audit.Outbox. It is safe for
 // concurrent use, also by several processes sharing one database file.
 type DB struct {
-	sql   *sql.DB
-	clock clock.Clock
+	sql     conn
+	dialect dialect
+	clock   clock.Clock
 }
 
 // Option adjusts a DB opened by Open.
@@ -59,18 +68,27 @@ const memoryPragmas = "_pragma=foreign_keys(1)&_txlock=immediate"
 //	sqlite:PATH          a database file (created if missing), e.g. sqlite:devin-chatops.db
 //	sqlite:///abs/path   the same with an absolute path
 //	sqlite::memory:      a private in-memory database, for tests
+//	postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=…   PostgreSQL (also postgresql://);
+//	                     any query parameter pgx knows, or a run-time parameter such as
+//	                     search_path
 //
-// postgres:// URLs are recognised but not supported yet.
+// Several processes may Open one database at once: the migrations run once, under a
+// lock (see migrate).
 func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) {
-	dsn, memory, err := parseURL(databaseURL)
+	target, err := parseURL(databaseURL)
 	if err != nil {
 		return nil, err
 	}
-	sqlDB, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+	var sqlDB *sql.DB
+	switch target.dialect {
+	case dialectPostgres:
+		sqlDB = stdlib.OpenDB(*target.pgConfig)
+	default:
+		if sqlDB, err = sql.Open("sqlite", target.dsn); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
 	}
-	if memory {
+	if target.memory {
 		// Every new connection to ":memory:" is a new, empty database: keep exactly one
 		// connection, forever, so everything sees the same data.
 		sqlDB.SetMaxOpenConns(1)
@@ -78,17 +96,18 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) 
 		sqlDB.SetConnMaxLifetime(0)
 		sqlDB.SetConnMaxIdleTime(0)
 	}
-	db := &DB{sql: sqlDB, clock: clock.System()}
+	db := &DB{sql: conn{db: sqlDB, d: target.dialect}, dialect: target.dialect, clock: clock.System()}
 	for _, o := range opts {
 		o(db)
 	}
-	// Switching a fresh file to WAL and the first migration take locks that SQLite does
-	// not wait for with busy_timeout, so replicas starting together on a new file can see
-	// SQLITE_BUSY here: retry for a few seconds before giving up.
+	// Switching a fresh SQLite file to WAL and the first migration take locks that
+	// SQLite does not wait for with busy_timeout, so replicas starting together on a new
+	// file can see SQLITE_BUSY here: retry for a few seconds before giving up.
+	// (PostgreSQL's migrations wait on their advisory lock instead.)
 	var err2 error
 	for attempt := 0; attempt < 50; attempt++ {
 		if err2 = sqlDB.PingContext(ctx); err2 == nil {
-			if err2 = migrate(ctx, sqlDB, migrations(), db.clock.Now); err2 == nil {
+			if err2 = migrate(ctx, sqlDB, target.dialect, steps(target.dialect, migrations()), db.clock.Now); err2 == nil {
 				return db, nil
 			}
 		}
@@ -98,61 +117,86 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) 
 		time.Sleep(time.Duration(10+attempt*10) * time.Millisecond)
 	}
 	sqlDB.Close()
-	if isBusy(err2) {
-		return nil, fmt.Errorf("open database: %w", err2)
-	}
-	return nil, err2
+	return nil, fmt.Errorf("open %s database: %w", target.dialect, err2)
 }
 
-func isBusy(err error) bool {
-	if err == nil {
-		return false
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+// target is a parsed DATABASE_URL.
+type target struct {
+	dialect  dialect
+	dsn      string // SQLite
+	memory   bool   // SQLite :memory:
+	pgConfig *pgx.ConnConfig
 }
 
-// parseURL turns DATABASE_URL into a driver DSN. Errors never echo the URL: a PostgreSQL
-// URL carries a password.
-func parseURL(databaseURL string) (dsn string, memory bool, err error) {
+// parseURL turns DATABASE_URL into what the driver needs. Errors never echo the URL: a
+// PostgreSQL URL carries a password.
+func parseURL(databaseURL string) (target, error) {
 	scheme, rest, found := strings.Cut(databaseURL, ":")
 	if !found {
-		return "", false, errors.New("DATABASE_URL must look like sqlite:PATH")
+		return target{}, errors.New("DATABASE_URL must look like sqlite:PATH or postgres://USER@HOST/DB")
 	}
 	switch strings.ToLower(scheme) {
 	case "sqlite", "sqlite3":
 	case "postgres", "postgresql":
-		return "", false, errors.New("PostgreSQL support is not built yet: use DATABASE_URL=sqlite:PATH")
+		if !strings.HasPrefix(rest, "//") {
+			return target{}, errors.New("DATABASE_URL postgres: must look like postgres://USER:PASSWORD@HOST:PORT/DB")
+		}
+		cfg, err := pgx.ParseConfig(databaseURL)
+		if err != nil {
+			// pgx's message quotes the URL (password masked, but the rest is still the
+			// operator's); say what is wrong without it.
+			return target{}, errors.New("DATABASE_URL postgres: the URL cannot be parsed (not shown: it may carry a password); check its form and query parameters")
+		}
+		return target{dialect: dialectPostgres, pgConfig: cfg}, nil
 	default:
-		return "", false, fmt.Errorf("DATABASE_URL scheme %q is not supported: use sqlite:PATH", scheme)
+		return target{}, fmt.Errorf("DATABASE_URL scheme %q is not supported: use sqlite:PATH or postgres://…", scheme)
 	}
 	path := strings.TrimPrefix(rest, "//")
 	switch {
 	case path == "":
-		return "", false, errors.New("DATABASE_URL sqlite: needs a file path, e.g. sqlite:devin-chatops.db")
+		return target{}, errors.New("DATABASE_URL sqlite: needs a file path, e.g. sqlite:devin-chatops.db")
 	case path == memoryPath:
-		return memoryPath + "?" + memoryPragmas, true, nil
+		return target{dsn: memoryPath + "?" + memoryPragmas, memory: true}, nil
 	case strings.Contains(path, "?"):
 		// The driver would read the query as its own parameters and could override ours.
-		return "", false, errors.New("DATABASE_URL sqlite: path must not contain '?'")
+		return target{}, errors.New("DATABASE_URL sqlite: path must not contain '?'")
 	}
-	return path + "?" + filePragmas, false, nil
+	return target{dsn: path + "?" + filePragmas}, nil
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error { return db.sql.db.Close() }
 
-// inTx runs fn in a transaction and commits it when fn returns nil.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+// inTx runs fn in a transaction and commits it when fn returns nil. A transaction that
+// meets a conflict the engine resolves by failing it (see retryable) is run again from
+// the start, so fn must set everything it reports afresh on each call.
+func (db *DB) inTx(ctx context.Context, fn func(tx txn) error) error {
+	var err error
+	for attempt := 0; attempt < txAttempts; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%w (after %v)", err, ctx.Err())
+			case <-time.After(retryPause(attempt)):
+			}
+		}
+		if err = db.tryTx(ctx, fn); !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (db *DB) tryTx(ctx context.Context, fn func(tx txn) error) error {
+	sqlTx, err := db.sql.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback() // the error from fn is the one worth reporting
+	if err := fn(txn{tx: sqlTx, d: db.dialect}); err != nil {
+		_ = sqlTx.Rollback() // the error from fn is the one worth reporting
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
