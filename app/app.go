@@ -75,6 +75,9 @@ type Options struct {
 	// other to tell replicas apart.
 	ExecLease time.Duration
 	ExecOwner string
+	// EchoLease is how long the audit echo's claim on an event lasts (default one
+	// minute), so also how long the echo waits for a replica that died holding one.
+	EchoLease time.Duration
 }
 
 // App is a wired bot, ready to Run.
@@ -136,6 +139,9 @@ func (a *App) build() error {
 	}
 	if opts.EchoBackoffBase > 0 {
 		echoOpts = append(echoOpts, auditecho.WithBackoff(opts.EchoBackoffBase, max(opts.EchoBackoffMax, opts.EchoBackoffBase)))
+	}
+	if opts.EchoLease > 0 {
+		echoOpts = append(echoOpts, auditecho.WithClaimLease(opts.EchoLease))
 	}
 	a.Echoer = auditecho.NewEchoer(a.DB, a.Poster, cfg.AuditChannel, opts.Clock, a.log.With("component", "audit"), echoOpts...)
 

@@ -708,6 +708,9 @@ func TestRecoverPostsMissingCards(t *testing.T) {
 	require.NoError(t, err)
 	e.poster.setPostErr(nil)
 	require.NoError(t, e.svc.Recover(context.Background()))
+	assert.Empty(t, e.get(r.ID).CardTS, "a request of a moment ago may be another replica's Submit posting its card")
+	e.clock.Advance(5 * time.Second)
+	require.NoError(t, e.svc.Recover(context.Background()))
 	assert.NotEmpty(t, e.get(r.ID).CardTS)
 }
 

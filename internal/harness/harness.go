@@ -50,6 +50,9 @@ type Options struct {
 	// Reports runs the report scheduler (scheduled posts, alert checks at start-up and
 	// hourly). Off by default, so that other tests count only their own API calls.
 	Reports bool
+	// NoBot starts the fakes only: the bots are other processes (the multi-replica
+	// tests), pointed at the fakes by Config. Env.App is then nil.
+	NoBot bool
 }
 
 // Env is a running bot with its fakes.
@@ -114,6 +117,9 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	}
 	if opts.Configure != nil {
 		opts.Configure(&e.Config)
+	}
+	if opts.NoBot {
+		return e, nil
 	}
 	if err := e.startApp(ctx); err != nil {
 		e.closeFakes()
