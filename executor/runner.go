@@ -158,7 +158,7 @@ func (x *Runner) execute(ctx context.Context, id string) error {
 		// A failure now may be the cancellation's doing: record nothing, and hand the
 		// request back so that another process runs it again rather than report it
 		// failed for a shutdown.
-		x.release(detached, id)
+		_ = x.release(detached, id) // logged there; the lease runs out anyway
 		return errInterrupted
 	}
 	if execErr != nil {
