@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
@@ -162,3 +163,5 @@ func tableColumns(t testing.TB, db *sql.DB, d dialect, table string) []string {
 	require.NoError(t, rows.Err())
 	return out
 }
+
+func nowT0() time.Time { return t0 }

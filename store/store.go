@@ -30,7 +30,8 @@ import (
 )
 
 // DB is the store. It implements approvals.Store and audit.Outbox. It is safe for
-// concurrent use, also by several processes sharing one database file.
+// concurrent use, also by several processes sharing one database (an SQLite file on one
+// host, or a PostgreSQL database for replicas on several).
 type DB struct {
 	sql     conn
 	dialect dialect
@@ -52,6 +53,9 @@ func WithClock(c clock.Clock) Option {
 }
 
 const memoryPath = ":memory:"
+
+// pgMaxOpenConns bounds each replica's PostgreSQL pool.
+const pgMaxOpenConns = 10
 
 // filePragmas make a file database safe for several connections and processes: WAL lets
 // readers run beside the writer, busy_timeout makes a writer wait for the lock instead of
@@ -83,6 +87,12 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) 
 	switch target.dialect {
 	case dialectPostgres:
 		sqlDB = stdlib.OpenDB(*target.pgConfig)
+		// Every replica has its own pool against the server's max_connections (100 by
+		// default): a bounded pool keeps N replicas from exhausting it. The store never
+		// holds one connection while waiting for another, so a full pool only queues.
+		sqlDB.SetMaxOpenConns(pgMaxOpenConns)
+		sqlDB.SetMaxIdleConns(pgMaxOpenConns / 2)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	default:
 		if sqlDB, err = sql.Open("sqlite", target.dsn); err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
