@@ -54,9 +54,14 @@ func mpShared(t *testing.T, b mpBackend) {
 	id, _ := apSubmit(t, env, harness.Requester, "invite storm@example.com")
 	card := apCard(t, env, id, "Approval needed: ")
 	clickers := []string{harness.Alice, harness.Bob, harness.Carol}
+	// The card keeps its buttons until all 20 are clicked: its updates are slowed, and
+	// the clicks start together.
+	env.Slack.SetLatency("chat.update", time.Second)
 	done := make(chan error, 20)
+	go1 := make(chan struct{})
 	for i := range 20 {
 		go func() {
+			<-go1
 			it, err := env.Slack.ClickButton(clickers[i%len(clickers)], card.Channel, card.TS, approvalslack.ActionIDApprove)
 			if err == nil {
 				_, err = it.WaitAck(waitCtx(t, apWait))
@@ -64,9 +69,11 @@ func mpShared(t *testing.T, b mpBackend) {
 			done <- err
 		}()
 	}
+	close(go1)
 	for range 20 {
 		require.NoError(t, <-done, "every click is acked")
 	}
+	env.Slack.SetLatency("chat.update", 0)
 	apCard(t, env, id, "Done: ", "1 invited")
 	s.waitEchoed(t, id, func() bool { return s.state(t, id) == string(approvals.StateDone) })
 
@@ -115,6 +122,7 @@ func mpShared(t *testing.T, b mpBackend) {
 	assert.Equal(t, 1, apCards(env, id), "one card")
 	assert.Equal(t, 1, apKindLines(env, id, audit.KindExecuting))
 	assert.Equal(t, 1, apKindLines(env, id, audit.KindDone))
+	apDM(t, env, harness.Requester, id)
 	assert.Equal(t, 1, mpDMsAbout(t, env, id), "the requester is told once")
 	assert.Equal(t, 1, grDeletes(env, "temp-dev"), "two replicas, one removal")
 	assert.Equal(t, 1, apKindLines(env, grant, audit.KindRevoked))
@@ -175,7 +183,9 @@ func mpKilled(t *testing.T, b mpBackend) {
 	}
 	assert.Equal(t, 1, resumed, "taken over once")
 	assert.Equal(t, 2, apKindLines(env, id, audit.KindExecuting), "begun, then taken over")
-	assert.Equal(t, 1, mpDMsAbout(t, env, id))
+	apDM(t, env, harness.Requester, id)
+	time.Sleep(300 * time.Millisecond) // room for a second DM to show up
+	assert.Equal(t, 1, mpDMsAbout(t, env, id), "the requester is told once")
 }
 
 // mpWaitGrant waits until request id's grants are all in state.
