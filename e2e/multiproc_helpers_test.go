@@ -73,7 +73,9 @@ func TestHelperReplicaProcess(t *testing.T) {
 		ReportsOff:      os.Getenv(mpReportsEnv) != "1",
 		ExecOwner:       owner,
 		ExecLease:       lease,
-		EchoLease:       lease,
+		// Short, so that the echo does not wait long for a replica that was killed
+		// (or stopped) holding a claim on the head of the outbox.
+		EchoLease: 3 * time.Second,
 	})
 	require.NoError(t, err)
 	require.NoError(t, a.Run(ctx))
@@ -297,6 +299,24 @@ func (s *mpSet) state(t *testing.T, id string) string {
 	r, err := s.db.GetRequest(t.Context(), id)
 	require.NoError(t, err)
 	return string(r.State)
+}
+
+// stop stops replica owner as SIGTERM would (its stdin closes) and waits for it.
+func (s *mpSet) stop(t *testing.T, owner string) {
+	t.Helper()
+	s.mu.Lock()
+	p := s.procs[owner]
+	delete(s.procs, owner)
+	s.mu.Unlock()
+	require.NotNil(t, p, "no replica %s", owner)
+	_ = p.stdin.Close()
+	select {
+	case err := <-p.done:
+		require.NoError(t, err, "replica %s stopped with an error", owner)
+		p.done <- err // for the cleanup's wait
+	case <-time.After(20 * time.Second):
+		require.Fail(t, "replica "+owner+" did not stop")
+	}
 }
 
 // stopAll stops every replica as SIGTERM would (their stdin closes) and waits for them.

@@ -30,6 +30,7 @@ func TestReplicaProcesses(t *testing.T) {
 			t.Parallel()
 			t.Run("click storm, grant, reports and alerts", func(t *testing.T) { mpShared(t, b) })
 			t.Run("kill -9 mid-execution", func(t *testing.T) { mpKilled(t, b) })
+			t.Run("SIGTERM mid-execution hands back", func(t *testing.T) { mpHandedBack(t, b) })
 		})
 	}
 }
@@ -186,6 +187,46 @@ func mpKilled(t *testing.T, b mpBackend) {
 	apDM(t, env, harness.Requester, id)
 	time.Sleep(300 * time.Millisecond) // room for a second DM to show up
 	assert.Equal(t, 1, mpDMsAbout(t, env, id), "the requester is told once")
+}
+
+// mpHandedBack: the replica executing a request is stopped as SIGTERM stops it, in
+// the middle of its API call; it hands the execution back, and the other takes it over
+// at once, long before the (30 s) lease would have run out.
+func mpHandedBack(t *testing.T, b mpBackend) {
+	s := mpStart(t, b, harness.Options{})
+	s.lease = 30 * time.Second
+	env := s.env
+	s.spawn(t, "replica-e", false, 1)
+	s.spawn(t, "replica-f", false, 2)
+	env.Devin.SetLatency("/members/invite", time.Minute)
+
+	id, _ := apSubmit(t, env, harness.Requester, "invite handback@example.com")
+	apClick(t, env, harness.Alice, apCard(t, env, id, "Approval needed: "), approvalslack.ActionIDApprove)
+	var owner string
+	apEventually(t, "the execution starts and its call reaches the API", func() bool {
+		r, err := s.db.GetRequest(t.Context(), id)
+		require.NoError(t, err)
+		owner = r.ExecOwner
+		return r.State == approvals.StateExecuting && env.Devin.Count(http.MethodPost, "/members/invite") == 1
+	})
+	// The call in flight keeps its delay; the one the other replica makes does not.
+	env.Devin.SetLatency("/members/invite", 0)
+	stoppedAt := time.Now()
+	s.stop(t, owner)
+
+	apCard(t, env, id, "Done: ", "1 invited")
+	took := time.Since(stoppedAt)
+	t.Logf("%s stopped; the other finished the request %s later (lease %s)", owner, took.Round(10*time.Millisecond), s.lease)
+	assert.Less(t, took, s.lease/2, "taken over without waiting for the lease to run out")
+	s.waitEchoed(t, id, func() bool { return s.state(t, id) == string(approvals.StateDone) })
+	assert.Equal(t, 1, apKindLines(env, id, audit.KindDone))
+	n := 0
+	for _, m := range env.Devin.Members() {
+		if strings.EqualFold(m.Email, "handback@example.com") {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n, "invited once")
 }
 
 // mpWaitGrant waits until request id's grants are all in state.
