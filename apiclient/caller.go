@@ -51,6 +51,9 @@ type Request struct {
 	URL    string
 	Header http.Header
 	Body   []byte
+	// Permission, when set, is the credential's permission this call needs; a 403
+	// names it (Error.Permission), so the admin knows what to grant.
+	Permission string
 }
 
 // Response is a completed call with its body read.
@@ -76,6 +79,14 @@ type Caller struct {
 	Logger   *slog.Logger
 	// Jitter returns a number in [0,1); defaults to math/rand.
 	Jitter func() float64
+	// Observer, when set, is told of every HTTP attempt (the metrics registry).
+	Observer CallObserver
+}
+
+// CallObserver counts API calls: one per HTTP attempt, with the status the API
+// answered (0 when no answer came) and whether the attempt was a retry.
+type CallObserver interface {
+	APICall(api string, status int, retry bool)
 }
 
 // maxBody bounds how much of a response the caller reads, so a hostile or broken
@@ -98,6 +109,13 @@ func (c *Caller) Do(ctx context.Context, req Request) (*Response, error) {
 	var lastErr *Error
 	for attempt := 1; ; attempt++ {
 		resp, err := c.once(ctx, hc, pol.RequestTimeout, req)
+		if c.Observer != nil {
+			status := 0
+			if err == nil {
+				status = resp.Status
+			}
+			c.Observer.APICall(c.API, status, attempt > 1)
+		}
 		var wait time.Duration
 		switch {
 		case err != nil:
@@ -113,6 +131,9 @@ func (c *Caller) Do(ctx context.Context, req Request) (*Response, error) {
 		default:
 			e, w := c.classify(clk.Now(), resp)
 			e.API, e.Hints, e.Method, e.Path = c.API, c.Hints, req.Method, path
+			if e.Kind == KindForbidden {
+				e.Permission = req.Permission
+			}
 			lastErr = e
 			wait = w
 			retryable := e.Kind == KindRateLimited || (e.Kind == KindServer && idempotent)

@@ -470,3 +470,18 @@ func TestCallerRateLimitBeyondDeadlineFailsFast(t *testing.T) {
 	assert.Equal(t, "Test API is rate limiting the bot; try again in a minute.", apiclient.UserMessage(err))
 	assert.EqualValues(t, 1, calls.Load(), "one call, no retry that could not finish in time")
 }
+
+func TestCallerCarriesThePermissionOnA403Only(t *testing.T) {
+	for _, status := range []int{403, 404} {
+		rt := &scripted{respond: always(status, nil)}
+		c := newCaller(rt, newFakeClock(), apiclient.RetryPolicy{})
+		_, err := c.Do(context.Background(), apiclient.Request{Method: http.MethodGet, URL: testURL, Permission: "ManageBilling"})
+		var e *apiclient.Error
+		require.ErrorAs(t, err, &e)
+		if status == 403 {
+			assert.Equal(t, "ManageBilling", e.Permission)
+		} else {
+			assert.Empty(t, e.Permission, "only a refusal is about a permission")
+		}
+	}
+}

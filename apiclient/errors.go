@@ -79,7 +79,14 @@ type FieldError struct {
 type Hints struct {
 	Unauthorized string // for a 401
 	Forbidden    string // for a 403
+	// ForbiddenPermission is for a 403 of a call that names the permission it needs
+	// (Error.Permission): "{permission}" in it is replaced by that permission's name.
+	ForbiddenPermission string
 }
+
+// permissionPlaceholder is what Hints.ForbiddenPermission says where the permission
+// goes. A placeholder rather than a format verb: the hint is data, not code.
+const permissionPlaceholder = "{permission}"
 
 // Error is a failed API call. It never holds a credential: requests are described by
 // method and path only, and response bodies are reduced to the API's own message.
@@ -94,6 +101,9 @@ type Error struct {
 	Fields     []FieldError
 	RetryAfter time.Duration // for KindRateLimited: how long the API asked us to wait
 	RequestID  string
+	// Permission is, for a 403, the permission the call needs, when the client knows
+	// it (Request.Permission).
+	Permission string
 	Err        error // underlying transport or decode error
 }
 
@@ -119,6 +129,9 @@ func (e *Error) Error() string {
 	}
 	if e.Kind == KindRateLimited && e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter.Round(time.Second))
+	}
+	if e.Kind == KindForbidden && e.Permission != "" {
+		fmt.Fprintf(&b, " (needs the %s permission)", e.Permission)
 	}
 	if e.Err != nil {
 		fmt.Fprintf(&b, ": %v", e.Err)
@@ -175,6 +188,9 @@ func UserMessage(err error) string {
 		}
 		return api + " rejected the credentials (401)."
 	case KindForbidden:
+		if e.Permission != "" && strings.Contains(e.Hints.ForbiddenPermission, permissionPlaceholder) {
+			return strings.ReplaceAll(e.Hints.ForbiddenPermission, permissionPlaceholder, e.Permission)
+		}
 		if e.Hints.Forbidden != "" {
 			return e.Hints.Forbidden
 		}

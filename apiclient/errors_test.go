@@ -155,3 +155,30 @@ func TestUserMessage(t *testing.T) {
 		})
 	}
 }
+
+func TestForbiddenNamesThePermission(t *testing.T) {
+	hints := apiclient.Hints{
+		Forbidden:           "The key is not an admin key (403).",
+		ForbiddenPermission: "The service user lacks the {permission} permission (403).",
+	}
+	tests := []struct {
+		name string
+		err  *apiclient.Error
+		want string
+	}{
+		{"permission known", &apiclient.Error{API: "X", Kind: apiclient.KindForbidden, Status: 403, Hints: hints, Permission: "ManageOrganizations"},
+			"The service user lacks the ManageOrganizations permission (403)."},
+		{"permission unknown: the plain hint", &apiclient.Error{API: "X", Kind: apiclient.KindForbidden, Status: 403, Hints: hints},
+			"The key is not an admin key (403)."},
+		{"no permission hint (v2): the plain hint", &apiclient.Error{API: "X", Kind: apiclient.KindForbidden, Status: 403,
+			Hints: apiclient.Hints{Forbidden: "The key is not an admin key (403)."}, Permission: "ManageOrganizations"},
+			"The key is not an admin key (403)."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, apiclient.UserMessage(tc.err))
+		})
+	}
+	e := &apiclient.Error{API: "X", Kind: apiclient.KindForbidden, Status: 403, Method: "GET", Path: "/p", Permission: "ManageOrganizations"}
+	assert.Equal(t, "X: GET /p: 403 forbidden (needs the ManageOrganizations permission)", e.Error())
+}

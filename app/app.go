@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -30,6 +29,7 @@ import (
 	"devin-chatops/commands"
 	"devin-chatops/config"
 	"devin-chatops/executor"
+	"devin-chatops/metrics"
 	"devin-chatops/reports"
 	"devin-chatops/store"
 	"devin-chatops/usage"
@@ -54,6 +54,10 @@ type Options struct {
 	Bot bot.Config
 	// PosterOptions tune the outbound poster (pacing, retries).
 	PosterOptions []bot.PosterOption
+	// ShutdownGrace is how long, from SIGTERM, executions in flight get to finish
+	// before their API calls are cancelled and they are left for the next start
+	// (default 25 s: below Kubernetes' default 30 s terminationGracePeriodSeconds).
+	ShutdownGrace time.Duration
 	// Listener, when set, serves the health endpoints instead of HTTP_ADDR.
 	Listener net.Listener
 	// ReportsOff keeps the report scheduler from running: no scheduled posts, no alert
@@ -100,8 +104,12 @@ type App struct {
 	// alert thresholds. Both are nil without the Devin API.
 	Reports   *reports.Service
 	Scheduler *reports.Scheduler
-	health    *http.Server
-	listener  net.Listener
+	// Leases hands back this process's execution leases at shutdown (the Runner).
+	Leases LeaseReleaser
+	// Metrics is what /metrics serves; every part counts into it.
+	Metrics  *metrics.Registry
+	health   *http.Server
+	listener net.Listener
 }
 
 // New builds every part without starting anything but the database.
@@ -109,6 +117,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 	opts.Clock = clock.OrSystem(opts.Clock)
 	if opts.SweepEvery <= 0 {
 		opts.SweepEvery = time.Minute
+	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = DefaultShutdownGrace
 	}
 	// The store decides with this clock which requests the sweeper may retry in Slack.
 	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithClock(opts.Clock))
@@ -127,11 +138,18 @@ func (a *App) build() error {
 	cfg, opts := a.cfg, a.opts
 
 	bc := opts.Bot
+	// The bot's own drain of its handlers fits in the grace period.
+	if bc.ShutdownTimeout <= 0 || bc.ShutdownTimeout > opts.ShutdownGrace {
+		bc.ShutdownTimeout = opts.ShutdownGrace
+	}
 	bc.BotToken = cfg.SlackBotToken.Reveal()
 	bc.AppToken = cfg.SlackAppToken.Reveal()
 	bc.APIURL = cfg.SlackAPIURL
 	api := bot.NewSlackClient(bc)
-	a.Poster = bot.NewPoster(api, a.log.With("component", "poster"), opts.PosterOptions...)
+	a.Metrics = metrics.New(metrics.WithProcessCollectors())
+	a.Metrics.WatchState(a.DB, opts.Clock.Now, 0, a.log.With("component", "metrics"))
+	a.Poster = bot.NewPoster(api, a.log.With("component", "poster"),
+		append([]bot.PosterOption{bot.WithPostObserver(a.Metrics)}, opts.PosterOptions...)...)
 
 	echoOpts := []auditecho.EchoerOption{}
 	if opts.EchoPoll > 0 {
@@ -169,16 +187,19 @@ func (a *App) build() error {
 	}
 	// The offboard action needs both clients and both shared reads' Forget.
 	var (
-		devinClient  *devin.Client
+		devinClient  devin.API
 		githubClient *github.Client
 		forgets      []func()
 	)
 	if cfg.DevinEnabled() {
-		dc, err := devin.New(cfg.DevinAPIURL, cfg.DevinAPIKey.Reveal(),
-			devin.WithHTTPClient(opts.APIHTTPClient), devin.WithLogger(a.log.With("component", "devin")))
+		dc, err := devin.Open(cfg.DevinAPIVersion, cfg.DevinAPIURL, cfg.DevinAPIKey.Reveal(),
+			devin.WithHTTPClient(opts.APIHTTPClient), devin.WithLogger(a.log.With("component", "devin")),
+			devin.WithObserver(a.Metrics))
 		if err != nil {
 			return fmt.Errorf("devin client: %w", err)
 		}
+		a.log.Info("devin api", "version", dc.Version(), "base_url", dc.BaseURL())
+		deps.DevinAPIVersion = dc.Version()
 		devinReads := readshare.NewDevin(dc, shareTTL, opts.Clock)
 		deps.Devin = devinReads
 		devinClient, forgets = dc, append(forgets, devinReads.Forget)
@@ -206,7 +227,8 @@ func (a *App) build() error {
 	}
 	if cfg.GitHubEnabled() {
 		gc, err := github.New(cfg.GitHubAPIURL, cfg.GitHubEnterprise, cfg.GitHubToken.Reveal(),
-			github.WithHTTPClient(opts.APIHTTPClient), github.WithLogger(a.log.With("component", "github")))
+			github.WithHTTPClient(opts.APIHTTPClient), github.WithLogger(a.log.With("component", "github")),
+			github.WithObserver(a.Metrics))
 		if err != nil {
 			return fmt.Errorf("github client: %w", err)
 		}
@@ -252,13 +274,15 @@ func (a *App) build() error {
 		Grants:         a.DB,
 		GrantMessenger: msgr,
 		GrantsChanged:  func() { a.Revoker.Kick() },
+		Decisions:      a.Metrics,
 	})
 	if err != nil {
 		return fmt.Errorf("approval service: %w", err)
 	}
 	a.Service = svc
 	a.Runner = executor.NewRunner(svc, actions, queue, 0, a.log.With("component", "executor"),
-		executor.WithLease(opts.ExecOwner, opts.ExecLease, opts.Clock))
+		executor.WithLease(opts.ExecOwner, opts.ExecLease, opts.Clock), executor.WithExecutionObserver(a.Metrics))
+	a.Leases = a.Runner
 	// A request Slack refused is retried on the next sweep, then less and less often.
 	takers := map[approvals.Action]executor.Taker{}
 	if githubClient != nil {
@@ -269,6 +293,7 @@ func (a *App) build() error {
 	}
 	a.Revoker = executor.NewRevoker(a.DB, msgr, takers, a.Echoer, opts.Clock, executor.RevokerConfig{
 		Owner: newOwnerID(), Lease: opts.GrantLease, RetryBase: opts.GrantRetry, MaxAttempts: opts.GrantAttempts,
+		Observer: a.Metrics,
 	}, a.log.With("component", "grants"))
 	a.Sweeper = executor.NewSweeper(svc, a.DB, a.Runner, opts.Clock, opts.SweepEvery, a.log.With("component", "sweeper"))
 	a.Sweeper.Backstop(a.Revoker.Pass)
@@ -280,7 +305,8 @@ func (a *App) build() error {
 	deps.Desk = a.Clicks
 	a.Router = commands.NewRouter(deps, a.log.With("component", "commands"), opts.Clock)
 	a.Bot = bot.New(bc, a.Router, a.log.With("component", "bot"),
-		bot.WithSlackClient(api), bot.WithResponder(a.Poster), bot.WithInteractions(a.Clicks))
+		bot.WithSlackClient(api), bot.WithResponder(a.Poster), bot.WithInteractions(a.Clicks),
+		bot.WithMetrics(a.Metrics))
 	return nil
 }
 
@@ -324,55 +350,63 @@ func (g slackGroups) Members(ctx context.Context, groupID string) ([]string, err
 }
 
 // Run starts the health listener, finishes work a crash left behind, starts the
-// background workers and runs the Slack runtime until ctx ends. It closes the
-// database before returning. Shutdown does not wait for executions to finish: their
-// API calls are cancelled, and a request left executing is resumed by the next start.
+// background workers and runs the Slack runtime until ctx ends (SIGTERM). It then
+// shuts down in steps (see shutdown): the socket is closed first, so Slack sends the
+// envelopes to other replicas; executions in flight get until ShutdownGrace after ctx
+// ended to finish, and what does not finish stays resumable. It closes the database
+// before returning.
 func (a *App) Run(ctx context.Context) error {
-	defer a.DB.Close()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
 	if err := a.listen(); err != nil {
+		_ = a.DB.Close()
 		return err
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	endedAt := make(chan time.Time, 1)
+	stopWatch := context.AfterFunc(ctx, func() { endedAt <- time.Now() })
+	defer stopWatch()
+
+	// take ends when the workers must start nothing new; exec when executions still
+	// running must give up. Both outlive ctx, so that shutdown can order them.
+	take, stopTaking := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopTaking()
+	exec, abortExec := context.WithCancel(context.WithoutCancel(ctx))
+	defer abortExec()
+	echoCtx, stopEcho := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopEcho()
+	w := &workers{}
+
+	w.health.Go(func() {
 		if err := a.health.Serve(a.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("health listener stopped", "error", err)
 		}
-	}()
-
-	wg.Add(6)
-	go func() { defer wg.Done(); a.Echoer.Run(ctx) }()
+	})
+	w.echo.Go(func() { a.Echoer.Run(echoCtx) })
 	// Its first pass revokes what came due while no process ran.
-	go func() { defer wg.Done(); a.Revoker.Run(ctx) }()
+	w.takers.Go(func() { a.Revoker.Run(take) })
 	// Each request expires on time (within 5 s of expires_at); the sweep is the backstop.
-	go func() { defer wg.Done(); a.Service.RunExpiry(ctx) }()
-	go func() { defer wg.Done(); a.Sweeper.Run(ctx, a.opts.SweepEvery) }()
-	// Approved requests run here, off the Slack handlers. At shutdown their API calls
-	// are cancelled and only the recording of finished work runs on, briefly.
-	go func() { defer wg.Done(); a.Runner.Run(ctx) }()
-	go func() {
-		defer wg.Done()
+	w.takers.Go(func() { a.Service.RunExpiry(take) })
+	w.takers.Go(func() { a.Sweeper.Run(take, a.opts.SweepEvery) })
+	// Approved requests run here, off the Slack handlers.
+	w.exec.Go(func() { a.Runner.RunDraining(take, exec) })
+	w.takers.Go(func() {
 		// Recovery talks to Slack and the APIs; it must not hold up the socket.
-		if err := a.Sweeper.Recover(ctx); err != nil && ctx.Err() == nil {
+		if err := a.Sweeper.Recover(take); err != nil && take.Err() == nil {
 			a.log.Error("recovering unfinished requests failed", "error", err)
 		}
-	}()
-
+	})
 	if a.Scheduler != nil && !a.opts.ReportsOff {
-		wg.Add(1)
-		go func() { defer wg.Done(); a.Scheduler.Run(ctx) }()
+		w.takers.Go(func() { a.Scheduler.Run(take) })
 	}
 
+	// Bot.Run returns once ctx has ended and it has closed the socket and let its
+	// handlers finish (within the bot's ShutdownTimeout), or at once on a rejected token.
 	err := a.Bot.Run(ctx)
-	cancel()
-	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
-	defer done()
-	_ = a.health.Shutdown(shutdownCtx)
-	wg.Wait()
+	started := time.Now()
+	select {
+	case t := <-endedAt:
+		started = t
+	default:
+	}
+	a.shutdown(started, w, stopEcho, stopTaking, abortExec)
 	return err
 }
 

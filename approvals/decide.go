@@ -168,6 +168,7 @@ func (s *Service) Approve(ctx context.Context, user, id string) (Approval, error
 			return Approval{}, s.refuseLost(ctx, id, user, VerbApprove)
 		}
 		s.kick()
+		s.decided(r, StateApproved, now)
 		s.log.InfoContext(ctx, "request approved", "request_id", id, "approvers", ch.DecidedBy)
 		// The execution runs in the executor's pool, not on this handler: the API calls
 		// may take minutes. If it cannot be queued the request stays approved, and the
@@ -227,6 +228,7 @@ func (s *Service) Deny(ctx context.Context, user, id, reason string) error {
 		return s.refuseLost(ctx, id, user, VerbDeny)
 	}
 	s.kick()
+	s.decided(r, StateDenied, now)
 	s.log.InfoContext(ctx, "request denied", "request_id", id, "by", user)
 	s.refreshCard(ctx, id)
 	s.notifyRequester(ctx, id)
@@ -266,6 +268,7 @@ func (s *Service) finishDeny(ctx context.Context, r Request, res Result) {
 		return
 	}
 	s.kick()
+	s.decided(r, StateDenied, at)
 	s.refreshCard(ctx, r.ID)
 	s.notifyRequester(ctx, r.ID)
 }

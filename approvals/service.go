@@ -64,6 +64,15 @@ type Deps struct {
 	// GrantsChanged is told when grants were created, moved or ended (the revoker
 	// re-arms its timer); optional.
 	GrantsChanged func()
+	// Decisions observes how long each decision took from the submission (the
+	// metrics registry); optional.
+	Decisions DecisionObserver
+}
+
+// DecisionObserver is told of each recorded decision: "approved" or "denied", d
+// after the request was submitted.
+type DecisionObserver interface {
+	Decided(decision string, d time.Duration)
 }
 
 // Errors returned by Submit.
@@ -95,6 +104,7 @@ type Service struct {
 	grants        GrantStore
 	grantMsg      GrantMessenger
 	grantsChanged func()
+	decisions     DecisionObserver
 
 	// expiryWake tells RunExpiry that a request was submitted, so it re-arms its timer
 	// (buffered: a wake while it is busy is kept for its next wait).
@@ -149,9 +159,17 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		ids:    d.IDs,
 
 		grants: d.Grants, grantMsg: d.GrantMessenger, grantsChanged: d.GrantsChanged,
+		decisions: d.Decisions,
 
 		expiryWake: make(chan struct{}, 1),
 	}, nil
+}
+
+// decided tells the observer, if any, that r was decided at.
+func (s *Service) decided(r Request, decision State, at time.Time) {
+	if s.decisions != nil {
+		s.decisions.Decided(string(decision), at.Sub(r.CreatedAt))
+	}
 }
 
 func hasGroup(ids []string) bool {

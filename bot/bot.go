@@ -17,6 +17,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"devin-chatops/clock"
+	"devin-chatops/metrics"
 	"devin-chatops/slackui"
 )
 
@@ -53,6 +54,10 @@ func WithSlackClient(api *slack.Client) Option { return func(b *Bot) { b.api = a
 // Slack client.
 func WithResponder(r Responder) Option { return func(b *Bot) { b.responder = r } }
 
+// WithMetrics makes the bot count into reg, which /metrics then serves; by default
+// the bot has a registry of its own.
+func WithMetrics(reg *metrics.Registry) Option { return func(b *Bot) { b.registry = reg } }
+
 // WithClock replaces the wall clock used for de-duplication TTLs.
 func WithClock(c clock.Clock) Option { return func(b *Bot) { b.clock = c } }
 
@@ -70,7 +75,8 @@ type Bot struct {
 	seen         *dedupe
 	acked        *ackLog // loop goroutine only
 	queue        chan job
-	metrics      *metrics
+	registry     *metrics.Registry
+	metrics      *metrics.Runtime
 	busy         chan struct{} // semaphore for busy replies
 
 	connected      atomic.Bool
@@ -92,13 +98,17 @@ func New(cfg Config, h SlashHandler, logger *slog.Logger, opts ...Option) *Bot {
 		log:     orDiscard(logger),
 		clock:   clock.System(),
 		queue:   make(chan job, cfg.QueueSize),
-		metrics: newMetrics(),
 		busy:    make(chan struct{}, maxBusyReplies),
 		workCtx: context.Background(),
 	}
 	for _, o := range opts {
 		o(b)
 	}
+	if b.registry == nil {
+		b.registry = metrics.New()
+	}
+	b.metrics = b.registry.Runtime
+	b.registry.WatchBot(func() int { return len(b.queue) }, b.Connected)
 	if b.api == nil {
 		b.api = NewSlackClient(cfg)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
@@ -134,8 +135,8 @@ func TestRunJobRecoversPanics(t *testing.T) {
 		assert.Contains(t, got[0].Text, "Something went wrong")
 		assert.False(t, got[0].InChannel, "errors are only shown to the user")
 	}
-	assert.EqualValues(t, 3, b.metrics.handlerPanics.Load())
-	assert.EqualValues(t, 3, b.metrics.handlerErrors.Load())
+	assert.EqualValues(t, 3, testutil.ToFloat64(b.metrics.HandlerPanics))
+	assert.EqualValues(t, 3, testutil.ToFloat64(b.metrics.HandlerErrors))
 }
 
 func TestDispatchAcksDedupesAndEnqueues(t *testing.T) {
@@ -161,9 +162,9 @@ func TestDispatchAcksDedupesAndEnqueues(t *testing.T) {
 	j := <-b.queue
 	assert.Equal(t, "env-3", j.envelopeID)
 	require.NotNil(t, j.interaction)
-	assert.EqualValues(t, 5, b.metrics.envelopesReceived.Load())
-	assert.EqualValues(t, 5, b.metrics.envelopesAcked.Load(), "duplicates and ignored types are acked too")
-	assert.EqualValues(t, 1, b.metrics.duplicatesDropped.Load())
+	assert.EqualValues(t, 5, testutil.ToFloat64(b.metrics.EnvelopesReceived))
+	assert.EqualValues(t, 5, testutil.ToFloat64(b.metrics.EnvelopesAcked), "duplicates and ignored types are acked too")
+	assert.EqualValues(t, 1, testutil.ToFloat64(b.metrics.DuplicatesDropped))
 }
 
 func TestDispatchDedupesEventsByEventID(t *testing.T) {
@@ -176,8 +177,8 @@ func TestDispatchDedupesEventsByEventID(t *testing.T) {
 	}
 	b.dispatch(raw("env-a"), nil)
 	b.dispatch(raw("env-b"), nil) // Slack's retry comes in a new envelope
-	assert.EqualValues(t, 1, b.metrics.duplicatesDropped.Load())
-	assert.EqualValues(t, 2, b.metrics.envelopesAcked.Load())
+	assert.EqualValues(t, 1, testutil.ToFloat64(b.metrics.DuplicatesDropped))
+	assert.EqualValues(t, 2, testutil.ToFloat64(b.metrics.EnvelopesAcked))
 }
 
 func TestDispatchTracksConnectionState(t *testing.T) {
@@ -199,7 +200,7 @@ func TestDispatchTracksConnectionState(t *testing.T) {
 		b.dispatch(s.evt, make(chan error, 1))
 		assert.Equal(t, s.want, b.Connected(), "step %d (%s)", i, s.evt.Type)
 	}
-	assert.EqualValues(t, 1, b.metrics.reconnects.Load())
+	assert.EqualValues(t, 1, testutil.ToFloat64(b.metrics.Reconnects))
 }
 
 func TestDispatchStopsOnWrongAppTokenType(t *testing.T) {
@@ -229,8 +230,8 @@ func TestQueueFullTellsUserBusy(t *testing.T) {
 	busy := resp.To("https://r/2")
 	require.Len(t, busy, 1)
 	assert.Equal(t, "The bot is busy, try again in a minute.", busy[0].Text)
-	assert.EqualValues(t, 1, b.metrics.queueFull.Load())
-	assert.EqualValues(t, 2, b.metrics.envelopesAcked.Load(), "a turned-away envelope is still acked")
+	assert.EqualValues(t, 1, testutil.ToFloat64(b.metrics.QueueFull))
+	assert.EqualValues(t, 2, testutil.ToFloat64(b.metrics.EnvelopesAcked), "a turned-away envelope is still acked")
 }
 
 func TestHealthEndpoints(t *testing.T) {

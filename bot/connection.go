@@ -131,7 +131,7 @@ func (b *Bot) dispatch(evt socketmode.Event, fatal chan<- error) {
 		b.setConnected(false)
 	case socketmode.EventTypeConnected:
 		if ce, ok := evt.Data.(*socketmode.ConnectedEvent); ok && ce.ConnectionCount > 0 {
-			b.metrics.reconnects.Add(1)
+			b.metrics.Reconnects.Inc()
 		}
 		b.setConnected(true)
 	case socketmode.EventTypeHello:
@@ -159,7 +159,7 @@ func (b *Bot) dispatch(evt socketmode.Event, fatal chan<- error) {
 			b.log.Warn("unparseable socket mode message dropped", "error", bm.Cause, "bytes", len(bm.Message))
 		}
 	case socketmode.EventTypeErrorWriteFailed:
-		b.metrics.ackFailures.Add(1)
+		b.metrics.AckFailures.Inc()
 		if wf, ok := evt.Data.(*socketmode.ErrorWriteFailed); ok && wf.Response != nil {
 			b.log.Warn("socket mode ack write failed", "envelope_id", wf.Response.EnvelopeID, "error", wf.Cause)
 		}

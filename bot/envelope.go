@@ -56,14 +56,14 @@ func (b *Bot) handleEnvelope(evt socketmode.Event) {
 	}
 	received := time.Now()
 	id := evt.Request.EnvelopeID
-	b.metrics.envelopesReceived.Add(1)
+	b.metrics.EnvelopesReceived.Inc()
 
 	// Ack first, whatever happens next: a duplicate is acked too, because Slack
 	// redelivers precisely when it missed our ack.
 	b.ack(id, received)
 
 	if b.seen.Seen("envelope:" + id) {
-		b.metrics.duplicatesDropped.Add(1)
+		b.metrics.DuplicatesDropped.Inc()
 		b.log.Debug("duplicate envelope dropped", "envelope_id", id, "retry_attempt", evt.Request.RetryAttempt)
 		return
 	}
@@ -93,7 +93,7 @@ func (b *Bot) handleEnvelope(evt socketmode.Event) {
 		// so events are de-duplicated by event_id as well.
 		if ev, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
 			if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && b.seen.Seen("event:"+cb.EventID) {
-				b.metrics.duplicatesDropped.Add(1)
+				b.metrics.DuplicatesDropped.Inc()
 				return
 			}
 			b.log.Debug("events api event not handled", "envelope_id", id, "type", ev.InnerEvent.Type)
@@ -109,12 +109,12 @@ func (b *Bot) ack(envelopeID string, received time.Time) {
 	// Slash commands are acked with no payload: the answer comes via response_url,
 	// and an ack payload is capped at 20 KB.
 	if err := b.socket.AckCtx(ctx, envelopeID, nil); err != nil {
-		b.metrics.ackFailures.Add(1)
+		b.metrics.AckFailures.Inc()
 		b.log.Warn("ack failed", "envelope_id", envelopeID, "error", err)
 		return
 	}
-	b.metrics.envelopesAcked.Add(1)
-	b.metrics.ackLatency.observe(time.Since(received))
+	b.metrics.EnvelopesAcked.Inc()
+	b.metrics.AckLatency.Observe(time.Since(received).Seconds())
 	b.acked.add(envelopeID, time.Now())
 }
 
@@ -131,7 +131,7 @@ func (b *Bot) reack() {
 			b.log.Warn("re-ack failed", "envelope_id", id, "error", err)
 			return
 		}
-		b.metrics.acksResent.Add(1)
+		b.metrics.AcksResent.Inc()
 	}
 }
 
@@ -142,7 +142,7 @@ func (b *Bot) enqueue(j job) {
 		return
 	default:
 	}
-	b.metrics.queueFull.Add(1)
+	b.metrics.QueueFull.Inc()
 	b.log.Warn("work queue full; turning envelope away", "envelope_id", j.envelopeID, "kind", j.kind(), "queue_size", cap(b.queue))
 	url := j.responseURL()
 	if url == "" {
@@ -173,8 +173,8 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			b.metrics.handlerPanics.Add(1)
-			b.metrics.handlerErrors.Add(1)
+			b.metrics.HandlerPanics.Inc()
+			b.metrics.HandlerErrors.Inc()
 			b.log.Error("handler panicked", "envelope_id", j.envelopeID, "kind", j.kind(), "panic", r, "stack", string(debug.Stack()))
 			if url := j.responseURL(); url != "" {
 				b.reply(ctx, j, url, slackui.Reply{Message: slackui.Text(panicText)})
@@ -217,7 +217,7 @@ func (b *Bot) reply(ctx context.Context, j job, url string, r slackui.Reply) {
 	ctx, cancel := context.WithTimeout(ctx, replyTimeout)
 	defer cancel()
 	if err := b.responder.Respond(ctx, url, r); err != nil {
-		b.metrics.handlerErrors.Add(1)
+		b.metrics.HandlerErrors.Inc()
 		b.log.Warn("reply via response_url failed", "envelope_id", j.envelopeID, "kind", j.kind(), "error", err)
 	}
 }

@@ -33,6 +33,7 @@ type Poster struct {
 	maxAttempts int
 	backoffBase time.Duration
 	backoffMax  time.Duration
+	observe     PostObserver
 
 	mu           sync.Mutex
 	blockedUntil map[string]time.Time // Slack method -> end of its Retry-After window
@@ -46,6 +47,23 @@ type PosterOption func(*Poster)
 
 // WithPosterClock replaces the wall clock, for tests that must not sleep.
 func WithPosterClock(c clock.Clock) PosterOption { return func(p *Poster) { p.clock = c } }
+
+// PostObserver counts the poster's calls (the metrics registry).
+type PostObserver interface {
+	// SlackCall is told once per call, when it has succeeded or given up.
+	SlackCall(method string, ok bool)
+	// SlackRateLimited is told of every 429 answer.
+	SlackRateLimited(method string)
+}
+
+// WithPostObserver counts every call and every 429 into o.
+func WithPostObserver(o PostObserver) PosterOption { return func(p *Poster) { p.observe = o } }
+
+// noObserver counts nothing.
+type noObserver struct{}
+
+func (noObserver) SlackCall(string, bool)  {}
+func (noObserver) SlackRateLimited(string) {}
 
 // WithPacing sets the per-channel rate: one message per interval, with bursts of up to
 // burst messages. An interval of 0 turns pacing off.
@@ -87,6 +105,7 @@ func NewPoster(api *slack.Client, logger *slog.Logger, opts ...PosterOption) *Po
 		backoffMax:   defaultBackoffMax,
 		blockedUntil: make(map[string]time.Time),
 		dms:          make(map[string]string),
+		observe:      noObserver{},
 	}
 	for _, o := range opts {
 		o(p)
@@ -218,6 +237,13 @@ func messageOptions(m slackui.Message) []slack.MsgOption {
 // as far as Slack's limits are concerned. Every failure is returned as a
 // *slackui.Error.
 func (p *Poster) do(ctx context.Context, method, paceKey string, call func(context.Context) error) error {
+	err := p.attempt(ctx, method, paceKey, call)
+	p.observe.SlackCall(method, err == nil)
+	return err
+}
+
+// attempt is do without the counting: the loop of attempts.
+func (p *Poster) attempt(ctx context.Context, method, paceKey string, call func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		if err := p.waitMethod(ctx, method); err != nil {
 			return classify(method, err)
@@ -237,6 +263,7 @@ func (p *Poster) do(ctx context.Context, method, paceKey string, call func(conte
 		failed := classify(method, err)
 		wait, rateLimited, retry := p.retryPlan(method, err, failed, attempt)
 		if rateLimited {
+			p.observe.SlackRateLimited(method)
 			// Slack's limit is per method: hold back every caller of it, not only
 			// this one, even when this call gives up now.
 			p.blockMethod(method, wait)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -179,7 +180,7 @@ func TestSocketRedeliveredEventHandledOnce(t *testing.T) {
 		_, err := hs.fake.WaitAck(ctx, id)
 		require.NoError(t, err, "both deliveries are acked")
 	}
-	assert.EqualValues(t, 1, hs.bot.metrics.duplicatesDropped.Load())
+	assert.EqualValues(t, 1, testutil.ToFloat64(hs.bot.metrics.DuplicatesDropped))
 }
 
 func TestSocketSameEnvelopeTwiceHandledOnce(t *testing.T) {
@@ -204,7 +205,7 @@ func TestSocketSameEnvelopeTwiceHandledOnce(t *testing.T) {
 	require.NoError(t, <-errc)
 	assert.EqualValues(t, 1, calls.Load(), "handled once")
 	assert.EqualValues(t, 1, srv.replies.Load())
-	assert.EqualValues(t, 1, b.metrics.duplicatesDropped.Load())
+	assert.EqualValues(t, 1, testutil.ToFloat64(b.metrics.DuplicatesDropped))
 }
 
 func TestSocketDisconnectMidBurstReconnectsAndAcksEverything(t *testing.T) {
@@ -230,7 +231,7 @@ func TestSocketDisconnectMidBurstReconnectsAndAcksEverything(t *testing.T) {
 	}
 	assert.Empty(t, hs.fake.Unacked())
 	assert.GreaterOrEqual(t, hs.fake.Calls("apps.connections.open"), 2, "the bot reconnected")
-	assert.GreaterOrEqual(t, hs.bot.metrics.reconnects.Load(), uint64(1))
+	assert.GreaterOrEqual(t, testutil.ToFloat64(hs.bot.metrics.Reconnects), 1.0)
 	require.Eventually(t, hs.bot.Connected, 5*time.Second, 5*time.Millisecond)
 }
 
@@ -240,7 +241,7 @@ func TestSocketReconnectsWhenPingsStop(t *testing.T) {
 
 	hs.fake.StopPinging(true)
 	// The down phase of a reconnect lasts only milliseconds, so watch the counter.
-	require.Eventually(t, func() bool { return hs.bot.metrics.reconnects.Load() >= 1 }, 5*time.Second, 5*time.Millisecond,
+	require.Eventually(t, func() bool { return testutil.ToFloat64(hs.bot.metrics.Reconnects) >= 1 }, 5*time.Second, 5*time.Millisecond,
 		"slack-go's watchdog drops a silent socket and the bot reconnects")
 	hs.fake.StopPinging(false)
 	require.Eventually(t, hs.bot.Connected, 5*time.Second, 5*time.Millisecond)
@@ -299,7 +300,7 @@ func TestSocketBurstWithSlowHandlerIsAckedInTime(t *testing.T) {
 		DefaultWorkers, percentile(lat, 0.5), percentile(lat, 0.99), lat[len(lat)-1])
 	assert.Less(t, lat[len(lat)-1], 3*time.Second, "every envelope acked inside Slack's deadline")
 	assert.Empty(t, hs.fake.Unacked())
-	assert.Zero(t, hs.bot.metrics.queueFull.Load(), "the queue absorbs the burst")
+	assert.Zero(t, testutil.ToFloat64(hs.bot.metrics.QueueFull), "the queue absorbs the burst")
 
 	// 200 × 2 s of work on 16 workers cannot finish in the 500 ms shutdown window:
 	// Run still returns promptly, cancelling what is left.

@@ -33,10 +33,14 @@ type changer struct {
 	approvalChannel string
 	grantMax        time.Duration
 	grants          GrantLister // nil without time-boxed access
+	// personalKey is true when the Devin credential is a person's (v2): removing an
+	// enterprise admin may then cut the bot off.
+	personalKey bool
 }
 
 func newChanger(env *runEnv) changer {
-	return changer{submitter: env.approvals, approvalChannel: env.approvalChannel, grantMax: env.grantMax, grants: env.grants}
+	return changer{submitter: env.approvals, approvalChannel: env.approvalChannel, grantMax: env.grantMax, grants: env.grants,
+		personalKey: env.devinVersion != "v3"}
 }
 
 // checkGrant refuses a `--for` longer than GRANT_MAX, which the grammar cannot know.

@@ -143,6 +143,7 @@ type runEnv struct {
 	approvalChannel string
 	gitConnectionID string
 	grantMax        time.Duration
+	devinVersion    string // "v3" when the Devin credential is a service user's
 	grants          GrantLister
 	now             time.Time
 	log             *slog.Logger

@@ -134,7 +134,7 @@ func (ch changer) offboard(ctx context.Context, api MemberLister, gh OffboardGit
 	if member != nil {
 		items = append(items, cmd.Email)
 		params["devin_user_id"] = member.UserID
-		if isEnterpriseAdmin(member.Role) {
+		if isEnterpriseAdmin(member.Role) && ch.personalKey {
 			plan = append(plan, "warning: "+memberName(*member)+" is an enterprise admin ("+member.Role+"). The bot's v2 API key belongs to an "+
 				"enterprise admin and stops working when that admin's membership ends: if the key is theirs, the bot loses the Devin API.")
 		}
@@ -187,7 +187,7 @@ func (ch changer) offboard(ctx context.Context, api MemberLister, gh OffboardGit
 		what = email + " is not a Devin member. It will remove the GitHub user " + code(login, maxNameRunes) +
 			" from " + plural(len(teams), "enterprise team", "enterprise teams")
 	}
-	if member != nil && isEnterpriseAdmin(member.Role) {
+	if member != nil && isEnterpriseAdmin(member.Role) && ch.personalKey {
 		what = ":warning: *" + slackui.Inert(memberName(*member), maxNameRunes) + " is an enterprise admin: if the bot's Devin API key is theirs, it stops working with this removal.*\n" + what
 	}
 	return ch.confirm(req, what+". The steps", items, cmd.Reason), req.ID, nil

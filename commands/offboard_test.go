@@ -127,6 +127,18 @@ func TestOffboard(t *testing.T) {
 			"It will remove ada@example.com from the Devin enterprise. The steps:",
 		})
 	})
+	t.Run("with v3 an enterprise admin gets no warning: the service user is no person", func(t *testing.T) {
+		e := offboardEnv()
+		e.deps.DevinAPIVersion = "v3"
+		r := e.run(t, "offboard ada@example.com")
+		require.Len(t, e.approvals.submitted, 1)
+		sub := e.approvals.submitted[0]
+		require.NotEmpty(t, sub.Plan)
+		assert.True(t, strings.HasPrefix(sub.Plan[0], "Devin member: Ada Lovelace"), sub.Plan[0])
+		text := blocksText(r.Message)
+		assert.NotContains(t, text, "warning")
+		assert.Contains(t, text, "It will remove ada@example.com from the Devin enterprise. The steps:")
+	})
 	t.Run("not a member, but in teams: only the team steps", func(t *testing.T) {
 		e := offboardEnv()
 		r := e.run(t, "offboard gone@example.com --github mona")

@@ -150,7 +150,8 @@ func cycleUsed(ctx context.Context, env *runEnv, orgID string) (float64, bool) {
 		if cy.Start.After(now) || (!cy.End.IsZero() && !now.Before(cy.End)) {
 			continue
 		}
-		cons, err := api.DailyConsumption(ctx, devin.ConsumptionQuery{Start: cy.Start, End: now})
+		// One org's figure: with v3 that is one call, not one per org.
+		cons, err := api.DailyConsumption(ctx, devin.ConsumptionQuery{Start: cy.Start, End: now, OrgIDs: []string{orgID}, Detail: devin.DetailOrgs})
 		if err != nil || cons == nil {
 			return 0, false
 		}

@@ -73,8 +73,9 @@ func TestOrgLimit(t *testing.T) {
 			"Engineering",
 		})
 		require.Len(t, e.devin.consQueries, 1)
-		assert.Equal(t, devin.ConsumptionQuery{Start: time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC), End: testNow},
-			e.devin.consQueries[0], "the whole enterprise's cycle so far, the question the usage report asks too")
+		assert.Equal(t, devin.ConsumptionQuery{Start: time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC), End: testNow,
+			OrgIDs: []string{"org-eng"}, Detail: devin.DetailOrgs},
+			e.devin.consQueries[0], "the org's cycle so far: one call on v2 and on v3 (which has no enterprise-wide per-org split)")
 	})
 	t.Run("removed, by ID", func(t *testing.T) {
 		e := orgUsageEnv()

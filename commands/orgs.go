@@ -46,8 +46,11 @@ func runOrgs(ctx context.Context, api OrgLister) (slackui.Reply, error) {
 	})
 	lines := make([]string, 0, len(orgs))
 	for _, o := range orgs {
-		lines = append(lines, "• "+orgName(o)+" "+code(o.ID, maxIDRunes)+" — "+cycleLimit(o.MaxCycleACULimit)+
-			" — "+plural(o.MemberCount, "member", "members"))
+		line := "• " + orgName(o) + " " + code(o.ID, maxIDRunes) + " — " + cycleLimit(o.MaxCycleACULimit)
+		if !o.MemberCountUnknown { // v3 lists no member counts: none is better than a false 0
+			line += " — " + plural(o.MemberCount, "member", "members")
+		}
+		lines = append(lines, line)
 	}
 	return slackui.Reply{Message: list{
 		heading: "*" + plural(len(orgs), "organization", "organizations") + "* in the Devin enterprise",

@@ -24,6 +24,8 @@ func TestOrgs(t *testing.T) {
 			"• *research* `org_2` — no ACU limit — 1 member"}},
 		{name: "a zero limit is a limit", orgs: []devin.Organization{{ID: "org_1", Name: "Frozen", MaxCycleACULimit: intp(0)}},
 			want: []string{"ACU limit 0 per cycle — 0 members"}},
+		{name: "v3 gives no member count: none is shown", orgs: []devin.Organization{{ID: "org_1", Name: "Lab", MemberCountUnknown: true}},
+			want: []string{"• *Lab* `org_1` — no ACU limit"}, notWant: []string{"member"}},
 		{name: "none", want: []string{"*0 organizations*", "The enterprise has no organizations."}},
 		{name: "hostile names and ids are inert", orgs: []devin.Organization{{ID: "org`<!here>", Name: "<!channel>"}},
 			want:    []string{"*&lt;!channel&gt;* `org'&lt;!here&gt;`"},

@@ -86,6 +86,9 @@ type Deps struct {
 	Grants GrantLister
 	// GrantMax is the longest `--for` (GRANT_MAX; default 90 days).
 	GrantMax time.Duration
+	// DevinAPIVersion is the Devin API version the client speaks ("v2" or "v3"):
+	// v2's key is a person's and dies with their membership, v3's service user is not.
+	DevinAPIVersion string
 	// CommandTimeout bounds one command's API calls (default 25 s). The reply goes
 	// through response_url, which stays valid for 30 minutes, so this is about not
 	// leaving a user waiting, not about Slack's 3-second ack.
@@ -250,6 +253,7 @@ func (r *Router) dispatch(ctx context.Context, c call, cmd Command) (slackui.Rep
 		approvalChannel: r.deps.ApprovalChannel,
 		gitConnectionID: r.deps.GitConnectionID,
 		grantMax:        r.deps.GrantMax,
+		devinVersion:    r.deps.DevinAPIVersion,
 		grants:          r.deps.Grants,
 		now:             r.clock.Now(),
 		log:             r.log,

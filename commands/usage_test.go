@@ -112,7 +112,8 @@ func TestUsageReport(t *testing.T) {
 	assert.NotContains(t, text, "u01@example.com", "only the top 10")
 	assert.False(t, r.InChannel)
 	assert.Equal(t, []string{"DM U1: devin-usage-2024-05-01.png"}, files.uploads)
-	assert.Equal(t, devin.ConsumptionQuery{Start: mayCycle.Start, End: testNow}, e.devin.consQueries[0])
+	assert.Equal(t, devin.ConsumptionQuery{Start: mayCycle.Start, End: testNow, TopUsers: 10}, e.devin.consQueries[0],
+		"the report reads the top 10 users only, which v3 finds without reading every user")
 }
 
 func TestUsagePost(t *testing.T) {

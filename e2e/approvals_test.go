@@ -668,6 +668,7 @@ func TestApprovalStoppedMidExecution(t *testing.T) {
 	dbURL := "sqlite:" + t.TempDir() + "/db"
 	opts := harness.Options{DatabaseURL: dbURL}
 	opts.App.Bot.ShutdownTimeout = 100 * time.Millisecond
+	opts.App.ShutdownGrace = 100 * time.Millisecond
 	env := apStart(t, opts)
 	id, _ := apSubmit(t, env, harness.Requester, "invite slow@example.com")
 	card := apCard(t, env, id, "Approval needed: ")

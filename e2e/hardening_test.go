@@ -70,11 +70,14 @@ func hdFinishedOnce(t *testing.T, env *harness.Env, id string) {
 	require.Equal(t, 1, apCards(env, id))
 }
 
-// Stopping the bot while an approved request's API call hangs does not wait for it:
-// the call is cancelled, the request stays executing, and the next start finishes it.
+// Stopping the bot while an approved request's API call hangs waits for it no longer
+// than the shutdown grace: the call is then cancelled, the request stays executing,
+// and the next start finishes it.
 func TestHardeningStopDuringExecutionIsPrompt(t *testing.T) {
 	dbURL := "sqlite:" + t.TempDir() + "/db"
-	env := apStart(t, harness.Options{DatabaseURL: dbURL}) // default shutdown timeout
+	opts := harness.Options{DatabaseURL: dbURL} // the bot's default shutdown timeout
+	opts.App.ShutdownGrace = 500 * time.Millisecond
+	env := apStart(t, opts)
 	id, _ := apSubmit(t, env, harness.Requester, "invite hd.slow@example.com")
 	card := apCard(t, env, id, "Approval needed: ")
 

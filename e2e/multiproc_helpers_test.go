@@ -76,6 +76,9 @@ func TestHelperReplicaProcess(t *testing.T) {
 		// Short, so that the echo does not wait long for a replica that was killed
 		// (or stopped) holding a claim on the head of the outbox.
 		EchoLease: 3 * time.Second,
+		// Executions in flight at SIGTERM get this long to finish before they are
+		// handed back.
+		ShutdownGrace: time.Second,
 	})
 	require.NoError(t, err)
 	require.NoError(t, a.Run(ctx))

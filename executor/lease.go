@@ -141,13 +141,13 @@ func (hb *heartbeat) stop() (lost bool) {
 
 func (hb *heartbeat) released() bool { return hb.handedBack.Load() }
 
-// Release hands back the executions this process holds and has not finished: their
+// ReleaseLeases hands back the executions this process holds and has not finished: their
 // API calls are cancelled (what they completed is still recorded) and their leases end
 // now, so that another replica takes each over at once instead of waiting for the lease
 // to run out. Call it in the shutdown sequence, after the Slack socket stops taking
 // work; Run also hands back what its shutdown interrupts, so calling it after Run has
 // returned finds nothing left.
-func (x *Runner) Release(ctx context.Context) error {
+func (x *Runner) ReleaseLeases(ctx context.Context) error {
 	var errs []error
 	for id, hb := range x.held.all() {
 		hb.handedBack.Store(true)

@@ -293,7 +293,7 @@ func TestReleaseLetsAnotherTakeOverAtOnce(t *testing.T) {
 	e.approved("R1")
 	done := e.startExec(t.Context(), a, "R1")
 
-	require.NoError(t, a.Release(t.Context()))
+	require.NoError(t, a.ReleaseLeases(t.Context()))
 	require.ErrorIs(t, e.wait(done), errInterrupted)
 	r := e.get("R1")
 	assert.Equal(t, approvals.StateExecuting, r.State)
@@ -303,7 +303,7 @@ func TestReleaseLetsAnotherTakeOverAtOnce(t *testing.T) {
 	require.NoError(t, b.execute(t.Context(), "R1"), "no wait for the lease to run out")
 	assert.Equal(t, 2, e.act.count())
 	assert.Equal(t, approvals.StateDone, e.get("R1").State)
-	require.NoError(t, a.Release(t.Context()), "nothing left to hand back")
+	require.NoError(t, a.ReleaseLeases(t.Context()), "nothing left to hand back")
 }
 
 // Shutdown (the process's context ends) interrupts the API calls and hands the lease

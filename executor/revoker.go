@@ -87,6 +87,14 @@ type RevokerConfig struct {
 	// MaxWait bounds one sleep, so grants made by another process are seen too
 	// (default 1 minute).
 	MaxWait time.Duration
+	// Observer counts revocations by outcome (the metrics registry); optional.
+	Observer RevocationObserver
+}
+
+// RevocationObserver counts revocations: removed or already_gone (recorded as
+// revoked), failed (given up), retrying (a try failed, another comes).
+type RevocationObserver interface {
+	Revoked(outcome string)
 }
 
 // Revoker takes back time-boxed access when it ends, once across processes: it sleeps
@@ -237,6 +245,7 @@ func (v *Revoker) revoke(ctx context.Context, id string) error {
 		wait := v.cfg.RetryBase << (attempts - 1)
 		v.log.WarnContext(ctx, "revocation failed; retrying", "grant_id", g.ID, "attempt", attempts, "in", wait, "err", audit.Redact(err.Error()))
 		_, rerr := v.store.RetryGrant(ctx, g.ID, v.cfg.Owner, attempts, v.clock.Now().Add(wait), apiclient.UserMessage(err))
+		v.observe("retrying")
 		return rerr
 	}
 	state, kind := approvals.GrantRevoked, audit.KindRevoked
@@ -254,11 +263,22 @@ func (v *Revoker) revoke(ctx context.Context, id string) error {
 	if err != nil || !done {
 		return err
 	}
+	if state == approvals.GrantFailed {
+		v.observe("failed")
+	} else {
+		v.observe(outcome)
+	}
 	if v.kicker != nil {
 		v.kicker.Kick()
 	}
 	v.log.InfoContext(ctx, "grant taken back", "grant_id", g.ID, "request_id", g.RequestID, "state", state, "outcome", outcome)
 	return nil
+}
+
+func (v *Revoker) observe(outcome string) {
+	if v.cfg.Observer != nil {
+		v.cfg.Observer.Revoked(outcome)
+	}
 }
 
 func revokedDetail(g approvals.Grant, outcome string) string {

@@ -51,9 +51,27 @@ type Runner struct {
 	timeout time.Duration
 	locks   keylock.Set // executing one request
 
-	lease leaseConfig
-	held  heldLeases
+	lease   leaseConfig
+	held    heldLeases
+	observe ExecutionObserver
 }
+
+// ExecutionObserver counts executions by action and outcome (the metrics registry).
+// outcome is done or failed (what was recorded), interrupted (stopped by shutdown and
+// handed back), lost (the lease went to another process) or error (the outcome could
+// not be recorded).
+type ExecutionObserver interface {
+	Executed(action, outcome string)
+}
+
+// WithExecutionObserver counts every execution into o.
+func WithExecutionObserver(o ExecutionObserver) RunnerOption {
+	return func(x *Runner) { x.observe = o }
+}
+
+type noExecObserver struct{}
+
+func (noExecObserver) Executed(string, string) {}
 
 // NewRunner builds a Runner. timeout bounds one execution's API calls (default 10
 // minutes).
@@ -65,7 +83,7 @@ func NewRunner(books Books, actions Actions, queue *Queue, timeout time.Duration
 		logger = slog.Default()
 	}
 	x := &Runner{books: books, actions: actions, queue: queue, log: logger, timeout: timeout,
-		lease: leaseConfig{owner: newOwner(), ttl: DefaultLease, clock: clock.System()}}
+		lease: leaseConfig{owner: newOwner(), ttl: DefaultLease, clock: clock.System()}, observe: noExecObserver{}}
 	for _, o := range opts {
 		o(x)
 	}
@@ -81,24 +99,31 @@ func (x *Runner) Owner() string { return x.lease.owner }
 // once the executions in flight have stopped: their API calls are cancelled with ctx,
 // only the recording of work already done runs on, for at most finishTimeout, and the
 // leases of executions not finished are handed back.
-func (x *Runner) Run(ctx context.Context) {
+func (x *Runner) Run(ctx context.Context) { x.RunDraining(ctx, ctx) }
+
+// RunDraining is Run for a graceful shutdown: when take ends the workers start
+// nothing new, but the executions in flight run on (their leases renewed) until they
+// finish or exec ends, which cancels their API calls and hands their leases back, for
+// another replica (or the next start) to resume at once. It returns once every worker
+// has stopped.
+func (x *Runner) RunDraining(take, exec context.Context) {
 	var wg sync.WaitGroup
 	for range execConcurrency {
 		wg.Go(func() {
 			for {
 				select {
-				case <-ctx.Done():
+				case <-take.Done():
 					return
 				case id := <-x.queue.jobs:
-					if ctx.Err() == nil {
-						x.runQueued(ctx, id)
+					if take.Err() == nil {
+						x.runQueued(exec, id)
 					}
 					x.queue.finished(id)
 				}
 			}
 		})
 	}
-	<-ctx.Done()
+	<-take.Done()
 	x.queue.stop()
 	wg.Wait()
 }
@@ -152,6 +177,7 @@ func (x *Runner) execute(ctx context.Context, id string) error {
 	detached, done := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer done()
 	if lost {
+		x.observe.Executed(string(r.Action), "lost")
 		return errLeaseLost
 	}
 	if (ctx.Err() != nil || hb.released()) && (execErr != nil || !approvals.AllOK(outcomes)) {
@@ -159,6 +185,7 @@ func (x *Runner) execute(ctx context.Context, id string) error {
 		// request back so that another process runs it again rather than report it
 		// failed for a shutdown.
 		_ = x.release(detached, id) // logged there; the lease runs out anyway
+		x.observe.Executed(string(r.Action), "interrupted")
 		return errInterrupted
 	}
 	if execErr != nil {
@@ -168,11 +195,22 @@ func (x *Runner) execute(ctx context.Context, id string) error {
 	// The API calls are through; what they did must be recorded even if shutdown has
 	// begun meanwhile.
 	err = x.books.FinishExecution(detached, id, owner, outcomes)
-	if errors.Is(err, approvals.ErrLeaseLost) {
+	switch {
+	case errors.Is(err, approvals.ErrLeaseLost):
 		x.log.ErrorContext(ctx, "EXECUTION LEASE LOST: this process ran the request's actions but another took it over; "+
 			"its outcome is not recorded here, the new owner records its own", "request_id", id, "owner", owner)
+		x.observe.Executed(string(r.Action), "lost")
+		return err
+	case err != nil:
+		x.observe.Executed(string(r.Action), "error")
+		return err
 	}
-	return err
+	outcome := approvals.StateDone
+	if !approvals.AllOK(outcomes) {
+		outcome = approvals.StateFailed
+	}
+	x.observe.Executed(string(r.Action), string(outcome))
+	return nil
 }
 
 // completeOutcomes returns one outcome per item, in the request's order: the action's

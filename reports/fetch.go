@@ -205,7 +205,8 @@ func (f *Fetcher) fetch(ctx context.Context, q Query) (usage.Data, error) {
 	if cur.End.Before(now) {
 		end = cur.End
 	}
-	cons, err := f.api.DailyConsumption(ctx, devin.ConsumptionQuery{Start: cur.Start, End: end, OrgIDs: orgIDs})
+	// The report lists the top users only: v3 then reads a few users' figures, not all.
+	cons, err := f.api.DailyConsumption(ctx, devin.ConsumptionQuery{Start: cur.Start, End: end, OrgIDs: orgIDs, TopUsers: usage.DefaultTopUsers})
 	if err != nil {
 		return usage.Data{}, fmt.Errorf("read daily consumption: %w", err)
 	}
@@ -213,7 +214,7 @@ func (f *Fetcher) fetch(ctx context.Context, q Query) (usage.Data, error) {
 	if d.Scope != nil {
 		// The org's series lists only the days it used ACUs; the enterprise's says how
 		// far the data goes (the same call as the enterprise report's, so usually shared).
-		if all, err := f.api.DailyConsumption(ctx, devin.ConsumptionQuery{Start: cur.Start, End: end}); err == nil {
+		if all, err := f.api.DailyConsumption(ctx, devin.ConsumptionQuery{Start: cur.Start, End: end, Detail: devin.DetailTotals}); err == nil {
 			d.DataThrough = lastDay(all.ByDate)
 		}
 	}
@@ -229,7 +230,7 @@ func (f *Fetcher) fetch(ctx context.Context, q Query) (usage.Data, error) {
 	}
 	if ws, we := usage.RecentWindow(cur, d.Consumption.ByDate, now); !ws.IsZero() {
 		g.Go(func() error {
-			c, err := f.api.DailyConsumption(gctx, devin.ConsumptionQuery{Start: ws, End: we, OrgIDs: orgIDs})
+			c, err := f.api.DailyConsumption(gctx, devin.ConsumptionQuery{Start: ws, End: we, OrgIDs: orgIDs, Detail: devin.DetailOrgs})
 			if err != nil {
 				note("The last 7 days by organization", err)
 				return nil
@@ -243,7 +244,7 @@ func (f *Fetcher) fetch(ctx context.Context, q Query) (usage.Data, error) {
 	}
 	if prev != nil {
 		g.Go(func() error {
-			c, err := f.api.DailyConsumption(gctx, devin.ConsumptionQuery{Start: prev.Start, End: prev.End, OrgIDs: orgIDs})
+			c, err := f.api.DailyConsumption(gctx, devin.ConsumptionQuery{Start: prev.Start, End: prev.End, OrgIDs: orgIDs, Detail: devin.DetailTotals})
 			if err != nil {
 				note("The previous cycle", err)
 				return nil
@@ -282,7 +283,7 @@ func (f *Fetcher) fetch(ctx context.Context, q Query) (usage.Data, error) {
 		d.OrgDaily = make(map[string]map[string]float64, len(trendIDs))
 		for _, id := range trendIDs {
 			g.Go(func() error {
-				c, err := f.api.DailyConsumption(gctx, devin.ConsumptionQuery{Start: cur.Start, End: end, OrgIDs: []string{id}})
+				c, err := f.api.DailyConsumption(gctx, devin.ConsumptionQuery{Start: cur.Start, End: end, OrgIDs: []string{id}, Detail: devin.DetailTotals})
 				if err != nil {
 					// The chart simply goes without this org's line.
 					f.log.WarnContext(ctx, "usage report: org trend not read", "org", id, "error", err)

@@ -12,12 +12,16 @@ import (
 var defaultThresholds = []float64{80, 100}
 
 const (
-	defaultTopUsers = 10
+	defaultTopUsers = DefaultTopUsers
 	// recentDays is the burn-rate window.
 	recentDays = 7
 	// maxOrgTrends caps the orgs drawn on the chart.
 	maxOrgTrends = 8
 )
+
+// DefaultTopUsers is how many users a report lists unless told otherwise; fetchers
+// ask the API for that many.
+const DefaultTopUsers = 10
 
 // DayStart is the start of the billing day containing t: the latest 08:00 UTC at or
 // before t.

@@ -345,6 +345,7 @@ func pullRequests(raw json.RawMessage) []PullRequest {
 			PRURL   string `json:"pr_url"`
 			HTMLURL string `json:"html_url"`
 			State   string `json:"state"`
+			PRState string `json:"pr_state"`
 			Status  string `json:"status"`
 		}
 		var bare string
@@ -358,7 +359,7 @@ func pullRequests(raw json.RawMessage) []PullRequest {
 		if u == "" {
 			continue
 		}
-		out = append(out, PullRequest{URL: u, State: strings.TrimSpace(firstNonEmpty(pr.State, pr.Status))})
+		out = append(out, PullRequest{URL: u, State: strings.TrimSpace(firstNonEmpty(pr.State, pr.PRState, pr.Status))})
 	}
 	return out
 }

@@ -54,7 +54,7 @@ const (
 
 // Client calls the Devin Enterprise API v2. It is safe for concurrent use.
 type Client struct {
-	base     string // absolute URL of the v2 enterprise root, no trailing slash
+	base     string // absolute URL of the enterprise root, no trailing slash
 	display  string // base with any userinfo password masked, for String
 	basePath string // its escaped path, as error paths show it
 	header   http.Header
@@ -84,6 +84,11 @@ func WithRetryPolicy(p apiclient.RetryPolicy) Option {
 	return func(s *settings) { s.caller.Policy = p }
 }
 
+// WithObserver counts every HTTP attempt into o (the metrics registry).
+func WithObserver(o apiclient.CallObserver) Option {
+	return func(s *settings) { s.caller.Observer = o }
+}
+
 // WithLogger sets where retries and fallbacks are logged (default: not logged).
 func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.caller.Logger = l } }
 
@@ -95,6 +100,17 @@ func WithJitter(j func() float64) Option { return func(s *settings) { s.caller.J
 // apiKey is an Enterprise Admin personal key; it is sent as a Bearer token and never
 // appears in an error or a log line.
 func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
+	return newCore(baseURL, apiKey, basePath, Hints(), opts)
+}
+
+// versionRoots are the API roots a base URL may already end in; newCore strips any of
+// them before adding the one it speaks, so DEVIN_API_URL may name either.
+var versionRoots = []string{"/v2/enterprise", "/v3/enterprise"}
+
+// newCore checks the key and the base URL and builds the transport both versions
+// share: root is the path appended to the base URL ("/v2/enterprise" or
+// "/v3/enterprise"), hints the version's sentences for a refused credential.
+func newCore(baseURL, apiKey, root string, hints apiclient.Hints, opts []Option) (*Client, error) {
 	key := strings.TrimSpace(apiKey)
 	if key == "" {
 		return nil, errors.New("devin: the API key is empty")
@@ -113,9 +129,10 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
-	if !strings.HasSuffix(u.Path, basePath) {
-		u.Path += basePath
+	for _, r := range versionRoots {
+		u.Path = strings.TrimSuffix(u.Path, r)
 	}
+	u.Path += root
 
 	s := settings{}
 	for _, o := range opts {
@@ -138,7 +155,7 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 		},
 	}
 	caller := s.caller
-	caller.API, caller.Hints, caller.Classify = APIName, Hints(), c.classify
+	caller.API, caller.Hints, caller.Classify = APIName, hints, c.classify
 	c.caller = &caller
 	return c, nil
 }
@@ -164,6 +181,13 @@ func validHeaderValue(v string) bool {
 // do sends one request. path is relative to the enterprise root and already escaped;
 // in, when non-nil, is sent as JSON.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in any) (*apiclient.Response, error) {
+	return c.send(ctx, "", method, c.base+path, query, in)
+}
+
+// send sends one request to the absolute URL u; perm is the permission the call
+// needs, named by a 403 (v3), or "".
+func (c *Client) send(ctx context.Context, perm, method, u string, query url.Values, in any) (*apiclient.Response, error) {
+	path := strings.TrimPrefix(u, c.base)
 	var body []byte
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -172,11 +196,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 		body = b
 	}
-	u := c.base + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	return c.caller.Do(ctx, apiclient.Request{Method: method, URL: u, Header: c.header, Body: body})
+	return c.caller.Do(ctx, apiclient.Request{Method: method, URL: u, Header: c.header, Body: body, Permission: perm})
 }
 
 // call sends one request and decodes a 2xx body into out (skipped when out is nil).
@@ -215,9 +238,10 @@ func (c *Client) classify(now time.Time, resp *apiclient.Response) (*apiclient.E
 	e.RequestID = resp.Header.Get("X-Request-Id")
 
 	var body struct {
-		Detail  json.RawMessage `json:"detail"`
-		Title   string          `json:"title"`
-		Message string          `json:"message"`
+		Detail  json.RawMessage   `json:"detail"`
+		Title   string            `json:"title"`
+		Message string            `json:"message"`
+		Errors  []json.RawMessage `json:"errors"` // v3 problem+json, on 422
 	}
 	if json.Unmarshal(resp.Body, &body) == nil {
 		var detail string
@@ -231,6 +255,15 @@ func (c *Client) classify(now time.Time, resp *apiclient.Response) (*apiclient.E
 					Field:   c.redact(it.field()),
 					Code:    c.redact(it.Type),
 					Message: c.redact(clip(it.Msg)),
+				})
+			}
+		}
+		for _, raw := range body.Errors {
+			if f, ok := problemField(raw); ok {
+				e.Fields = append(e.Fields, apiclient.FieldError{
+					Field:   c.redact(f.field()),
+					Code:    c.redact(f.Type),
+					Message: c.redact(clip(f.Msg)),
 				})
 			}
 		}
@@ -256,6 +289,37 @@ type validationItem struct {
 	Loc  []any  `json:"loc"`
 	Msg  string `json:"msg"`
 	Type string `json:"type"`
+}
+
+// problemField reads one item of a problem+json "errors" list. Its shape is not
+// documented: FastAPI's {loc, msg, type} is read first, then the names other problem
+// bodies use ({field|pointer|name, message|detail, code}), and a bare string.
+func problemField(raw json.RawMessage) (validationItem, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return validationItem{Msg: s}, s != ""
+	}
+	var it struct {
+		validationItem
+		Field   string `json:"field"`
+		Pointer string `json:"pointer"`
+		Name    string `json:"name"`
+		Message string `json:"message"`
+		Detail  string `json:"detail"`
+		Code    string `json:"code"`
+	}
+	if json.Unmarshal(raw, &it) != nil {
+		return validationItem{}, false
+	}
+	v := it.validationItem
+	if len(v.Loc) == 0 {
+		if f := firstNonEmpty(it.Field, strings.TrimPrefix(it.Pointer, "/"), it.Name); f != "" {
+			v.Loc = []any{f}
+		}
+	}
+	v.Msg = firstNonEmpty(v.Msg, it.Message, it.Detail)
+	v.Type = firstNonEmpty(v.Type, it.Code)
+	return v, len(v.Loc) > 0 || v.Msg != ""
 }
 
 // field renders loc as "emails[0]": the leading "body"/"query"/"path" says where

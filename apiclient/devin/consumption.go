@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -112,7 +113,27 @@ type ConsumptionQuery struct {
 	Start  time.Time
 	End    time.Time
 	OrgIDs []string // only Devin-session ACUs are attributed to orgs
+	// Detail says which breakdowns the caller reads. v2 answers every one in its one
+	// call and ignores it; v3 has a call per org and per user, so it makes only
+	// those asked for. The zero value asks for all.
+	Detail Detail
+	// TopUsers, when > 0, says the caller reads only the TopUsers users with the most
+	// ACUs from ByUser: v3 then finds exactly those (and maybe a few more) instead of
+	// every user's figure. 0 means every user. v2 ignores it.
+	TopUsers int
 }
+
+// Detail is which breakdowns of a consumption query its caller reads.
+type Detail int
+
+const (
+	// DetailAll is TotalACUs, ByDate, ByOrg and ByUser.
+	DetailAll Detail = iota
+	// DetailOrgs is TotalACUs, ByDate and ByOrg: ByUser may be left empty.
+	DetailOrgs
+	// DetailTotals is TotalACUs and ByDate: ByOrg and ByUser may be left empty.
+	DetailTotals
+)
 
 func (q ConsumptionQuery) values() url.Values {
 	v := url.Values{}
@@ -129,7 +150,16 @@ func (q ConsumptionQuery) values() url.Values {
 // Key identifies the request the query makes: two queries with the same Key ask the
 // API the same question (their bounds fall in the same billing days), so they get the
 // same answer. It is for callers that share answers between queries.
-func (q ConsumptionQuery) Key() string { return q.values().Encode() }
+func (q ConsumptionQuery) Key() string {
+	v := q.values()
+	if q.Detail != DetailAll {
+		v.Set("detail", strconv.Itoa(int(q.Detail)))
+	}
+	if q.TopUsers > 0 && q.Detail == DetailAll {
+		v.Set("top_users", strconv.Itoa(q.TopUsers))
+	}
+	return v.Encode()
+}
 
 // Consumption is ACU consumption over a period. Maps are never nil.
 type Consumption struct {

@@ -322,9 +322,18 @@ func (c *Client) membersByEmail(ctx context.Context, emails []string) (map[strin
 // apply runs step (set role, add to org) for every user the invite resolved, in
 // batches; a failing batch marks its users failed with what was missed.
 func (r *inviteRun) apply(ctx context.Context, missed string, step func(ids []string) error) error {
+	return r.applyTo(ctx, missed, "", step)
+}
+
+// applyTo is apply to the outcomes of one status only ("" for every user the invite
+// resolved).
+func (r *inviteRun) applyTo(ctx context.Context, missed, only string, step func(ids []string) error) error {
 	var eligible []int
 	for i := range r.res.Outcomes {
 		o := r.out(i)
+		if only != "" && o.Status != only {
+			continue
+		}
 		if o.Status == StatusInvited || o.Status == StatusAlreadyMember || (o.Status == StatusFailed && o.UserID != "") {
 			if o.UserID == "" {
 				r.partialFailure(o, missed+": the API did not return the user's ID")

@@ -20,6 +20,9 @@ type Organization struct {
 	MaxCycleACULimit   *int // per billing cycle; nil means no limit
 	MaxSessionACULimit *int
 	MemberCount        int
+	// MemberCountUnknown is true when the API gives no member count (v3): MemberCount
+	// is then 0 without meaning it.
+	MemberCountUnknown bool
 	CreatedAt          *time.Time
 }
 

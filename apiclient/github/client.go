@@ -86,6 +86,11 @@ func WithRetryPolicy(p apiclient.RetryPolicy) Option {
 	return func(s *settings) { s.caller.Policy = p }
 }
 
+// WithObserver counts every HTTP attempt into o (the metrics registry).
+func WithObserver(o apiclient.CallObserver) Option {
+	return func(s *settings) { s.caller.Observer = o }
+}
+
 // WithLogger sets where retries and request ids are logged (default: nowhere).
 func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.caller.Logger = l } }
 

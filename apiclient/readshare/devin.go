@@ -25,6 +25,7 @@ type DevinReader interface {
 
 var (
 	_ DevinReader = (*devin.Client)(nil)
+	_ DevinReader = (*devin.ClientV3)(nil)
 	_ DevinReader = (*Devin)(nil)
 )
 
