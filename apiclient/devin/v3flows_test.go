@@ -191,3 +191,32 @@ func TestV3RolesAreKeptAndReadAgainOnAMiss(t *testing.T) {
 	require.Len(t, calls, 5, "a role created since is found by reading the roles again")
 	assert.Equal(t, map[string]any{"role_id": "r-auditor"}, calls[4].Body)
 }
+
+// The default org role is for people not in the organization yet: someone already
+// in it keeps the role they have, as v2's call without org_role and the executor's
+// "nobody is demoted" rule do. An invite with --org must not turn an org admin who
+// turns out to be a member already into a Member.
+func TestV3AddOrgMembersDefaultRoleDemotesNobody(t *testing.T) {
+	s := newV3Server(t)
+	s.on("GET", "/v3/enterprise/roles", reply(200, page(v3Roles, "")))
+	s.on("GET", "/v3/enterprise/members/users", func(r *http.Request, _ any) (int, any) {
+		if r.URL.Query().Get("email") == "boss@x.io" {
+			return 200, page([]any{user("u-boss", "boss@x.io", "Member")}, "")
+		}
+		return 200, page([]any{}, "")
+	})
+	s.on("POST", "/v3/enterprise/members/users", reply(200, []any{user("u-new", "new@x.io", "Member")}))
+	s.on("GET", "/v3/enterprise/organizations/org-1/members/users", reply(200, page([]any{
+		user("u-boss", "boss@x.io", "Member", "org-1", "Admin"),
+	}, "")))
+	s.on("POST", "/v3/enterprise/organizations/org-1/members/users/u-new", reply(200, user("u-new", "new@x.io", "Member", "org-1", "Member")))
+	s.on("PATCH", "/v3/enterprise/organizations/org-1/members/users/u-boss", reply(200, user("u-boss", "boss@x.io", "Member", "org-1", "Member")))
+
+	res, err := s.client(t).Invite(context.Background(), devin.InviteRequest{Emails: []string{"new@x.io", "boss@x.io"}, OrgID: "org-1"})
+	require.NoError(t, err)
+	assert.Equal(t, devin.InviteCounts{Invited: 1, AlreadyMember: 1}, res.Counts())
+	require.NoError(t, s.client(t).AddOrgMembers(context.Background(), "org-1", []string{"u-boss"}, ""))
+	for _, c := range s.Calls() {
+		assert.NotEqual(t, "PATCH /v3/enterprise/organizations/org-1/members/users/u-boss", c.Method+" "+c.Path, "the org admin is not demoted")
+	}
+}
