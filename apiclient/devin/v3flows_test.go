@@ -220,3 +220,29 @@ func TestV3AddOrgMembersDefaultRoleDemotesNobody(t *testing.T) {
 		assert.NotEqual(t, "PATCH /v3/enterprise/organizations/org-1/members/users/u-boss", c.Method+" "+c.Path, "the org admin is not demoted")
 	}
 }
+
+// The filters are matched on the client too, for a server that ignores them; the
+// listing must then go on past the sessions it drops, not stop once it has read as
+// many as were asked for.
+func TestV3SessionInsightsReadOnWhenTheServerIgnoresAFilter(t *testing.T) {
+	s := newV3Server(t)
+	sess := func(id, user string) map[string]any {
+		return map[string]any{"session_id": id, "org_id": "org-1", "user_id": user, "title": "T " + id, "status": "exit", "created_at": 1733385600}
+	}
+	s.on("GET", "/v3/enterprise/sessions", func(r *http.Request, _ any) (int, any) {
+		if r.URL.Query().Get("after") == "" {
+			return 200, page([]any{sess("s1", "u-other"), sess("s2", "u-other")}, "p2")
+		}
+		return 200, page([]any{sess("s3", "u-me"), sess("s4", "u-me"), sess("s5", "u-me")}, "")
+	})
+	for _, id := range []string{"s3", "s4", "s5"} {
+		s.on("GET", "/v3/enterprise/sessions/"+id+"/insights", reply(200, map[string]any{"session_id": id}))
+	}
+	got, err := s.client(t).SessionInsights(context.Background(), devin.SessionInsightsQuery{Limit: 2, UserIDs: []string{"u-me"}})
+	require.NoError(t, err)
+	var ids []string
+	for _, g := range got {
+		ids = append(ids, g.SessionID)
+	}
+	assert.Equal(t, []string{"s3", "s4"}, ids)
+}
