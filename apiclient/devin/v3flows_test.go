@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -245,4 +246,31 @@ func TestV3SessionInsightsReadOnWhenTheServerIgnoresAFilter(t *testing.T) {
 		ids = append(ids, g.SessionID)
 	}
 	assert.Equal(t, []string{"s3", "s4"}, ids)
+}
+
+// v3's User has a nullable email: an answer that lists the invitees without their
+// addresses must not turn a sent invitation into "failed". The emails the answer does
+// not name are looked up; found now (they were not members before), they were invited.
+func TestV3InviteAnswerWithoutEmailsIsCheckedByLookup(t *testing.T) {
+	s := newV3Server(t)
+	s.on("GET", "/v3/enterprise/roles", reply(200, page(v3Roles, "")))
+	var invited atomic.Bool
+	s.on("GET", "/v3/enterprise/members/users", func(r *http.Request, _ any) (int, any) {
+		if invited.Load() && r.URL.Query().Get("email") == "new@x.io" {
+			return 200, page([]any{user("u-new", "new@x.io", "Member")}, "")
+		}
+		return 200, page([]any{}, "")
+	})
+	s.on("POST", "/v3/enterprise/members/users", func(*http.Request, any) (int, any) {
+		invited.Store(true)
+		u := user("u-new", "new@x.io", "Member")
+		u["email"] = nil
+		return 200, []any{u}
+	})
+	res, err := s.client(t).Invite(context.Background(), devin.InviteRequest{Emails: []string{"new@x.io", "gone@x.io"}})
+	require.NoError(t, err)
+	assert.Equal(t, []devin.InviteOutcome{
+		{Email: "new@x.io", UserID: "u-new", Status: devin.StatusInvited},
+		{Email: "gone@x.io", Status: devin.StatusFailed, Reason: "not invited by the API"},
+	}, res.Outcomes)
 }
