@@ -68,7 +68,7 @@ func TestConsoleStopsOnSIGTERMThroughTheShutdownSteps(t *testing.T) {
 		"shutdown: waiting for executions in flight",
 		"shutdown: executions in flight finished",
 		"shutdown: audit lines echoed",
-		"shutdown: no execution leases to release",
+		"shutdown: execution leases released",
 		"shutdown: database closed",
 	}
 	last := -1

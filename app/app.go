@@ -73,6 +73,15 @@ type Options struct {
 	// zero takes its defaults. Tests shorten them.
 	GrantLease, GrantRetry time.Duration
 	GrantAttempts          int
+	// ExecLease is how long an execution is held without a heartbeat before another
+	// replica may take it over (default executor.DefaultLease); ExecOwner names this
+	// process in the lease (default a random ID). Tests shorten the one and set the
+	// other to tell replicas apart.
+	ExecLease time.Duration
+	ExecOwner string
+	// EchoLease is how long the audit echo's claim on an event lasts (default one
+	// minute), so also how long the echo waits for a replica that died holding one.
+	EchoLease time.Duration
 }
 
 // App is a wired bot, ready to Run.
@@ -95,7 +104,7 @@ type App struct {
 	// alert thresholds. Both are nil without the Devin API.
 	Reports   *reports.Service
 	Scheduler *reports.Scheduler
-	// Leases, when set, hands back this process's execution leases at shutdown.
+	// Leases hands back this process's execution leases at shutdown (the Runner).
 	Leases LeaseReleaser
 	// Metrics is what /metrics serves; every part counts into it.
 	Metrics  *metrics.Registry
@@ -148,6 +157,9 @@ func (a *App) build() error {
 	}
 	if opts.EchoBackoffBase > 0 {
 		echoOpts = append(echoOpts, auditecho.WithBackoff(opts.EchoBackoffBase, max(opts.EchoBackoffMax, opts.EchoBackoffBase)))
+	}
+	if opts.EchoLease > 0 {
+		echoOpts = append(echoOpts, auditecho.WithClaimLease(opts.EchoLease))
 	}
 	a.Echoer = auditecho.NewEchoer(a.DB, a.Poster, cfg.AuditChannel, opts.Clock, a.log.With("component", "audit"), echoOpts...)
 
@@ -269,7 +281,8 @@ func (a *App) build() error {
 	}
 	a.Service = svc
 	a.Runner = executor.NewRunner(svc, actions, queue, 0, a.log.With("component", "executor"),
-		executor.WithExecutionObserver(a.Metrics))
+		executor.WithLease(opts.ExecOwner, opts.ExecLease, opts.Clock), executor.WithExecutionObserver(a.Metrics))
+	a.Leases = a.Runner
 	// A request Slack refused is retried on the next sweep, then less and less often.
 	takers := map[approvals.Action]executor.Taker{}
 	if githubClient != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"devin-chatops/executor"
 )
 
 // DefaultShutdownGrace is how long, from SIGTERM, executions in flight get to finish:
@@ -20,6 +22,8 @@ const minStepTime = 2 * time.Second
 type LeaseReleaser interface {
 	ReleaseLeases(ctx context.Context) error
 }
+
+var _ LeaseReleaser = (*executor.Runner)(nil)
 
 // workers are the goroutines Run starts, grouped by the shutdown step that stops them.
 type workers struct {
@@ -40,7 +44,9 @@ type workers struct {
 //     are cancelled, nothing is recorded for them and they stay executing, resumed by
 //     the next start (or, with leases, by another replica);
 //  3. the audit lines recorded meanwhile are echoed (what is left stays in the outbox);
-//  4. execution leases are handed back (when the store keeps them: Leases);
+//  4. execution leases are handed back (Leases: the Runner's ReleaseLeases; the
+//     executions cut short in step 2 have handed theirs back already), so another
+//     replica takes those executions over at once;
 //  5. the health listener stops, then the database is closed.
 func (a *App) shutdown(started time.Time, w *workers, echoCtxStop, stopTaking, abortExec context.CancelFunc) {
 	log := a.log.With("component", "shutdown")

@@ -2,18 +2,25 @@ package approvals
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"devin-chatops/audit"
 )
 
-// BeginExecution makes the caller the executor of an approved request: the
+// BeginExecution makes lease.Owner the executor of request id until lease.Until
+// (renewed with RenewLease while the action runs). An approved request is begun: the
 // approved -> executing compare-and-swap, with its audit event, happens once across
-// every process. resume takes over a request already executing, which only the
-// start-up recovery may do (the process that began it is gone). ok is false when the
-// request is not the caller's to run: another process runs it, or it is finished.
-func (s *Service) BeginExecution(ctx context.Context, id string, resume bool) (r Request, ok bool, err error) {
+// every process. An executing request is taken over only when its lease has run out
+// (its executor died or handed it back): that compare-and-swap, with its "resumed"
+// event, also happens once, and the request comes back Resumed so the action checks
+// what its earlier run already did. ok is false when the request is not the caller's
+// to run: another process holds it, or it is finished.
+func (s *Service) BeginExecution(ctx context.Context, id string, lease Lease) (r Request, ok bool, err error) {
+	if lease.Owner == "" {
+		return Request{}, false, fmt.Errorf("begin execution %s: no lease owner", id)
+	}
 	r, err = s.store.GetRequest(ctx, id)
 	if err != nil {
 		return Request{}, false, err
@@ -22,33 +29,56 @@ func (s *Service) BeginExecution(ctx context.Context, id string, resume bool) (r
 		RequestID: id, Kind: audit.KindExecuting, Command: CommandLine(r), Items: r.Items,
 		RequestedAt: r.CreatedAt, DecidedAt: r.DecidedAt,
 	}
-	switch {
-	case r.State == StateApproved:
-		swapped, err := s.store.Transition(ctx, id, StateApproved, StateExecuting, Change{}, started)
+	switch r.State {
+	case StateApproved:
+		swapped, err := s.store.Transition(ctx, id, StateApproved, StateExecuting, Change{Lease: lease}, started)
 		if err != nil || !swapped {
 			return Request{}, false, err
 		}
 		r.State = StateExecuting
-	case r.State == StateExecuting && resume:
-		started.Detail = "resumed after a restart"
-		if err := s.store.AppendAudit(ctx, started); err != nil {
+	case StateExecuting:
+		started.Detail = ResumedDetail
+		taken, err := s.store.TakeOver(ctx, id, lease, s.clock.Now(), started)
+		if err != nil || !taken {
 			return Request{}, false, err
 		}
 		r.Resumed = true
 	default:
 		return Request{}, false, nil
 	}
+	r.ExecOwner, r.LeaseUntil = lease.Owner, lease.Until
 	s.kick()
 	s.refreshCard(ctx, id)
-	s.log.InfoContext(ctx, "executing request", "request_id", id, "action", r.Action, "items", len(r.Items), "resumed", resume)
+	s.log.InfoContext(ctx, "executing request", "request_id", id, "action", r.Action, "items", len(r.Items), "resumed", r.Resumed)
 	return r, true, nil
 }
 
+// ResumedDetail is the detail of the "executing" audit event of a run that took over
+// an execution whose lease had run out.
+const ResumedDetail = "resumed: the run that began it stopped (its lease ran out)"
+
+// RenewLease extends owner's lease on an executing request (the heartbeat); ok is false
+// when the lease was lost: another process took the request over, or it is finished.
+func (s *Service) RenewLease(ctx context.Context, id string, lease Lease) (bool, error) {
+	return s.store.RenewLease(ctx, id, lease)
+}
+
+// ReleaseLease hands an execution back at shutdown: its lease ends now, so another
+// process takes it over at once instead of waiting for the lease to run out.
+func (s *Service) ReleaseLease(ctx context.Context, id, owner string) (bool, error) {
+	return s.store.ReleaseLease(ctx, id, owner, s.clock.Now())
+}
+
+// ErrLeaseLost: the outcome of an execution was not recorded because its executor no
+// longer holds the request; the process that took it over records its own.
+var ErrLeaseLost = errors.New("execution lease lost to another process")
+
 // FinishExecution records what the execution of request id did, one outcome per item:
 // executing -> done when every item succeeded, else failed, with the audit event; then
-// the card shows it and the requester is told. It is a no-op when another process
-// recorded the outcome first.
-func (s *Service) FinishExecution(ctx context.Context, id string, outcomes []ItemOutcome) error {
+// the card shows it and the requester is told. It records only while owner holds the
+// request's execution lease: ErrLeaseLost when another process has taken it over (that
+// process records its own outcome), nil when the request is already finished.
+func (s *Service) FinishExecution(ctx context.Context, id, owner string, outcomes []ItemOutcome) error {
 	r, err := s.store.GetRequest(ctx, id)
 	if err != nil {
 		return fmt.Errorf("read request: %w", err)
@@ -63,7 +93,7 @@ func (s *Service) FinishExecution(ctx context.Context, id string, outcomes []Ite
 		Detail:      failureDetail(outcomes),
 		RequestedAt: r.CreatedAt, DecidedAt: r.DecidedAt, DoneAt: doneAt,
 	}
-	ch := Change{Outcomes: outcomes, DoneAt: doneAt, Grants: grantsFor(r, outcomes, doneAt)}
+	ch := Change{Outcomes: outcomes, DoneAt: doneAt, Grants: grantsFor(r, outcomes, doneAt), Lease: Lease{Owner: owner}}
 	if r.State == StateExecuting {
 		ext, ended, err := s.grantChanges(ctx, r, outcomes)
 		if err != nil {
@@ -82,7 +112,10 @@ func (s *Service) FinishExecution(ctx context.Context, id string, outcomes []Ite
 		return fmt.Errorf("record outcome: %w", err)
 	}
 	if !ok {
-		return nil // another process recorded its outcome first
+		if cur, err := s.store.GetRequest(ctx, id); err == nil && cur.State == StateExecuting && cur.ExecOwner != owner {
+			return fmt.Errorf("record outcome of %s: %w (now held by %s)", id, ErrLeaseLost, cur.ExecOwner)
+		}
+		return nil // finished already
 	}
 	s.kick()
 	if len(ch.Grants) > 0 || ch.ExtendGrant != nil || len(ch.EndGrants) > 0 {

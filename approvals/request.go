@@ -137,6 +137,13 @@ type Request struct {
 	// restart: what the action finds already done may be its own earlier run's work.
 	Resumed bool `json:"-"`
 
+	// ExecOwner is the process executing the request and LeaseUntil when its lease
+	// runs out unless renewed (the heartbeat): set when execution begins or is taken
+	// over, cleared when it finishes. Another process takes an executing request over
+	// only once LeaseUntil has passed.
+	ExecOwner  string
+	LeaseUntil time.Time
+
 	// Plan is what the check before submission found, one plain-text line per fact
 	// ("limit now 1,000, after 2,000"), shown on the card. Escape it for mrkdwn.
 	Plan []string

@@ -68,6 +68,16 @@ type Store interface {
 	// DeferSync records a failed try to bring the request up to date in Slack: it adds
 	// one to SyncAttempts and sets NextSyncAt to next. ErrNotFound for an unknown request.
 	DeferSync(ctx context.Context, id string, next time.Time) error
+	// TakeOver makes lease.Owner the executor of a request left executing by another
+	// whose lease ran out (LeaseUntil <= now), a compare-and-swap with its events; ok is
+	// false when the request is not executing or its lease still holds.
+	TakeOver(ctx context.Context, id string, lease Lease, now time.Time, events ...audit.Event) (ok bool, err error)
+	// RenewLease moves the lease of an executing request to lease.Until while
+	// lease.Owner still holds it; ok is false when it does not (taken over, finished).
+	RenewLease(ctx context.Context, id string, lease Lease) (ok bool, err error)
+	// ReleaseLease ends owner's lease on an executing request at now, so that another
+	// process may take it over at once; ok is false when owner does not hold it.
+	ReleaseLease(ctx context.Context, id, owner string, now time.Time) (ok bool, err error)
 }
 
 // Change holds the fields a transition sets alongside the state. Zero fields are left
@@ -87,4 +97,17 @@ type Change struct {
 	// access back first), with EndedBy as their outcome.
 	EndGrants []string
 	EndedBy   string
+	// Lease is the execution lease. On approved -> executing it is taken: Owner and
+	// Until are stored with the state. On executing -> done|failed it is required: the
+	// swap happens only while Owner still holds the request (a process whose lease
+	// was taken over must not record its outcome over the new owner's), and it is
+	// cleared. Zero: no lease is set or checked.
+	Lease Lease
+}
+
+// Lease is an execution lease: who executes a request, and until when it holds it
+// without renewing.
+type Lease struct {
+	Owner string
+	Until time.Time
 }

@@ -140,7 +140,7 @@ func TestShutdownCancelsExecutionAndNextStartResumesIt(t *testing.T) {
 	evs := e.events(r.ID)
 	last := evs[len(evs)-2:]
 	assert.Equal(t, []audit.Kind{audit.KindExecuting, audit.KindDone}, kinds(last))
-	assert.Equal(t, "resumed after a restart", last[0].Detail)
+	assert.Equal(t, approvals.ResumedDetail, last[0].Detail)
 }
 
 // Work the APIs finished as shutdown began is recorded, and the card and requester are

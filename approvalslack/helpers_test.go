@@ -393,7 +393,7 @@ func (e *env) bareService(db flowStore, exec executor.Action) *stack {
 	})
 	require.NoError(e.t, err)
 	all := executor.Actions{approvals.ActionInvite: exec, approvals.ActionTeamAdd: exec, approvals.ActionTeamRemove: exec}
-	runner := executor.NewRunner(svc, all, q, 0, slog.New(e.logs))
+	runner := executor.NewRunner(svc, all, q, 0, slog.New(e.logs), executor.WithLease("", 0, e.clock))
 	return &stack{
 		Service: svc,
 		handler: approvalslack.NewHandler(svc, e.poster, slog.New(e.logs)),

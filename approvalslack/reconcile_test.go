@@ -118,7 +118,9 @@ func TestReconcileRendersLatestStateAfterConcurrentTransition(t *testing.T) {
 	ok, err := e.db.Transition(ctx, r.ID, approvals.StatePending, approvals.StateApproved, approvals.Change{DecidedBy: "UA", DecidedAt: t0})
 	require.NoError(t, err)
 	require.True(t, ok)
-	ok, err = e.db.Transition(ctx, r.ID, approvals.StateApproved, approvals.StateExecuting, approvals.Change{})
+	ok, err = e.db.Transition(ctx, r.ID, approvals.StateApproved, approvals.StateExecuting, approvals.Change{
+		Lease: approvals.Lease{Owner: "other-replica", Until: e.clock.Now().Add(time.Hour)},
+	})
 	require.NoError(t, err)
 	require.True(t, ok)
 

@@ -633,7 +633,7 @@ func TestRestartFinishesInterruptedRequestsOnce(t *testing.T) {
 	require.NoError(t, err)
 	last := evs[len(evs)-2:]
 	assert.Equal(t, []audit.Kind{audit.KindExecuting, audit.KindDone}, kinds(last))
-	assert.Equal(t, "resumed after a restart", last[0].Detail)
+	assert.Equal(t, approvals.ResumedDetail, last[0].Detail)
 
 	// The pending request's buttons keep working in the new process.
 	svc.HandleClick(ctx, approvalslack.Click{User: "UB", RequestID: pending.ID, Approve: true, Channel: approvalChannel})
@@ -667,23 +667,38 @@ func TestCardPostedLaterWhenFirstPostFails(t *testing.T) {
 }
 
 // A second replica starting while the first executes a request does not run it again:
-// only an execution that began before a process started can have been orphaned.
+// it takes an execution over only once the lease of its executor has run out.
 func TestRecoverLeavesExecutionsOfLiveProcessesAlone(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	exec := newFakeExecutor()
-	replica := e.newService(e.db, exec) // started now
-	e.clock.Advance(time.Second)
+	replica := e.newService(e.db, exec)
 	r := e.submit(inviteSub("live@example.com"))
 	ok, err := e.db.Transition(ctx, r.ID, approvals.StatePending, approvals.StateApproved, approvals.Change{DecidedBy: "UA", DecidedAt: e.clock.Now()})
 	require.NoError(t, err)
 	require.True(t, ok)
-	ok, err = e.db.Transition(ctx, r.ID, approvals.StateApproved, approvals.StateExecuting, approvals.Change{})
+	ok, err = e.db.Transition(ctx, r.ID, approvals.StateApproved, approvals.StateExecuting, approvals.Change{
+		Lease: approvals.Lease{Owner: "live-replica", Until: e.clock.Now().Add(30 * time.Second)},
+	})
 	require.NoError(t, err)
 	require.True(t, ok)
 
 	require.NoError(t, replica.Recover(ctx))
+	require.NoError(t, replica.Sweep(ctx))
+	e.settle()
 	assert.Zero(t, exec.callsFor(r.ID), "another process is running it")
+
+	// The live replica dies: once its lease has run out, the next sweep takes over.
+	e.clock.Advance(31 * time.Second)
+	require.NoError(t, replica.Sweep(ctx))
+	e.settle()
+	assert.Equal(t, 1, exec.callsFor(r.ID))
+	assert.Equal(t, approvals.StateDone, e.get(r.ID).State)
+	evs, err := e.db.AuditEvents(ctx, r.ID)
+	require.NoError(t, err)
+	last := evs[len(evs)-2:]
+	assert.Equal(t, []audit.Kind{audit.KindExecuting, audit.KindDone}, kinds(last))
+	assert.Equal(t, approvals.ResumedDetail, last[0].Detail)
 }
 
 func TestRecoverPostsMissingCards(t *testing.T) {
@@ -692,6 +707,9 @@ func TestRecoverPostsMissingCards(t *testing.T) {
 	r, err := e.svc.Submit(context.Background(), inviteSub())
 	require.NoError(t, err)
 	e.poster.setPostErr(nil)
+	require.NoError(t, e.svc.Recover(context.Background()))
+	assert.Empty(t, e.get(r.ID).CardTS, "a request of a moment ago may be another replica's Submit posting its card")
+	e.clock.Advance(5 * time.Second)
 	require.NoError(t, e.svc.Recover(context.Background()))
 	assert.NotEmpty(t, e.get(r.ID).CardTS)
 }

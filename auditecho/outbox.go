@@ -56,6 +56,7 @@ type Echoer struct {
 	backoffBase time.Duration
 	backoffMax  time.Duration
 	batch       int
+	lease       time.Duration // claimLease unless set
 	// jitter returns a random duration in [0, span]; replaceable so tests are deterministic.
 	jitter func(span time.Duration) time.Duration
 
@@ -64,6 +65,17 @@ type Echoer struct {
 
 // EchoerOption adjusts an Echoer built by NewEchoer.
 type EchoerOption func(*Echoer)
+
+// WithClaimLease sets how long a claim on an event lasts (default one minute): also how
+// long the echo waits for an echoer that died holding the head of the queue. It must
+// outlast one delivery; tests that kill a replica shorten it.
+func WithClaimLease(d time.Duration) EchoerOption {
+	return func(e *Echoer) {
+		if d > 0 {
+			e.lease = d
+		}
+	}
+}
 
 // WithPollInterval sets how often Run looks for due events when not kicked (default 1s).
 func WithPollInterval(d time.Duration) EchoerOption {
@@ -123,6 +135,7 @@ func NewEchoer(outbox Outbox, poster Poster, channel string, clk clock.Clock, lo
 		backoffBase: time.Second,
 		backoffMax:  5 * time.Minute,
 		batch:       50,
+		lease:       claimLease,
 		jitter: func(span time.Duration) time.Duration {
 			if span <= 0 {
 				return 0
@@ -188,7 +201,7 @@ func (e *Echoer) Flush(ctx context.Context) (int, error) {
 			return delivered, ctx.Err()
 		}
 		now := e.clock.Now()
-		ok, err := e.outbox.Claim(ctx, p.Event.ID, e.owner, now, now.Add(claimLease))
+		ok, err := e.outbox.Claim(ctx, p.Event.ID, e.owner, now, now.Add(e.lease))
 		if err != nil {
 			if ctx.Err() != nil {
 				return delivered, ctx.Err()

@@ -271,8 +271,26 @@ func (r raw) validate(mode Mode) (Config, error) {
 
 // ParseSchedule parses USAGE_REPORT_SCHEDULE: a 5-field cron spec, optionally prefixed
 // with CRON_TZ=Zone, or a descriptor such as @every 24h or @weekly.
+//
+// An @every schedule's slots are aligned to multiples of its interval (counted from
+// the zero time, in UTC), not to when the process started: replicas started at
+// different moments then agree on the slots, and each slot is claimed and posted once.
 func ParseSchedule(spec string) (cron.Schedule, error) {
-	return cron.ParseStandard(spec)
+	s, err := cron.ParseStandard(spec)
+	if err != nil {
+		return nil, err
+	}
+	if every, ok := s.(cron.ConstantDelaySchedule); ok {
+		return alignedEvery(every.Delay), nil
+	}
+	return s, nil
+}
+
+// alignedEvery is an @every schedule whose slots fall on multiples of the interval.
+type alignedEvery time.Duration
+
+func (d alignedEvery) Next(t time.Time) time.Time {
+	return t.Truncate(time.Duration(d)).Add(time.Duration(d))
 }
 
 func checkToken(add func(string, ...any), name string, v Secret, prefix string) {

@@ -248,3 +248,14 @@ func TestDevinAPIVersion(t *testing.T) {
 		})
 	}
 }
+
+// Two replicas started at different moments agree on an @every schedule's slots.
+func TestEveryScheduleAlignedAcrossProcesses(t *testing.T) {
+	s, err := ParseSchedule("@every 2s")
+	require.NoError(t, err)
+	a := time.Date(2026, 1, 5, 9, 0, 0, 300_000_000, time.UTC)
+	b := a.Add(1100 * time.Millisecond)
+	assert.Equal(t, time.Date(2026, 1, 5, 9, 0, 2, 0, time.UTC), s.Next(a))
+	assert.Equal(t, s.Next(a), s.Next(b), "the same next slot from either start")
+	assert.Equal(t, time.Date(2026, 1, 5, 9, 0, 4, 0, time.UTC), s.Next(s.Next(a)))
+}

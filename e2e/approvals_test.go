@@ -443,7 +443,7 @@ func TestApprovalFinishedAfterCrash(t *testing.T) {
 	require.Equal(t, 1, apKindLines(env, approved, audit.KindExecuting))
 	// The interrupted execution started once before the crash and resumed once after it.
 	require.Equal(t, 2, apKindLines(env, executing, audit.KindExecuting))
-	waitAudit(t, env, "`"+executing+"` *executing*", "resumed after a restart")
+	waitAudit(t, env, "`"+executing+"` *executing*", approvals.ResumedDetail)
 	_, ok = env.Devin.MemberByEmail("approved.crash@example.com")
 	require.True(t, ok)
 	require.Equal(t, 1, env.Devin.CountOp(devinsandbox.OpInvite), "one invitation in all: the interrupted one went through before the crash")

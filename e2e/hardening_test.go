@@ -65,7 +65,7 @@ func hdFinishedOnce(t *testing.T, env *harness.Env, id string) {
 	apWaitEchoed(t, env, id, apHasKind(audit.KindDone))
 	require.Equal(t, 1, apKindLines(env, id, audit.KindDone), "finished exactly once")
 	require.Equal(t, 2, apKindLines(env, id, audit.KindExecuting), "started before the stop, resumed after it")
-	waitAudit(t, env, "`"+id+"` *executing*", "resumed after a restart")
+	waitAudit(t, env, "`"+id+"` *executing*", approvals.ResumedDetail)
 	require.Equal(t, 1, rcDMsAbout(t, env, id), "the requester is told once")
 	require.Equal(t, 1, apCards(env, id))
 }

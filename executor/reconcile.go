@@ -40,7 +40,9 @@ func (s *Sweeper) Reconcile(ctx context.Context) error {
 }
 
 // reconcile is Reconcile; atStartup (Recover) acts on every stale request at once and
-// posts missing cards whatever their age: a previous process left them behind.
+// posts the missing cards of requests older than reconcileSettle rather than cardGrace:
+// a previous process left them behind. Not younger ones: another replica's Submit may
+// be posting that card right now.
 func (s *Sweeper) reconcile(ctx context.Context, atStartup bool) error {
 	stale, err := s.store.ListStale(ctx, reconcileBatch)
 	if err != nil {
@@ -49,7 +51,7 @@ func (s *Sweeper) reconcile(ctx context.Context, atStartup bool) error {
 	now := s.clock.Now()
 	cardMinAge, settled := cardGrace, s.settled(stale, now)
 	if atStartup {
-		cardMinAge, settled = 0, nil
+		cardMinAge, settled = reconcileSettle, nil
 	}
 	tried, failed := 0, 0
 	for _, r := range stale {

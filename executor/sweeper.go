@@ -45,9 +45,6 @@ type Sweeper struct {
 	clock     clock.Clock
 	log       *slog.Logger
 	syncRetry time.Duration
-	// started is when this process began: Recover resumes only executions that began
-	// before it.
-	started time.Time
 
 	backstops []func(context.Context) error // extra passes each sweep makes (the revoker's)
 
@@ -67,13 +64,15 @@ func NewSweeper(domain Domain, store Store, runner *Runner, clk clock.Clock, syn
 		logger = slog.Default()
 	}
 	clk = clock.OrSystem(clk)
-	return &Sweeper{domain: domain, store: store, runner: runner, clock: clk, log: logger, syncRetry: syncRetry, started: clk.Now()}
+	return &Sweeper{domain: domain, store: store, runner: runner, clock: clk, log: logger, syncRetry: syncRetry}
 }
 
 // Recover finishes what a previous process left behind; call it once at start-up,
 // before the bot takes clicks. Requests past their expiry are expired; approved ones
-// are executed; executing ones (the process died mid-way) are executed again, which is
-// safe because the actions are idempotent; then Slack is reconciled at once (pending
+// are executed; executing ones whose lease has run out (their process died mid-way, or
+// handed them back at shutdown) are taken over and run again, which is safe because
+// the actions check what is done before acting, while those whose lease still holds
+// are left to the live process that holds it; then Slack is reconciled at once (pending
 // requests without a card get it, whatever their age; stale cards are re-rendered and
 // untold requesters told). When ctx ends it starts nothing more: the requests it did
 // not reach are left as they are for the next start.
@@ -91,14 +90,13 @@ func (s *Sweeper) Recover(ctx context.Context) error {
 			// Shutting down: what is left is still approved or executing in the store.
 			return fmt.Errorf("recover approval requests: %w", err)
 		}
-		// A request approved after this process started is being run by a live process
-		// (this one, or another replica on the same database): only one approved before
-		// it started can have been left executing by a process that is gone.
-		if r.State == approvals.StateExecuting && !r.DecidedAt.IsZero() && !r.DecidedAt.Before(s.started) {
+		// An execution whose lease still holds is being run by a live process (another
+		// replica on the same database); the takeover's compare-and-swap decides again.
+		if r.State == approvals.StateExecuting && r.LeaseUntil.After(s.clock.Now()) {
 			continue
 		}
 		s.log.InfoContext(ctx, "recovering request", "request_id", r.ID, "state", r.State)
-		if err := s.runner.execute(ctx, r.ID, r.State == approvals.StateExecuting); err != nil {
+		if err := s.runner.execute(ctx, r.ID); err != nil {
 			errs = append(errs, fmt.Errorf("request %s: %w", r.ID, err))
 		}
 	}
@@ -119,7 +117,8 @@ func (s *Sweeper) Recover(ctx context.Context) error {
 func (s *Sweeper) Backstop(pass func(context.Context) error) { s.backstops = append(s.backstops, pass) }
 
 // Sweep runs one round: expire due requests, queue for execution the approved requests
-// whose execution never started (see approvedGrace), then Reconcile.
+// whose execution never started (see approvedGrace) and the executing ones whose lease
+// ran out (their replica died), then Reconcile.
 func (s *Sweeper) Sweep(ctx context.Context) error {
 	_, err := s.domain.ExpireDue(ctx)
 	for _, pass := range s.backstops {
@@ -147,22 +146,29 @@ func (s *Sweeper) Run(ctx context.Context, every time.Duration) {
 }
 
 // requeueApproved hands to the queue the requests approved more than approvedGrace ago
-// whose execution never started. The approved -> executing compare-and-swap keeps this
-// safe beside a click (or another replica) that is starting the same request.
+// whose execution never started, and the executing ones whose lease ran out. The
+// approved -> executing compare-and-swap, and the takeover's, keep this safe beside a
+// click (or another replica) that is starting or taking over the same request.
 func (s *Sweeper) requeueApproved(ctx context.Context) error {
-	reqs, err := s.store.ListRequests(ctx, approvals.StateApproved)
+	reqs, err := s.store.ListRequests(ctx, approvals.StateApproved, approvals.StateExecuting)
 	if err != nil {
 		return err
 	}
 	now := s.clock.Now()
 	var stuck int
 	for _, r := range reqs {
-		if now.Sub(r.DecidedAt) < approvedGrace {
+		if r.State == approvals.StateApproved && now.Sub(r.DecidedAt) < approvedGrace ||
+			r.State == approvals.StateExecuting && r.LeaseUntil.After(now) {
 			continue
 		}
 		switch s.runner.queue.offer(r.ID) {
 		case queued:
-			s.log.WarnContext(ctx, "approved request was not started; queued for execution again", "request_id", r.ID, "decided_at", r.DecidedAt)
+			if r.State == approvals.StateApproved {
+				s.log.WarnContext(ctx, "approved request was not started; queued for execution again", "request_id", r.ID, "decided_at", r.DecidedAt)
+			} else {
+				s.log.WarnContext(ctx, "execution lease ran out; queued to take the request over", "request_id", r.ID,
+					"owner", r.ExecOwner, "lease_until", r.LeaseUntil)
+			}
 		case notQueued:
 			stuck++
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -111,23 +112,46 @@ func retryPause(attempt int) time.Duration {
 	return time.Duration(5*(attempt+1)*(attempt+1)) * time.Millisecond
 }
 
+// textArgs makes every string argument storable on both engines: PostgreSQL refuses
+// text with a NUL byte or invalid UTF-8 (SQLSTATE 22021) where SQLite stores it, so an
+// error text from an API could fail a whole transition on one engine only. Such
+// bytes become U+FFFD on both; args is copied only when one needs it.
+func textArgs(args []any) []any {
+	var out []any
+	for i, a := range args {
+		s, ok := a.(string)
+		if !ok || (utf8.ValidString(s) && strings.IndexByte(s, 0) < 0) {
+			continue
+		}
+		if out == nil {
+			out = append([]any(nil), args...)
+		}
+		out[i] = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
 // conn is the database handle with the dialect applied: every query goes through
-// rebind, so the rest of the store writes `?` whatever the engine.
+// rebind, so the rest of the store writes `?` whatever the engine, and its string
+// arguments through textArgs.
 type conn struct {
 	db *sql.DB
 	d  dialect
 }
 
 func (c conn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return c.db.ExecContext(ctx, c.d.rebind(query), args...)
+	return c.db.ExecContext(ctx, c.d.rebind(query), textArgs(args)...)
 }
 
 func (c conn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return c.db.QueryContext(ctx, c.d.rebind(query), args...)
+	return c.db.QueryContext(ctx, c.d.rebind(query), textArgs(args)...)
 }
 
 func (c conn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.db.QueryRowContext(ctx, c.d.rebind(query), args...)
+	return c.db.QueryRowContext(ctx, c.d.rebind(query), textArgs(args)...)
 }
 
 // txn is a transaction with the dialect applied.
@@ -137,13 +161,13 @@ type txn struct {
 }
 
 func (t txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.d.rebind(query), args...)
+	return t.tx.ExecContext(ctx, t.d.rebind(query), textArgs(args)...)
 }
 
 func (t txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.d.rebind(query), args...)
+	return t.tx.QueryContext(ctx, t.d.rebind(query), textArgs(args)...)
 }
 
 func (t txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.d.rebind(query), args...)
+	return t.tx.QueryRowContext(ctx, t.d.rebind(query), textArgs(args)...)
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"devin-chatops/audit"
 )
 
 func TestRebind(t *testing.T) {
@@ -70,4 +72,20 @@ func TestMigrationsMatchAcrossDialects(t *testing.T) {
 		}
 		assert.Equal(t, lite, pg, table)
 	}
+}
+
+// PostgreSQL refuses text with a NUL byte or invalid UTF-8 where SQLite stores it: an
+// API's error text carrying one must not fail a write on one engine only. Both store
+// U+FFFD in its place.
+func TestTextWithNULOrInvalidUTF8IsStoredOnEveryEngine(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		r := sampleRequest("R1")
+		r.Reason = "a\x00b\xffc"
+		require.NoError(t, db.CreateRequest(ctx, r))
+		got, err := db.GetRequest(ctx, "R1")
+		require.NoError(t, err)
+		require.Equal(t, "a\uFFFDb\uFFFDc", got.Reason)
+		require.NoError(t, db.AppendAudit(ctx, audit.Event{Kind: audit.KindCommand, Detail: "bad \x00 byte"}))
+	})
 }

@@ -246,6 +246,14 @@ func migrations() []migration {
 		notified        BOOLEAN NOT NULL DEFAULT FALSE
 	);
 	CREATE INDEX grants_state_ends ON grants (state, ends_at);`),
+
+		// 8: the execution lease. exec_owner is the process executing the request
+		// ('' = none), lease_until (Unix milliseconds) when its hold lapses unless
+		// renewed; another process takes an executing request over only after that.
+		// Requests left executing before this migration have lease_until 0: lapsed, so
+		// the first process after the upgrade resumes them, as a restart did before.
+		same(`ALTER TABLE requests ADD COLUMN exec_owner TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;`),
 	}
 }
 

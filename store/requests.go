@@ -21,6 +21,10 @@ const requestColumns = `id, action, requester, items, role, org, team, reason, o
 	created_at, expires_at, decided_at, done_at, decided_by, deny_reason, card_channel, card_ts, outcomes,
 	card_state, notified_state, sync_attempts, next_sync_at, params, plan`
 
+// requestSelect is what a read of a request selects: the columns CreateRequest writes,
+// then the execution lease (migration 8), which only execution sets.
+const requestSelect = requestColumns + `, exec_owner, lease_until`
+
 // CreateRequest stores a new request and its events. State defaults to pending.
 func (db *DB) CreateRequest(ctx context.Context, r approvals.Request, events ...audit.Event) error {
 	if r.ID == "" {
@@ -67,7 +71,7 @@ func (db *DB) CreateRequest(ctx context.Context, r approvals.Request, events ...
 
 // GetRequest returns the request with that ID, or approvals.ErrNotFound.
 func (db *DB) GetRequest(ctx context.Context, id string) (approvals.Request, error) {
-	r, err := scanRequest(db.sql.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM requests WHERE id = ?`, id))
+	r, err := scanRequest(db.sql.QueryRowContext(ctx, `SELECT `+requestSelect+` FROM requests WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return approvals.Request{}, fmt.Errorf("request %s: %w", id, approvals.ErrNotFound)
 	}
@@ -80,7 +84,7 @@ func (db *DB) GetRequest(ctx context.Context, id string) (approvals.Request, err
 // ListRequests returns the requests in any of states (every request when none are
 // given), oldest first.
 func (db *DB) ListRequests(ctx context.Context, states ...approvals.State) ([]approvals.Request, error) {
-	query := `SELECT ` + requestColumns + ` FROM requests`
+	query := `SELECT ` + requestSelect + ` FROM requests`
 	args := make([]any, 0, len(states))
 	if len(states) > 0 {
 		query += ` WHERE state IN (?` + strings.Repeat(", ?", len(states)-1) + `)`
@@ -179,7 +183,7 @@ func staleCondition() (string, []any) {
 // for them); a partial index on the same predicate would serve a much larger table.
 func (db *DB) ListStale(ctx context.Context, limit int) ([]approvals.Request, error) {
 	where, args := staleCondition()
-	query := `SELECT ` + requestColumns + ` FROM requests
+	query := `SELECT ` + requestSelect + ` FROM requests
 		WHERE ` + where + ` AND next_sync_at <= ?
 		ORDER BY next_sync_at, created_at, id`
 	args = append(args, db.clock.Now().UnixMilli())
@@ -194,7 +198,7 @@ func (db *DB) ListStale(ctx context.Context, limit int) ([]approvals.Request, er
 	return out, nil
 }
 
-// queryRequests runs a SELECT of requestColumns and scans every row.
+// queryRequests runs a SELECT of requestSelect and scans every row.
 func (db *DB) queryRequests(ctx context.Context, query string, args ...any) ([]approvals.Request, error) {
 	rows, err := db.sql.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -297,8 +301,13 @@ func (db *DB) Transition(ctx context.Context, id string, from, to approvals.Stat
 		}
 		set, args = append(set, "outcomes = ?"), append(args, outcomes)
 	}
+	set, args = leaseChange(set, args, from, to, ch.Lease)
 	args = append(args, id, string(from))
 	query := `UPDATE requests SET ` + strings.Join(set, ", ") + ` WHERE id = ? AND state = ?`
+	if from == approvals.StateExecuting && ch.Lease.Owner != "" {
+		query += ` AND exec_owner = ?`
+		args = append(args, ch.Lease.Owner)
+	}
 
 	swapped := false
 	err := db.inTx(ctx, func(tx txn) error {
@@ -333,7 +342,7 @@ func (db *DB) Transition(ctx context.Context, id string, from, to approvals.Stat
 func (db *DB) ExpireDue(ctx context.Context, now time.Time, mkEvent func(approvals.Request) audit.Event) ([]approvals.Request, error) {
 	// The rows are read in full before any transition: SQLite allows one writer, and a
 	// transition while this read is open would wait on it.
-	due, err := db.queryRequests(ctx, `SELECT `+requestColumns+` FROM requests
+	due, err := db.queryRequests(ctx, `SELECT `+requestSelect+` FROM requests
 		WHERE state = ? AND expires_at <= ? ORDER BY expires_at, id`,
 		string(approvals.StatePending), now.UnixMilli())
 	if err != nil {
@@ -395,11 +404,12 @@ func scanRequest(row rowScanner) (approvals.Request, error) {
 		cardState, notifiedState       string
 		params, plan                   string
 		created, expires, nextSync     int64
+		leaseUntil                     int64
 		decided, done                  sql.NullInt64
 	)
 	err := row.Scan(&r.ID, &action, &r.Requester, &items, &r.Role, &r.Org, &r.Team, &r.Reason, &r.OriginChannel, &state,
 		&created, &expires, &decided, &done, &r.DecidedBy, &r.DenyReason, &r.CardChannel, &r.CardTS, &outcomes,
-		&cardState, &notifiedState, &r.SyncAttempts, &nextSync, &params, &plan)
+		&cardState, &notifiedState, &r.SyncAttempts, &nextSync, &params, &plan, &r.ExecOwner, &leaseUntil)
 	if err != nil {
 		return approvals.Request{}, err
 	}
@@ -409,6 +419,9 @@ func scanRequest(row rowScanner) (approvals.Request, error) {
 	r.DecidedAt, r.DoneAt = fromMillis(decided), fromMillis(done)
 	if nextSync != 0 {
 		r.NextSyncAt = time.UnixMilli(nextSync).UTC()
+	}
+	if leaseUntil != 0 {
+		r.LeaseUntil = time.UnixMilli(leaseUntil).UTC()
 	}
 	if r.Items, err = unmarshalList[string](items); err != nil {
 		return approvals.Request{}, fmt.Errorf("request %s items: %w", r.ID, err)
@@ -425,37 +438,4 @@ func scanRequest(row rowScanner) (approvals.Request, error) {
 		}
 	}
 	return r, nil
-}
-
-// marshalParams stores parameters as a JSON object; nil becomes "{}".
-func marshalParams(p map[string]string) (string, error) {
-	if len(p) == 0 {
-		return "{}", nil
-	}
-	b, err := json.Marshal(p)
-	return string(b), err
-}
-
-// marshalList stores a list as JSON text; nil becomes "[]" so the column is never NULL.
-func marshalList[T any](list []T) (string, error) {
-	if len(list) == 0 {
-		return "[]", nil
-	}
-	b, err := json.Marshal(list)
-	return string(b), err
-}
-
-// unmarshalList reads a JSON list back; an empty list comes back nil, as it went in.
-func unmarshalList[T any](s string) ([]T, error) {
-	var list []T
-	if s == "" {
-		return nil, nil
-	}
-	if err := json.Unmarshal([]byte(s), &list); err != nil {
-		return nil, err
-	}
-	if len(list) == 0 {
-		return nil, nil
-	}
-	return list, nil
 }

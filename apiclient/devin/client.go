@@ -254,7 +254,7 @@ func (c *Client) classify(now time.Time, resp *apiclient.Response) (*apiclient.E
 				e.Fields = append(e.Fields, apiclient.FieldError{
 					Field:   c.redact(it.field()),
 					Code:    c.redact(it.Type),
-					Message: c.redact(clip(it.Msg)),
+					Message: clip(c.redact(it.Msg)),
 				})
 			}
 		}
@@ -263,7 +263,7 @@ func (c *Client) classify(now time.Time, resp *apiclient.Response) (*apiclient.E
 				e.Fields = append(e.Fields, apiclient.FieldError{
 					Field:   c.redact(f.field()),
 					Code:    c.redact(f.Type),
-					Message: c.redact(clip(f.Msg)),
+					Message: clip(c.redact(f.Msg)),
 				})
 			}
 		}
@@ -274,7 +274,7 @@ func (c *Client) classify(now time.Time, resp *apiclient.Response) (*apiclient.E
 			e.Message = body.Message
 		}
 	}
-	e.Message = c.redact(clip(e.Message))
+	e.Message = clip(c.redact(e.Message)) // redact first: a cut through the key would leave a prefix redact cannot match
 
 	var wait time.Duration
 	if resp.Status == http.StatusTooManyRequests {

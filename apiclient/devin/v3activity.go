@@ -72,7 +72,7 @@ func (v *ClientV3) AuditLogs(ctx context.Context, q AuditLogsQuery) ([]AuditLogE
 			}
 			out = append(out, e)
 		}
-		return true
+		return len(out) < want
 	})
 	if err != nil {
 		return nil, err

@@ -108,9 +108,11 @@ type cursorPage[T any] struct {
 
 // listPages walks a cursor listing at path (relative to /v3/enterprise), passing each
 // page's items to keep. It asks for first = min(200, what is still wanted) items a
-// page, stops when the server says there is no next page or gives no cursor, when
-// want items were read (want 0 = all), when keep returns false, or when a cursor
-// repeats (a server that would serve the same page forever).
+// page (want 0 = all; 200 once want items were read), and stops when keep returns
+// false, when the server says there is no next page or gives no cursor, or when a
+// cursor repeats (a server that would serve the same page forever). With want set,
+// keep says when it has enough: a caller that drops items (a filter the server
+// ignored) reads on past them rather than stopping at want items read.
 func listPages[T any](ctx context.Context, v *ClientV3, perm, path string, query url.Values, want int, keep func([]T) bool) error {
 	u := v.c.base + path
 	read := 0
@@ -121,7 +123,7 @@ func listPages[T any](ctx context.Context, v *ClientV3, perm, path string, query
 			return v.listError(path, fmt.Errorf("the listing did not end after %d pages", maxPages))
 		}
 		first := pageFirst
-		if want > 0 && want-read < first {
+		if want > 0 && want-read > 0 && want-read < first {
 			first = want - read
 		}
 		q := url.Values{}
@@ -141,7 +143,7 @@ func listPages[T any](ctx context.Context, v *ClientV3, perm, path string, query
 			return v.c.decodeError(http.MethodGet, path, resp.Status, err)
 		}
 		read += len(p.Items)
-		if !keep(p.Items) || len(p.Items) == 0 || (want > 0 && read >= want) {
+		if !keep(p.Items) || len(p.Items) == 0 {
 			return nil
 		}
 		if !p.HasNextPage || p.EndCursor == nil || *p.EndCursor == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -190,4 +191,86 @@ func TestV3RolesAreKeptAndReadAgainOnAMiss(t *testing.T) {
 	calls := s.Calls()
 	require.Len(t, calls, 5, "a role created since is found by reading the roles again")
 	assert.Equal(t, map[string]any{"role_id": "r-auditor"}, calls[4].Body)
+}
+
+// The default org role is for people not in the organization yet: someone already
+// in it keeps the role they have, as v2's call without org_role and the executor's
+// "nobody is demoted" rule do. An invite with --org must not turn an org admin who
+// turns out to be a member already into a Member.
+func TestV3AddOrgMembersDefaultRoleDemotesNobody(t *testing.T) {
+	s := newV3Server(t)
+	s.on("GET", "/v3/enterprise/roles", reply(200, page(v3Roles, "")))
+	s.on("GET", "/v3/enterprise/members/users", func(r *http.Request, _ any) (int, any) {
+		if r.URL.Query().Get("email") == "boss@x.io" {
+			return 200, page([]any{user("u-boss", "boss@x.io", "Member")}, "")
+		}
+		return 200, page([]any{}, "")
+	})
+	s.on("POST", "/v3/enterprise/members/users", reply(200, []any{user("u-new", "new@x.io", "Member")}))
+	s.on("GET", "/v3/enterprise/organizations/org-1/members/users", reply(200, page([]any{
+		user("u-boss", "boss@x.io", "Member", "org-1", "Admin"),
+	}, "")))
+	s.on("POST", "/v3/enterprise/organizations/org-1/members/users/u-new", reply(200, user("u-new", "new@x.io", "Member", "org-1", "Member")))
+	s.on("PATCH", "/v3/enterprise/organizations/org-1/members/users/u-boss", reply(200, user("u-boss", "boss@x.io", "Member", "org-1", "Member")))
+
+	res, err := s.client(t).Invite(context.Background(), devin.InviteRequest{Emails: []string{"new@x.io", "boss@x.io"}, OrgID: "org-1"})
+	require.NoError(t, err)
+	assert.Equal(t, devin.InviteCounts{Invited: 1, AlreadyMember: 1}, res.Counts())
+	require.NoError(t, s.client(t).AddOrgMembers(context.Background(), "org-1", []string{"u-boss"}, ""))
+	for _, c := range s.Calls() {
+		assert.NotEqual(t, "PATCH /v3/enterprise/organizations/org-1/members/users/u-boss", c.Method+" "+c.Path, "the org admin is not demoted")
+	}
+}
+
+// The filters are matched on the client too, for a server that ignores them; the
+// listing must then go on past the sessions it drops, not stop once it has read as
+// many as were asked for.
+func TestV3SessionInsightsReadOnWhenTheServerIgnoresAFilter(t *testing.T) {
+	s := newV3Server(t)
+	sess := func(id, user string) map[string]any {
+		return map[string]any{"session_id": id, "org_id": "org-1", "user_id": user, "title": "T " + id, "status": "exit", "created_at": 1733385600}
+	}
+	s.on("GET", "/v3/enterprise/sessions", func(r *http.Request, _ any) (int, any) {
+		if r.URL.Query().Get("after") == "" {
+			return 200, page([]any{sess("s1", "u-other"), sess("s2", "u-other")}, "p2")
+		}
+		return 200, page([]any{sess("s3", "u-me"), sess("s4", "u-me"), sess("s5", "u-me")}, "")
+	})
+	for _, id := range []string{"s3", "s4", "s5"} {
+		s.on("GET", "/v3/enterprise/sessions/"+id+"/insights", reply(200, map[string]any{"session_id": id}))
+	}
+	got, err := s.client(t).SessionInsights(context.Background(), devin.SessionInsightsQuery{Limit: 2, UserIDs: []string{"u-me"}})
+	require.NoError(t, err)
+	var ids []string
+	for _, g := range got {
+		ids = append(ids, g.SessionID)
+	}
+	assert.Equal(t, []string{"s3", "s4"}, ids)
+}
+
+// v3's User has a nullable email: an answer that lists the invitees without their
+// addresses must not turn a sent invitation into "failed". The emails the answer does
+// not name are looked up; found now (they were not members before), they were invited.
+func TestV3InviteAnswerWithoutEmailsIsCheckedByLookup(t *testing.T) {
+	s := newV3Server(t)
+	s.on("GET", "/v3/enterprise/roles", reply(200, page(v3Roles, "")))
+	var invited atomic.Bool
+	s.on("GET", "/v3/enterprise/members/users", func(r *http.Request, _ any) (int, any) {
+		if invited.Load() && r.URL.Query().Get("email") == "new@x.io" {
+			return 200, page([]any{user("u-new", "new@x.io", "Member")}, "")
+		}
+		return 200, page([]any{}, "")
+	})
+	s.on("POST", "/v3/enterprise/members/users", func(*http.Request, any) (int, any) {
+		invited.Store(true)
+		u := user("u-new", "new@x.io", "Member")
+		u["email"] = nil
+		return 200, []any{u}
+	})
+	res, err := s.client(t).Invite(context.Background(), devin.InviteRequest{Emails: []string{"new@x.io", "gone@x.io"}})
+	require.NoError(t, err)
+	assert.Equal(t, []devin.InviteOutcome{
+		{Email: "new@x.io", UserID: "u-new", Status: devin.StatusInvited},
+		{Email: "gone@x.io", Status: devin.StatusFailed, Reason: "not invited by the API"},
+	}, res.Outcomes)
 }

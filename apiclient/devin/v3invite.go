@@ -74,8 +74,8 @@ func (v *ClientV3) Invite(ctx context.Context, req InviteRequest) (*InviteResult
 }
 
 // sendInvites posts the invitations, 100 emails a call, and marks the emails the API
-// answers with as invited (with their user IDs); an email it leaves out was not
-// invited.
+// answers with as invited (with their user IDs); the emails it does not name are
+// looked up (see checkUnnamed).
 func (v *ClientV3) sendInvites(ctx context.Context, run *inviteRun, toSend []int, roleID string) error {
 	batches := chunks(toSend, maxBatch)
 	for bi, batch := range batches {
@@ -104,13 +104,51 @@ func (v *ClientV3) sendInvites(ctx context.Context, run *inviteRun, toSend []int
 				ids[e] = u.UserID
 			}
 		}
+		var unnamed []int
 		for _, i := range batch {
 			o := run.out(i)
 			if id, ok := ids[strings.ToLower(o.Email)]; ok {
 				o.Status, o.UserID = StatusInvited, id
 			} else {
-				o.Status, o.Reason = StatusFailed, "not invited by the API"
+				unnamed = append(unnamed, i)
 			}
+		}
+		if err := v.checkUnnamed(ctx, run, unnamed); err != nil {
+			for _, rest := range batches[bi+1:] {
+				run.failAll(rest, "not sent: "+apiclient.UserMessage(err))
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// checkUnnamed decides the emails of a sent batch that the answer did not name: v3's
+// User has a nullable email, so an invitee may come back without one. They were not
+// members before the call, so one found now was invited; one still absent was not.
+// A lookup that fails leaves them failed; a 401/403 (or the end of ctx) is returned.
+func (v *ClientV3) checkUnnamed(ctx context.Context, run *inviteRun, unnamed []int) error {
+	if len(unnamed) == 0 {
+		return nil
+	}
+	emails := make([]string, len(unnamed))
+	for j, i := range unnamed {
+		emails[j] = run.out(i).Email
+	}
+	found, err := FindMembers(ctx, v, emails)
+	if err != nil {
+		run.failAll(unnamed, "sent, but whether it was accepted could not be checked: "+apiclient.UserMessage(err))
+		if isAuthOrDone(ctx, err) {
+			return err
+		}
+		return nil
+	}
+	for _, i := range unnamed {
+		o := run.out(i)
+		if m, ok := found[strings.ToLower(o.Email)]; ok {
+			o.Status, o.UserID = StatusInvited, m.UserID
+		} else {
+			o.Status, o.Reason = StatusFailed, "not invited by the API"
 		}
 	}
 	return nil

@@ -154,11 +154,13 @@ func (v *ClientV3) ListOrgMembers(ctx context.Context, orgID string) ([]OrgMembe
 	return all, nil
 }
 
-// AddOrgMembers gives userIDs orgRole in an organization ("" or org_member: the org
-// role named Member; org_admin: Admin; or any org role's ID or name), as v2's call
-// does: people not in it are added (V13, one call per user: v3 has no bulk add), and
+// AddOrgMembers gives userIDs orgRole in an organization (org_member: the org role
+// named Member; org_admin: Admin; or any org role's ID or name), as v2's call does:
+// people not in it are added (V13, one call per user: v3 has no bulk add), and
 // people in it with another role get orgRole (V14 PATCH), since V13 refuses a user
-// who already has a role there. The organization's members are read first (V12), so
+// who already has a role there. orgRole "" is v2's "no org_role": newcomers join as
+// Member and people in it keep their role (an invite with an organization must not
+// demote an org admin to Member). The organization's members are read first (V12), so
 // a retry after a partial failure repeats nothing.
 func (v *ClientV3) AddOrgMembers(ctx context.Context, orgID string, userIDs []string, orgRole string) error {
 	if orgID == "" {
@@ -167,7 +169,8 @@ func (v *ClientV3) AddOrgMembers(ctx context.Context, orgID string, userIDs []st
 	if len(userIDs) == 0 {
 		return nil
 	}
-	if strings.TrimSpace(orgRole) == "" {
+	keepRoles := strings.TrimSpace(orgRole) == ""
+	if keepRoles {
 		orgRole = "Member"
 	}
 	roleID, err := v.roleID(ctx, roleTypeOrg, orgRole)
@@ -187,7 +190,7 @@ func (v *ClientV3) AddOrgMembers(ctx context.Context, orgID string, userIDs []st
 		switch {
 		case !in:
 			err = v.call(ctx, PermManageAccountMembership, http.MethodPost, path, nil, body, nil)
-		case had == roleID:
+		case had == roleID || keepRoles:
 			continue
 		default:
 			err = v.call(ctx, PermManageAccountMembership, http.MethodPatch, path, nil, body, nil)

@@ -56,6 +56,9 @@ type Options struct {
 	// serves: "v2" or "v3". Empty takes E2E_DEVIN_API_VERSION, else v3, so one
 	// suite runs against either version.
 	DevinAPIVersion string
+	// NoBot starts the fakes only: the bots are other processes (the multi-replica
+	// tests), pointed at the fakes by Config. Env.App is then nil.
+	NoBot bool
 }
 
 // DevinVersionEnv names the environment variable that picks the Devin API version
@@ -153,6 +156,9 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	}
 	if opts.Configure != nil {
 		opts.Configure(&e.Config)
+	}
+	if opts.NoBot {
+		return e, nil
 	}
 	if err := e.startApp(ctx); err != nil {
 		e.closeFakes()
