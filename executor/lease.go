@@ -132,6 +132,32 @@ func (x *Runner) beat(ctx context.Context, id string, until time.Time, hb *heart
 	}
 }
 
+// confirmLease renews the lease taken at until-ttl when beginning the execution took
+// longer than a heartbeat interval (BeginExecution updates the card, which Slack may
+// hold up for as long as it rate-limits): the lease may have run out meanwhile and
+// another process taken the request over, and then the actions must not run here as
+// well. It returns the lease's end, renewed or not; errLeaseLost when it is gone.
+func (x *Runner) confirmLease(ctx context.Context, id string, until time.Time) (time.Time, error) {
+	l := x.lease
+	if l.clock.Now().Before(until.Add(-l.ttl + l.ttl/3)) {
+		return until, nil
+	}
+	next := l.until()
+	ok, err := x.books.RenewLease(ctx, id, approvals.Lease{Owner: l.owner, Until: next})
+	switch {
+	case err == nil && ok:
+		return next, nil
+	case err == nil:
+		x.log.ErrorContext(ctx, "EXECUTION LEASE LOST before the actions ran: beginning took longer than the lease "+
+			"and another process took the request over; not running it here", "request_id", id, "owner", l.owner)
+		return until, errLeaseLost
+	case l.clock.Now().Before(until):
+		return until, nil // the heartbeat tries again while the lease holds
+	default:
+		return until, fmt.Errorf("execution lease of %s lapsed before the actions ran and could not be renewed: %w", id, err)
+	}
+}
+
 // stop ends the heartbeat and reports whether the lease was lost.
 func (hb *heartbeat) stop() (lost bool) {
 	hb.once.Do(hb.stopLoop)
