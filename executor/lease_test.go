@@ -383,3 +383,34 @@ func (e *leaseEnv) runnerWith(m approvals.Messenger, owner string) *Runner {
 	return NewRunner(svc, Actions{approvals.ActionInvite: e.act}, NewQueue(), 0, slog.New(slog.DiscardHandler),
 		WithLease(owner, testLease, e.clock))
 }
+
+// hungRenewals is the approval service on a database this process can no longer reach
+// (a network partition): renewals hang until their context ends.
+type hungRenewals struct {
+	*approvals.Service
+}
+
+func (hungRenewals) RenewLease(ctx context.Context, _ string, _ approvals.Lease) (bool, error) {
+	<-ctx.Done()
+	return false, ctx.Err()
+}
+
+// A renewal that hangs must not hold the execution past its lease: once the lease has
+// run out another replica may take the request over, so the API calls here stop.
+func TestHungRenewalStopsTheExecutionWhenTheLeaseRunsOut(t *testing.T) {
+	e := newLeaseEnv(t)
+	e.approved("R1")
+	const ttl = 300 * time.Millisecond // the renewal waits at most the lease's rest, in real time
+	svc, err := approvals.NewService(approvals.Config{Approvers: []string{"UA"}}, approvals.Deps{
+		Store: e.db, Messenger: quietMessenger{}, Queue: NewQueue(), Clock: e.clock, Logger: slog.New(slog.DiscardHandler),
+	})
+	require.NoError(t, err)
+	a := NewRunner(hungRenewals{svc}, Actions{approvals.ActionInvite: e.act}, NewQueue(), 0, slog.New(slog.DiscardHandler),
+		WithLease("replica-a", ttl, e.clock))
+	done := e.startExec(t.Context(), a, "R1")
+	require.Eventually(t, func() bool { return e.clock.Waiters() > 0 }, 10*time.Second, time.Millisecond, "heartbeat not sleeping")
+	e.clock.Advance(ttl / 3)
+
+	require.ErrorIs(t, e.wait(done), errLeaseLost, "the run stops once its lease may be gone")
+	assert.Equal(t, approvals.StateExecuting, e.get("R1").State, "nothing recorded: another replica resumes it")
+}
