@@ -2,7 +2,9 @@ package approvalslack_test
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,4 +37,32 @@ func TestSweepersOfReplicasExpireOnce(t *testing.T) {
 	assert.Equal(t, []audit.Kind{audit.KindRequest, audit.KindExpired}, kinds(e.events(r.ID)), "audited once")
 	assert.Equal(t, updates+1, e.poster.numUpdates(), "the card updated once")
 	require.Equal(t, 1, e.dmsAbout(r.ID), "told once")
+}
+
+// Two replicas' sweepers reconcile the same request at the same time (after a Slack
+// outage each works through the same list of lagging requests): while one is telling
+// the requester, the other finds the request still untold. The requester is told once.
+func TestSweepersOfReplicasTellOnce(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.svc, e.newService(e.open(), e.exec)
+	r := e.submit(inviteSub())
+	e.poster.setFailures(nil, errors.New("slack down"))
+	a.HandleDenySubmission(context.Background(), "UA", r.ID, "not now")
+	require.Equal(t, approvals.StateDenied, e.get(r.ID).State)
+	e.poster.setFailures(nil, nil)
+	require.Zero(t, e.dmsAbout(r.ID), "the DM failed")
+
+	// Each sweeper sees it lagging, then again once it has settled.
+	for _, s := range []*stack{a, b} {
+		require.NoError(t, s.Reconcile(context.Background()))
+	}
+	e.clock.Advance(10 * time.Second)
+	var inside atomic.Bool
+	e.poster.setOnCall(func(method string) {
+		if method == "dm" && inside.CompareAndSwap(false, true) {
+			assert.NoError(t, b.Reconcile(context.Background()))
+		}
+	})
+	require.NoError(t, a.Reconcile(context.Background()))
+	assert.Equal(t, 1, e.dmsAbout(r.ID), "told once")
 }

@@ -197,6 +197,16 @@ func (b *Bot) Run(ctx context.Context) error {
 	case <-wait.C:
 		b.log.Warn("shutdown timeout: cancelling unfinished work", "timeout", b.cfg.ShutdownTimeout, "queued", len(b.queue))
 		cancelWork()
+		// What a cancelled handler still writes (a command's audit line is recorded
+		// even when the command was cut short) must land before the caller closes the
+		// store; a handler that ignores its context is not waited for past this.
+		after := time.NewTimer(cancelledWorkWait)
+		defer after.Stop()
+		select {
+		case <-done:
+		case <-after.C:
+			b.log.Warn("shutdown: handlers still running after cancellation; leaving them", "waited", cancelledWorkWait)
+		}
 	}
 	return runErr
 }

@@ -59,6 +59,9 @@ const (
 	ackLogMaxEntries = 4096
 	// restartReplyTimeout bounds the reply to a command cut off by shutdown.
 	restartReplyTimeout = 3 * time.Second
+	// cancelledWorkWait is how long Run waits, after the shutdown deadline cancelled
+	// the handlers, for them to return (and record what they did).
+	cancelledWorkWait = 3 * time.Second
 	// replyTimeout bounds one reply through a response_url.
 	replyTimeout = 30 * time.Second
 )

@@ -365,6 +365,26 @@ func TestSocketShutdownTimeoutCancelsStuckWork(t *testing.T) {
 	}
 }
 
+// A handler cut off by the shutdown deadline still records what it did (commands write
+// their audit line detached from the cancelled context): Run waits for it, so that the
+// caller does not close the store under that write.
+func TestSocketShutdownTimeoutWaitsForCancelledHandlers(t *testing.T) {
+	var recorded atomic.Bool
+	h := funcHandler{slash: func(ctx context.Context, _ slack.SlashCommand) slackui.Reply {
+		<-ctx.Done()
+		time.Sleep(100 * time.Millisecond) // the audit write after the cancellation
+		recorded.Store(true)
+		return slackui.Reply{}
+	}}
+	hs := startHarness(t, Config{ShutdownTimeout: 300 * time.Millisecond}, h)
+	it := hs.fake.SlashCommand("U1", "C1", "stuck")
+	_, err := it.WaitAck(waitCtx(t, 5*time.Second))
+	require.NoError(t, err)
+
+	require.NoError(t, hs.stop(t))
+	assert.True(t, recorded.Load(), "Run returned before the cancelled handler was through")
+}
+
 func TestSocketQueueFullRepliesBusyWithoutBlockingAcks(t *testing.T) {
 	release := make(chan struct{})
 	running := make(chan struct{}, 10)

@@ -80,7 +80,7 @@ func TestShutdownHandsBackAnExecutionPastTheGrace(t *testing.T) {
 	stopped := env.App
 	require.NoError(t, env.StopBot())
 	require.NoError(t, testutil.GatherAndCompare(stopped.Metrics.Gatherer(), strings.NewReader(`
-# HELP chatops_executions_total Executions of approved requests by action and outcome (done, failed, interrupted, error).
+# HELP chatops_executions_total Executions of approved requests by action and outcome (done, failed, interrupted, lost, error).
 # TYPE chatops_executions_total counter
 chatops_executions_total{action="invite",outcome="interrupted"} 1
 `), "chatops_executions_total"), "counted as interrupted, not failed")

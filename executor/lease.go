@@ -109,7 +109,7 @@ func (x *Runner) beat(ctx context.Context, id string, until time.Time, hb *heart
 			return
 		}
 		next := l.until()
-		ok, err := x.books.RenewLease(ctx, id, approvals.Lease{Owner: l.owner, Until: next})
+		ok, late, err := x.renew(ctx, id, until, next)
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -119,7 +119,7 @@ func (x *Runner) beat(ctx context.Context, id string, until time.Time, hb *heart
 		case err == nil:
 			x.log.ErrorContext(ctx, "EXECUTION LEASE LOST: another process took this request over; "+
 				"stopping this run's API calls, its outcome will not be recorded here", "request_id", id, "owner", l.owner)
-		case l.clock.Now().Before(until):
+		case !late && l.clock.Now().Before(until):
 			x.log.WarnContext(ctx, "execution lease not renewed; trying again", "request_id", id, "err", err)
 			continue
 		default:
@@ -129,6 +129,45 @@ func (x *Runner) beat(ctx context.Context, id string, until time.Time, hb *heart
 		hb.lost.Store(true)
 		hb.cancelExec()
 		return
+	}
+}
+
+// renew extends the lease that runs until until to next. The renewal gets no longer
+// than the lease has left (in real time; a heartbeat interval when it has run out
+// already, which the owner's check answers): a database that does not answer (this
+// process cut off from it) must not keep the execution going once another process may
+// have taken it over. late reports that the renewal was cut off for that reason.
+func (x *Runner) renew(ctx context.Context, id string, until, next time.Time) (ok, late bool, err error) {
+	rctx, cancel := context.WithTimeout(ctx, max(until.Sub(x.lease.clock.Now()), x.lease.ttl/3))
+	defer cancel()
+	ok, err = x.books.RenewLease(rctx, id, approvals.Lease{Owner: x.lease.owner, Until: next})
+	late = err != nil && ctx.Err() == nil && errors.Is(rctx.Err(), context.DeadlineExceeded)
+	return ok, late, err
+}
+
+// confirmLease renews the lease taken at until-ttl when beginning the execution took
+// longer than a heartbeat interval (BeginExecution updates the card, which Slack may
+// hold up for as long as it rate-limits): the lease may have run out meanwhile and
+// another process taken the request over, and then the actions must not run here as
+// well. It returns the lease's end, renewed or not; errLeaseLost when it is gone.
+func (x *Runner) confirmLease(ctx context.Context, id string, until time.Time) (time.Time, error) {
+	l := x.lease
+	if l.clock.Now().Before(until.Add(-l.ttl + l.ttl/3)) {
+		return until, nil
+	}
+	next := l.until()
+	ok, late, err := x.renew(ctx, id, until, next)
+	switch {
+	case err == nil && ok:
+		return next, nil
+	case err == nil:
+		x.log.ErrorContext(ctx, "EXECUTION LEASE LOST before the actions ran: beginning took longer than the lease "+
+			"and another process took the request over; not running it here", "request_id", id, "owner", l.owner)
+		return until, errLeaseLost
+	case !late && l.clock.Now().Before(until):
+		return until, nil // the heartbeat tries again while the lease holds
+	default:
+		return until, fmt.Errorf("execution lease of %s lapsed before the actions ran and could not be renewed: %w", id, err)
 	}
 }
 

@@ -93,12 +93,7 @@ func newLeaseEnv(t *testing.T) *leaseEnv {
 // runner is one replica: its own service and runner on the shared store.
 func (e *leaseEnv) runner(owner string) *Runner {
 	e.t.Helper()
-	svc, err := approvals.NewService(approvals.Config{Approvers: []string{"UA"}}, approvals.Deps{
-		Store: e.db, Messenger: quietMessenger{}, Queue: NewQueue(), Clock: e.clock, Logger: slog.New(slog.DiscardHandler),
-	})
-	require.NoError(e.t, err)
-	return NewRunner(svc, Actions{approvals.ActionInvite: e.act}, NewQueue(), 0, slog.New(slog.DiscardHandler),
-		WithLease(owner, testLease, e.clock))
+	return e.runnerWith(quietMessenger{}, owner)
 }
 
 // approved stores an approved invite request.
@@ -321,4 +316,101 @@ func TestShutdownHandsBackInterruptedExecution(t *testing.T) {
 	close(e.act.gate)
 	require.NoError(t, b.execute(t.Context(), "R1"))
 	assert.Equal(t, approvals.StateDone, e.get("R1").State)
+}
+
+// slowCardMessenger stands for a Slack that holds the card update BeginExecution makes
+// (rate limited, retried): when it answers, onUpdate has run.
+type slowCardMessenger struct {
+	quietMessenger
+	onUpdate func()
+}
+
+func (m slowCardMessenger) UpdateRequest(context.Context, approvals.Request, approvals.Progress) error {
+	if m.onUpdate != nil {
+		m.onUpdate()
+	}
+	return nil
+}
+
+// A's card update at the start of its execution takes longer than the lease: by the
+// time it is through, the lease has run out and B has taken the request over. A must
+// not run the actions B is running.
+func TestLeaseLapsedWhileBeginningIsNotRun(t *testing.T) {
+	e := newLeaseEnv(t)
+	e.approved("R1")
+	require.NoError(t, e.db.SetCard(t.Context(), "R1", "CAPPROVE", "1.0"))
+	var once sync.Once
+	slow := slowCardMessenger{onUpdate: func() {
+		once.Do(func() {
+			e.clock.Advance(testLease + time.Second)
+			ok, err := e.db.TakeOver(t.Context(), "R1", approvals.Lease{Owner: "replica-b", Until: e.clock.Now().Add(testLease)}, e.clock.Now())
+			require.NoError(t, err)
+			require.True(t, ok, "the lease has run out: B takes the request over")
+		})
+	}}
+	a := e.runnerWith(slow, "replica-a")
+	close(e.act.gate)
+
+	err := a.execute(t.Context(), "R1")
+	require.ErrorIs(t, err, errLeaseLost)
+	assert.Zero(t, e.act.count(), "A does not run what B now runs")
+	r := e.get("R1")
+	assert.Equal(t, approvals.StateExecuting, r.State)
+	assert.Equal(t, "replica-b", r.ExecOwner)
+}
+
+// A slow beginning that the lease outlasts renews it before the actions run, so the
+// heartbeat does not start from a lease about to run out.
+func TestSlowBeginningRenewsTheLease(t *testing.T) {
+	e := newLeaseEnv(t)
+	e.approved("R1")
+	require.NoError(t, e.db.SetCard(t.Context(), "R1", "CAPPROVE", "1.0"))
+	var once sync.Once
+	a := e.runnerWith(slowCardMessenger{onUpdate: func() { once.Do(func() { e.clock.Advance(testLease / 2) }) }}, "replica-a")
+	done := e.startExec(t.Context(), a, "R1")
+	assert.Equal(t, e.clock.Now().Add(testLease), e.get("R1").LeaseUntil, "renewed once the card was updated")
+	close(e.act.gate)
+	require.NoError(t, e.wait(done))
+	assert.Equal(t, approvals.StateDone, e.get("R1").State)
+}
+
+func (e *leaseEnv) runnerWith(m approvals.Messenger, owner string) *Runner {
+	e.t.Helper()
+	svc, err := approvals.NewService(approvals.Config{Approvers: []string{"UA"}}, approvals.Deps{
+		Store: e.db, Messenger: m, Queue: NewQueue(), Clock: e.clock, Logger: slog.New(slog.DiscardHandler),
+	})
+	require.NoError(e.t, err)
+	return NewRunner(svc, Actions{approvals.ActionInvite: e.act}, NewQueue(), 0, slog.New(slog.DiscardHandler),
+		WithLease(owner, testLease, e.clock))
+}
+
+// hungRenewals is the approval service on a database this process can no longer reach
+// (a network partition): renewals hang until their context ends.
+type hungRenewals struct {
+	*approvals.Service
+}
+
+func (hungRenewals) RenewLease(ctx context.Context, _ string, _ approvals.Lease) (bool, error) {
+	<-ctx.Done()
+	return false, ctx.Err()
+}
+
+// A renewal that hangs must not hold the execution past its lease: once the lease has
+// run out another replica may take the request over, so the API calls here stop.
+func TestHungRenewalStopsTheExecutionWhenTheLeaseRunsOut(t *testing.T) {
+	e := newLeaseEnv(t)
+	e.approved("R1")
+	const ttl = 300 * time.Millisecond // the renewal waits at most the lease's rest, in real time
+	svc, err := approvals.NewService(approvals.Config{Approvers: []string{"UA"}}, approvals.Deps{
+		Store: e.db, Messenger: quietMessenger{}, Queue: NewQueue(), Clock: e.clock, Logger: slog.New(slog.DiscardHandler),
+	})
+	require.NoError(t, err)
+	a := NewRunner(hungRenewals{svc}, Actions{approvals.ActionInvite: e.act}, NewQueue(), 0, slog.New(slog.DiscardHandler),
+		WithLease("replica-a", ttl, e.clock))
+	done := e.startExec(t.Context(), a, "R1")
+	require.Eventually(t, func() bool { return e.clock.Waiters() > 0 }, 10*time.Second, time.Millisecond, "heartbeat not sleeping")
+	e.clock.Advance(ttl / 3)
+
+	require.ErrorIs(t, e.wait(done), errLeaseLost, "the run stops once its lease may be gone")
+	assert.Equal(t, approvals.StateExecuting, e.get("R1").State, "nothing recorded: another replica resumes it")
 }

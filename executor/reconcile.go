@@ -61,22 +61,35 @@ func (s *Sweeper) reconcile(ctx context.Context, atStartup bool) error {
 		if settled != nil && !settled[r.ID] {
 			continue
 		}
+		// Only a pending request is worth a card; an expired one is left to the DM.
+		postCard := r.CardTS == "" && r.State == approvals.StatePending && now.Sub(r.CreatedAt) >= cardMinAge && r.ExpiresAt.After(now)
+		syncCard := r.CardTS != "" && r.CardState != r.State
+		tell := r.State.Final() && r.NotifiedState != r.State
+		if !postCard && !syncCard && !tell {
+			continue
+		}
+		// Another replica's sweeper may be working through the same list: the claim
+		// lets one of them post the card or send the DM.
+		if mine, err := s.store.ClaimSync(ctx, r.ID, r.NextSyncAt, now.Add(s.syncRetry)); err != nil || !mine {
+			if err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "request not claimed for bringing it up to date in Slack; retrying on the next sweep",
+					"request_id", r.ID, "err", err)
+			}
+			continue
+		}
 		tried++
 		var errs []error
-		switch {
-		case r.CardTS == "":
-			// Only a pending request is worth a card; an expired one is left to the DM.
-			if r.State == approvals.StatePending && now.Sub(r.CreatedAt) >= cardMinAge && r.ExpiresAt.After(now) {
-				if err := s.domain.ShowCard(ctx, r.ID); err != nil {
-					errs = append(errs, err)
-				}
+		if postCard {
+			if err := s.domain.ShowCard(ctx, r.ID); err != nil {
+				errs = append(errs, err)
 			}
-		case r.CardState != r.State:
+		}
+		if syncCard {
 			if err := s.domain.SyncCard(ctx, r.ID, true); err != nil {
 				errs = append(errs, err)
 			}
 		}
-		if r.State.Final() && r.NotifiedState != r.State {
+		if tell {
 			if err := s.domain.TellRequester(ctx, r.ID); err != nil {
 				errs = append(errs, err)
 			}

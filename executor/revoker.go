@@ -237,8 +237,12 @@ func (v *Revoker) revoke(ctx context.Context, id string) error {
 	} else {
 		err = fmt.Errorf("no API is configured to take back %s", g.Action)
 	}
-	if ctx.Err() != nil {
-		return ctx.Err() // shutting down: the claim lapses and the next process takes it over
+	if err != nil && ctx.Err() != nil {
+		// Shutting down, and the failure may be the cancellation's doing: the claim
+		// lapses and the next process takes it over. A call that succeeded is recorded
+		// below, or the next process would find the item gone and audit it as removed by
+		// someone else.
+		return ctx.Err()
 	}
 	attempts := g.Attempts + 1
 	if err != nil && retryable(err) && attempts < v.cfg.MaxAttempts {

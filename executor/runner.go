@@ -165,6 +165,12 @@ func (x *Runner) execute(ctx context.Context, id string) error {
 	if err != nil || !mine {
 		return err
 	}
+	if until, err = x.confirmLease(ctx, id, until); err != nil {
+		if errors.Is(err, errLeaseLost) {
+			x.observe.Executed(string(r.Action), "lost")
+		}
+		return err
+	}
 
 	execCtx, cancel := context.WithTimeout(ctx, x.timeout)
 	defer cancel()

@@ -32,6 +32,9 @@ type Store interface {
 	ListRequests(ctx context.Context, states ...approvals.State) ([]approvals.Request, error)
 	ListStale(ctx context.Context, limit int) ([]approvals.Request, error)
 	DeferSync(ctx context.Context, id string, next time.Time) error
+	// ClaimSync makes this process the one that brings the request up to date in
+	// Slack until until, unless another has (seen: its NextSyncAt as listed).
+	ClaimSync(ctx context.Context, id string, seen, until time.Time) (bool, error)
 }
 
 // Sweeper is the background pass that keeps requests moving whatever failed before:

@@ -84,7 +84,7 @@ func New(opts ...Option) *Registry {
 		"Time from a request's submission to its approval or denial.",
 		[]float64{1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 72 * 3600}, "decision")
 	r.executions = f.counterVec("chatops_executions_total",
-		"Executions of approved requests by action and outcome (done, failed, interrupted, error).", "action", "outcome")
+		"Executions of approved requests by action and outcome (done, failed, interrupted, lost, error).", "action", "outcome")
 	r.apiCalls = f.counterVec("chatops_api_calls_total",
 		"HTTP attempts to the Devin and GitHub APIs by API, status (code or \"transport\") and whether the attempt was a retry.",
 		"api", "status", "retry")

@@ -110,3 +110,38 @@ func TestMigrateFromSchemaVersion2(t *testing.T) {
 	assert.True(t, r.NextSyncAt.IsZero())
 	assert.Equal(t, []string{"RSTALE0"}, staleIDs(t, db, 0))
 }
+
+// ClaimSync lets one of several sweepers bring a request up to date: the first claim on
+// what they listed wins, the claim takes the request off ListStale until it ends, and
+// bringing the request up to date clears it.
+func TestClaimSync(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		clk := clocktest.New(t0)
+		db := b.open(t, WithClock(clk))
+		r := sampleRequest("RCLAIM1")
+		r.State = approvals.StateApproved
+		r.CardChannel, r.CardTS, r.CardState = "CAPPROVALS", "1700000000.000001", approvals.StatePending
+		require.NoError(t, db.CreateRequest(ctx, r))
+		listed, err := db.GetRequest(ctx, "RCLAIM1")
+		require.NoError(t, err)
+
+		ok, err := db.ClaimSync(ctx, "RCLAIM1", listed.NextSyncAt, t0.Add(time.Minute))
+		require.NoError(t, err)
+		assert.True(t, ok, "the first claim wins")
+		ok, err = db.ClaimSync(ctx, "RCLAIM1", listed.NextSyncAt, t0.Add(time.Minute))
+		require.NoError(t, err)
+		assert.False(t, ok, "a second sweeper that listed the same row loses")
+		assert.Empty(t, staleIDs(t, db, 0), "claimed: off the list")
+		clk.Advance(time.Minute)
+		assert.Equal(t, []string{"RCLAIM1"}, staleIDs(t, db, 0), "a claim whose holder died runs out")
+
+		require.NoError(t, db.MarkCardShown(ctx, "RCLAIM1", approvals.StateApproved))
+		got, err := db.GetRequest(ctx, "RCLAIM1")
+		require.NoError(t, err)
+		assert.True(t, got.NextSyncAt.IsZero(), "up to date clears the claim")
+		ok, err = db.ClaimSync(ctx, "RNOPE00", time.Time{}, t0)
+		require.NoError(t, err)
+		assert.False(t, ok, "unknown request")
+	})
+}
