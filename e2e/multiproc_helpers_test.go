@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -166,14 +167,17 @@ func mpStart(t *testing.T, b mpBackend, opts harness.Options) *mpSet {
 	return &mpSet{env: env, dbURL: dbURL, db: db, raw: raw, lease: 3 * time.Second, procs: map[string]*mpProc{}}
 }
 
-// childEnv is the environment a replica reads its configuration from.
+// childEnv is the environment a replica reads its configuration from. It leaves
+// DEVIN_API_VERSION out, as a deployment would: the replica picks the version from the
+// key's prefix (cog_ -> v3), and the fake, serving only the harness's version, fails
+// the test on any call of the other one.
 func (s *mpSet) childEnv(owner string, reports bool) []string {
 	c := s.env.Config
 	env := []string{
 		"SLACK_BOT_TOKEN=" + c.SlackBotToken.Reveal(), "SLACK_APP_TOKEN=" + c.SlackAppToken.Reveal(),
 		"SLACK_API_URL=" + c.SlackAPIURL,
 		"DEVIN_API_KEY=" + c.DevinAPIKey.Reveal(), "DEVIN_API_URL=" + c.DevinAPIURL,
-		"DEVIN_API_VERSION=" + c.DevinAPIVersion, "DEVIN_GIT_CONNECTION_ID=" + c.DevinGitConnectionID,
+		"DEVIN_GIT_CONNECTION_ID=" + c.DevinGitConnectionID,
 		"GITHUB_TOKEN=" + c.GitHubToken.Reveal(), "GITHUB_API_URL=" + c.GitHubAPIURL, "GITHUB_ENTERPRISE=" + c.GitHubEnterprise,
 		"APPROVAL_CHANNEL=" + c.ApprovalChannel, "AUDIT_CHANNEL=" + c.AuditChannel,
 		"APPROVERS=" + strings.Join(c.Approvers, ","), "REQUIRED_APPROVALS=1", "REQUEST_TTL=24h",
@@ -193,7 +197,10 @@ func (s *mpSet) childEnv(owner string, reports bool) []string {
 func (s *mpSet) spawn(t *testing.T, owner string, reports bool, want int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperReplicaProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), s.childEnv(owner, reports)...)
+	inherited := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "DEVIN_API_VERSION=")
+	})
+	cmd.Env = append(inherited, s.childEnv(owner, reports)...)
 	logPath := filepath.Join(t.TempDir(), owner+".log")
 	logf, err := os.Create(logPath)
 	require.NoError(t, err)
