@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	devinsandbox "devin-chatops/internal/sandbox/devin"
 )
 
 // A console stopped by SIGHUP (its terminal closed) still removes its temporary
@@ -78,4 +80,7 @@ func TestConsoleStopsOnSIGTERMThroughTheShutdownSteps(t *testing.T) {
 		assert.Greater(t, i, last, "step %q out of order", step)
 		last = i
 	}
+	// The console's fake Devin speaks v3: the start-up line names the version, never the key.
+	assert.Contains(t, log, `msg="devin api" version=v3`)
+	assert.NotContains(t, log, devinsandbox.V3APIKey)
 }
