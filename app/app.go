@@ -122,7 +122,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Optio
 		opts.ShutdownGrace = DefaultShutdownGrace
 	}
 	// The store decides with this clock which requests the sweeper may retry in Slack.
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.WithClock(opts.Clock))
+	db, err := store.Open(ctx, cfg.DatabaseURL.Reveal(), store.WithClock(opts.Clock))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

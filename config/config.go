@@ -81,7 +81,8 @@ type Config struct {
 	UsageReportSchedule  string
 	UsageAlertThresholds []float64
 
-	DatabaseURL string
+	// DatabaseURL may carry a PostgreSQL password, so it prints as a secret.
+	DatabaseURL Secret
 	HTTPAddr    string
 	LogLevel    slog.Level
 	LogFormat   string
@@ -188,7 +189,7 @@ func (r raw) validate(mode Mode) (Config, error) {
 		AuditChannel:         strings.TrimSpace(r.AuditChannel),
 		UsageReportChannel:   strings.TrimSpace(r.UsageReportChannel),
 		UsageReportSchedule:  strings.TrimSpace(r.UsageReportSchedule),
-		DatabaseURL:          strings.TrimSpace(r.DatabaseURL),
+		DatabaseURL:          Secret(strings.TrimSpace(r.DatabaseURL)),
 		HTTPAddr:             strings.TrimSpace(r.HTTPAddr),
 		LogFormat:            strings.ToLower(strings.TrimSpace(r.LogFormat)),
 	}
@@ -253,7 +254,7 @@ func (r raw) validate(mode Mode) (Config, error) {
 	}
 	c.UsageAlertThresholds = parseThresholds(add, r.UsageAlertThresholds)
 
-	checkDatabaseURL(add, c.DatabaseURL)
+	checkDatabaseURL(add, c.DatabaseURL.Reveal())
 	if c.HTTPAddr != "" && !strings.Contains(c.HTTPAddr, ":") {
 		add("HTTP_ADDR must be host:port or :port, got %q", clip(c.HTTPAddr))
 	}

@@ -70,7 +70,7 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Equal(t, 24*time.Hour, c.RequestTTL)
 	assert.Equal(t, "0 9 * * 1", c.UsageReportSchedule)
 	assert.Equal(t, []float64{80, 100}, c.UsageAlertThresholds)
-	assert.Equal(t, "sqlite:devin-chatops.db", c.DatabaseURL)
+	assert.Equal(t, "sqlite:devin-chatops.db", c.DatabaseURL.Reveal())
 	assert.Equal(t, ":8080", c.HTTPAddr)
 	assert.Equal(t, slog.LevelInfo, c.LogLevel)
 	assert.Equal(t, "json", c.LogFormat)
@@ -149,7 +149,9 @@ func TestLoadProblems(t *testing.T) {
 }
 
 func TestSecretsNeverPrinted(t *testing.T) {
-	setEnv(t, validEnv())
+	env := validEnv()
+	env["DATABASE_URL"] = "postgres://chatops:SECRETPG@db.internal:5432/chatops"
+	setEnv(t, env)
 	c, err := Load(ModeRun)
 	require.NoError(t, err)
 

@@ -144,7 +144,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		Approvers:         []string{Alice, Bob, AdminsGroup},
 		RequiredApprovals: 1,
 		RequestTTL:        24 * time.Hour,
-		DatabaseURL:       opts.DatabaseURL,
+		DatabaseURL:       config.Secret(opts.DatabaseURL),
 		HTTPAddr:          "127.0.0.1:0",
 		LogLevel:          slog.LevelInfo,
 		LogFormat:         "text",
