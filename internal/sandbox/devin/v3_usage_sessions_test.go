@@ -21,7 +21,7 @@ func TestV3SessionsCarryTheUsage(t *testing.T) {
 		{Date: "2026-03-13", OrgID: "org-a", UserID: "u1", ACUs: 1.5},
 		{Date: "2026-03-15", OrgID: "org-a", UserID: "u1", ACUs: 2},
 		{Date: "2026-03-14", OrgID: "org-b", UserID: "u1", ACUs: 3},
-		{Date: "2026-03-14", OrgID: "", UserID: "u2", ACUs: 9},     // Cascade: no session
+		{Date: "2026-03-14", OrgID: "", UserID: "u2", ACUs: 9},      // Cascade: no session
 		{Date: "2026-03-14", OrgID: "org-a", UserID: "u3", ACUs: 7}, // described by the added session
 	}
 	f := newV3(t, devinsandbox.WithNow(func() time.Time { return now }))
