@@ -97,9 +97,11 @@ func memberLine(m devin.Member) string {
 	if m.Role != "" {
 		parts = append(parts, slackui.Inert(m.Role, maxNameRunes))
 	}
-	if m.LastLogin != nil && !m.LastLogin.IsZero() {
+	// Without logins from the API (v3) the line says nothing about them.
+	switch {
+	case m.LastLogin != nil && !m.LastLogin.IsZero():
 		parts = append(parts, "last login "+date(*m.LastLogin))
-	} else {
+	case m.LastLoginKnown:
 		parts = append(parts, "never logged in")
 	}
 	return "• " + strings.Join(parts, " — ")

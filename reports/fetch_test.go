@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"devin-chatops/apiclient/devin"
 	"devin-chatops/clock/clocktest"
+	"devin-chatops/usage"
 )
 
 func TestFetchSharesOneSetOfCalls(t *testing.T) {
@@ -104,4 +106,17 @@ func TestFetchWaiterGivesUpAlone(t *testing.T) {
 	require.NoError(t, err, "the shared fetch was not cancelled with the first caller")
 	assert.Equal(t, 150.0, d.Consumption.Total)
 	assert.Equal(t, 1, api.Calls("cycles"))
+}
+
+// An approximate ranking from the client reaches the report's data, which says so.
+func TestFetchCarriesAnApproximateRanking(t *testing.T) {
+	api := newFakeDevin()
+	api.approx = &devin.UserApprox{Partial: []string{"u1"}, MoreCalls: 12}
+	now := december.Start.Add(48 * time.Hour)
+	d, err := NewFetcher(api, clocktest.New(now), nil, time.Minute).Fetch(context.Background(), Query{})
+	require.NoError(t, err)
+	require.NotNil(t, d.Consumption.UsersApprox)
+	assert.Equal(t, usage.UsersApprox{Partial: []string{"u1"}, MoreCalls: 12}, *d.Consumption.UsersApprox)
+	r := usage.Build(d, now, usage.Options{})
+	assert.Contains(t, r.Notes, "Top users are approximate: the figures of 1 user count only Devin sessions, not other products (Cascade, Terminal); reading every member who could still rank among them would take 12 calls to Devin's API.")
 }

@@ -37,6 +37,7 @@ type fakeDevin struct {
 	queries  []devin.ConsumptionQuery
 	delay    time.Duration
 	failCons atomic.Int32 // the next n consumption calls fail
+	approx   *devin.UserApprox
 }
 
 func newFakeDevin() *fakeDevin {
@@ -89,6 +90,9 @@ func (f *fakeDevin) DailyConsumption(_ context.Context, q devin.ConsumptionQuery
 		}
 	}
 	c.ByUser["u1"] = c.TotalACUs
+	if q.Detail == devin.DetailAll {
+		c.ByUserApprox = f.approx
+	}
 	if !q.Start.IsZero() && !q.Start.Before(december.Start) {
 		c.ByDate[usage.DayStart(q.Start).Format(time.DateOnly)] = c.TotalACUs
 	}

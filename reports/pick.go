@@ -127,7 +127,11 @@ func toConsumption(c *devin.Consumption) usage.Consumption {
 	if c == nil {
 		return usage.Consumption{}
 	}
-	return usage.Consumption{Total: c.TotalACUs, ByDate: c.ByDate, ByOrg: c.ByOrg, ByUser: c.ByUser}
+	out := usage.Consumption{Total: c.TotalACUs, ByDate: c.ByDate, ByOrg: c.ByOrg, ByUser: c.ByUser}
+	if a := c.ByUserApprox; a != nil {
+		out.UsersApprox = &usage.UsersApprox{Partial: a.Partial, MoreCalls: a.MoreCalls, AtLeast: a.AtLeast}
+	}
+	return out
 }
 
 // IsUnknownOrg reports whether err is an --org that matched nothing or several.

@@ -40,6 +40,19 @@ type Consumption struct {
 	ByDate map[string]float64
 	ByOrg  map[string]float64
 	ByUser map[string]float64
+	// UsersApprox, when set, says the per-user figures are not proven to be the top
+	// ones (the API's per-user reads stopped at a budget).
+	UsersApprox *UsersApprox
+}
+
+// UsersApprox says how a top-users ranking falls short of exact.
+type UsersApprox struct {
+	// Partial are users whose figure counts only their Devin sessions' ACUs.
+	Partial []string
+	// MoreCalls is how many more per-member calls an exact ranking takes; AtLeast
+	// when members without sessions could add more.
+	MoreCalls int
+	AtLeast   bool
 }
 
 // Data is everything a report is built from.

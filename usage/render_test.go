@@ -132,3 +132,35 @@ func TestSparkline(t *testing.T) {
 	assert.Equal(t, "▁▁", Sparkline([]DayPoint{{}, {}}))
 	assert.Equal(t, "", Sparkline(nil))
 }
+
+func TestMessageSaysWhenTopUsersAreApproximate(t *testing.T) {
+	byUser := map[string]float64{"u1": 50, "u2": 40, "u3": 30, "u4": 5}
+	base := Data{Cycle: december, Consumption: Consumption{Total: 125, ByDate: daily(125), ByUser: byUser}, Notes: []string{"The previous cycle could not be read: timeout."}}
+	tests := []struct {
+		name   string
+		approx *UsersApprox
+		want   string // "" for no note
+	}{
+		{"exact", nil, ""},
+		{"partial figures shown", &UsersApprox{Partial: []string{"u2", "u3", "u9"}, MoreCalls: 136},
+			"_Top users are approximate: the figures of 2 users count only Devin sessions, not other products (Cascade, Terminal); reading every member who could still rank among them would take 136 calls to Devin's API._"},
+		{"none partial, members unread", &UsersApprox{MoreCalls: 1, AtLeast: true},
+			"_Top users are approximate: reading every member who could still rank among them would take at least 1 call to Devin's API._"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := base
+			d.Consumption.UsersApprox = tt.approx
+			r := Build(d, dayN(2), Options{TopUsers: 3})
+			all := strings.Join(texts(t, Message(r)), "\n")
+			assert.Contains(t, all, "_The previous cycle could not be read: timeout._")
+			if tt.want == "" {
+				assert.NotContains(t, all, "approximate")
+				assert.Len(t, r.Notes, 1)
+				return
+			}
+			assert.Contains(t, all, tt.want)
+			assert.Equal(t, []string{"The previous cycle could not be read: timeout."}, base.Notes, "the data's notes are not changed")
+		})
+	}
+}

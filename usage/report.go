@@ -160,6 +160,9 @@ func Build(d Data, now time.Time, opts Options) Report {
 		r.PassesOn = notBefore(passDate(r.Total, *r.Limit, r.BurnRate, windowEnd, d.Cycle.End), now)
 	}
 	r.Users = topUsers(d, top)
+	if n := approxNote(d.Consumption.UsersApprox, r.Users); n != "" {
+		r.Notes = append(slices.Clone(r.Notes), n)
+	}
 	r.Previous = compare(d, r)
 	r.OrgTrends = orgTrends(d, r)
 	return r
@@ -328,6 +331,29 @@ func topUsers(d Data, n int) []UserRow {
 		rows[i].Left = d.MembersKnown && !ok
 	}
 	return rows
+}
+
+// approxNote says, when the ranking is not exact, how many shown figures count only
+// Devin sessions and what reading the rest would cost.
+func approxNote(a *UsersApprox, rows []UserRow) string {
+	if a == nil || len(rows) == 0 {
+		return ""
+	}
+	partial := 0
+	for _, r := range rows {
+		if slices.Contains(a.Partial, r.ID) {
+			partial++
+		}
+	}
+	note := "Top users are approximate: "
+	if partial > 0 {
+		note += "the figures of " + plural(partial, "user", "users") + " count only Devin sessions, not other products (Cascade, Terminal); "
+	}
+	more := plural(a.MoreCalls, "call", "calls")
+	if a.AtLeast {
+		more = "at least " + more
+	}
+	return note + "reading every member who could still rank among them would take " + more + " to Devin's API."
 }
 
 // compare sets this cycle against the previous one over the same number of days.

@@ -167,6 +167,21 @@ type Consumption struct {
 	ByDate    map[string]float64 // "YYYY-MM-DD" billing day -> ACUs
 	ByOrg     map[string]float64 // org ID -> ACUs
 	ByUser    map[string]float64 // user ID -> ACUs (enterprise-wide query only)
+	// ByUserApprox, when set, says some ByUser figures are not exact: v3 stopped
+	// reading per-user figures at its call budget (see maxUserReads). Nil when every
+	// figure of the top users asked for is exact (always on v2).
+	ByUserApprox *UserApprox
+}
+
+// UserApprox describes a top-users ranking that is not exact.
+type UserApprox struct {
+	// Partial are the users in ByUser whose figure counts only their Devin sessions'
+	// ACUs, not their other products'.
+	Partial []string
+	// MoreCalls is how many more per-user calls an exact ranking would take; with
+	// AtLeast, members without sessions could need more still.
+	MoreCalls int
+	AtLeast   bool
 }
 
 type consumptionJSON struct {

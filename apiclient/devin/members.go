@@ -11,12 +11,15 @@ import (
 
 // Member is one enterprise member.
 type Member struct {
-	UserID          string
-	Email           string
-	Name            string
-	Role            string // enterprise role ID, e.g. "account_admin"
-	CreatedAt       time.Time
-	LastLogin       *time.Time
+	UserID    string
+	Email     string
+	Name      string
+	Role      string // enterprise role ID, e.g. "account_admin"
+	CreatedAt time.Time
+	LastLogin *time.Time
+	// LastLoginKnown says the API reports logins (v2 does, v3 does not): only then
+	// does a nil LastLogin mean the member never logged in.
+	LastLoginKnown  bool
 	LoginCount      *int
 	SessionsCreated int
 }
@@ -45,6 +48,7 @@ func (m *memberJSON) member() Member {
 		Role:            firstNonEmpty(m.EnterpriseRole, m.Role),
 		CreatedAt:       m.CreatedAt.t,
 		LastLogin:       m.LastLogin.ptr(),
+		LastLoginKnown:  true,
 		SessionsCreated: m.SessionsCreated.v,
 	}
 	if !m.SessionsCreated.set {

@@ -225,7 +225,7 @@ func TestGetAndRemoveMember(t *testing.T) {
 	got, err := c.GetMember(ctx, m.UserID)
 	require.NoError(t, err)
 	assert.Equal(t, devin.Member{UserID: m.UserID, Email: "ada@example.com", Name: "Ada Lovelace", Role: "account_admin",
-		CreatedAt: testNow(), SessionsCreated: 0}, *got)
+		CreatedAt: testNow(), LastLoginKnown: true, SessionsCreated: 0}, *got)
 
 	require.NoError(t, c.RemoveMember(ctx, m.UserID))
 	_, found := fake.MemberByEmail("ada@example.com")

@@ -51,6 +51,9 @@ type ClientV3 struct {
 	roles  []Role // V6, kept once read: built-in role IDs do not change
 
 	cons consumptionCache
+
+	orgMu   sync.Mutex
+	orgRead map[string]orgSnapshot // by org ID: the last ListOrgMembers, for one AddOrgMembers
 }
 
 // NewV3 returns a v3 client for the Devin API at baseURL (for example

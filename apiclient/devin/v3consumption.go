@@ -62,6 +62,15 @@ type series struct {
 	byProduct map[string]float64 // over the whole window; nil when the API gave none
 }
 
+// nonDevin is the series' ACUs of products other than Devin, which no session
+// carries: all of them when the API gave no product split.
+func (s series) nonDevin() float64 {
+	if s.byProduct == nil {
+		return s.total
+	}
+	return s.total - s.byProduct[devinProduct]
+}
+
 func (d *dailyV3) series() (series, error) {
 	s := series{byDate: map[string]float64{}}
 	raw := strings.TrimSpace(string(d.ByDate))
@@ -316,11 +325,11 @@ func (v *ClientV3) DailyConsumption(ctx context.Context, q ConsumptionQuery) (*C
 	if q.Detail == DetailOrgs {
 		return out, nil
 	}
-	users, err := v.topUsers(ctx, w, ent, q.TopUsers)
+	users, approx, err := v.topUsers(ctx, w, ent, q.TopUsers)
 	if err != nil {
 		return nil, err
 	}
-	out.ByUser = users
+	out.ByUser, out.ByUserApprox = users, approx
 	return out, nil
 }
 

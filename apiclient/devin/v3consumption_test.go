@@ -57,7 +57,8 @@ func newConsumptionFake(t *testing.T, devinACUs, otherACUs map[string]float64) *
 	var members, sessions []any
 	for id := range ids {
 		members = append(members, user(id, id+"@x.io", "Member"))
-		f.on("GET", "/v3/enterprise/consumption/daily/users/"+url.PathEscape(id), reply(200, daily(devinACUs[id]+otherACUs[id], nil)))
+		f.on("GET", "/v3/enterprise/consumption/daily/users/"+url.PathEscape(id),
+			reply(200, daily(devinACUs[id]+otherACUs[id], map[string]any{"devin": devinACUs[id], "cascade": otherACUs[id]})))
 		if a := devinACUs[id]; a > 0 {
 			// Two sessions, whose lifetime ACUs exceed the window's by 1.
 			sessions = append(sessions, map[string]any{"session_id": id + "-1", "user_id": id, "acus_consumed": a/2 + 1},
@@ -108,6 +109,7 @@ func TestV3TopUsersExactWithFewCalls(t *testing.T) {
 	}
 	assert.LessOrEqual(t, f.count("/v3/enterprise/consumption/daily/users/"), 4, "3 exact figures and at most one more to close the bound")
 	assert.Equal(t, 0, f.count("/v3/enterprise/members/users"), "only Devin ACUs: members without sessions cannot reach the top")
+	assert.Nil(t, got.ByUserApprox, "exact under the budget")
 	assert.InDelta(t, 7800.0, got.TotalACUs, 0.001)
 	assert.Equal(t, map[string]float64{"org-a": 5850, "org-b": 1950}, got.ByOrg)
 
@@ -135,6 +137,7 @@ func TestV3TopUsersCountsAUserWithoutSessions(t *testing.T) {
 	assert.Equal(t, 50.0, got.ByUser["a"])
 	assert.Equal(t, 45.0, got.ByUser["w1"])
 	assert.Equal(t, 1, f.count("/v3/enterprise/members/users"))
+	assert.Nil(t, got.ByUserApprox)
 }
 
 func TestV3AllUsersWhenNoTopIsGiven(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -273,4 +274,49 @@ func TestV3InviteAnswerWithoutEmailsIsCheckedByLookup(t *testing.T) {
 		{Email: "new@x.io", UserID: "u-new", Status: devin.StatusInvited},
 		{Email: "gone@x.io", Status: devin.StatusFailed, Reason: "not invited by the API"},
 	}, res.Outcomes)
+}
+
+// A caller that lists the organization and adds right after (the executor) costs one
+// listing: the client's own listing serves AddOrgMembers once, and is read again for
+// the next call, after a change, or when older than a few seconds. With the listing
+// reused the guarantees stand: an org admin is neither demoted nor re-added.
+func TestV3AddOrgMembersReusesAFreshListingOnce(t *testing.T) {
+	now := reportNow
+	s := newV3Server(t)
+	s.on("GET", "/v3/enterprise/roles", reply(200, page(v3Roles, "")))
+	s.on("GET", "/v3/enterprise/organizations/org-1/members/users", reply(200, page([]any{
+		user("u-admin", "a@x.io", "Member", "org-1", "Admin"),
+	}, "")))
+	s.on("POST", "/v3/enterprise/organizations/org-1/members/users/u-new", reply(200, user("u-new", "n@x.io", "Member")))
+	clk := newFakeClockAt(now)
+	c, err := devin.NewV3(s.srv.URL, v3Key, devin.WithClock(clk))
+	require.NoError(t, err)
+	ctx := context.Background()
+	listings := func() int {
+		n := 0
+		for _, call := range s.Calls() {
+			if call.Method == "GET" && call.Path == "/v3/enterprise/organizations/org-1/members/users" {
+				n++
+			}
+		}
+		return n
+	}
+
+	_, err = c.ListOrgMembers(ctx, "org-1")
+	require.NoError(t, err)
+	require.NoError(t, c.AddOrgMembers(ctx, "org-1", []string{"u-new", "u-admin"}, ""))
+	assert.Equal(t, 1, listings(), "the executor's listing serves the add")
+	require.NoError(t, c.AddOrgMembers(ctx, "org-1", []string{"u-admin"}, ""))
+	assert.Equal(t, 2, listings(), "used once: the next add reads again")
+
+	_, err = c.ListOrgMembers(ctx, "org-1")
+	require.NoError(t, err)
+	clk.Advance(11 * time.Second)
+	require.NoError(t, c.AddOrgMembers(ctx, "org-1", []string{"u-admin"}, ""))
+	assert.Equal(t, 4, listings(), "a listing older than a few seconds is read again")
+
+	for _, call := range s.Calls() {
+		assert.NotEqual(t, "PATCH", call.Method, "the org admin keeps their role")
+		assert.NotEqual(t, "POST /v3/enterprise/organizations/org-1/members/users/u-admin", call.Method+" "+call.Path, "nor is added again")
+	}
 }

@@ -90,6 +90,17 @@ func (u *v3User) orgRole(orgID string) string {
 	return ""
 }
 
+// orgRoleID is the API's own ID of the user's role in orgID, "" when none.
+func (u *v3User) orgRoleID(orgID string) string {
+	role := ""
+	for _, a := range u.RoleAssignments {
+		if a.OrgID != nil && *a.OrgID == orgID {
+			role = a.Role.RoleID
+		}
+	}
+	return role
+}
+
 func (u *v3User) member() Member {
 	return Member{UserID: u.UserID, Email: deref(u.Email), Name: deref(u.Name), Role: u.enterpriseRole(), CreatedAt: u.CreatedAt.t}
 }

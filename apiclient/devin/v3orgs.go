@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // v3Org is V7's OrganizationResponse.
@@ -137,9 +138,11 @@ func (v *ClientV3) ListOrgMembers(ctx context.Context, orgID string) ([]OrgMembe
 	}
 	var all []OrgMember
 	seen := map[string]bool{}
+	roles := map[string]string{}
 	err := listPages(ctx, v, PermManageAccountMembership, orgPath(orgID)+"/members/users", nil, 0, func(us []v3User) bool {
 		for i := range us {
 			u := &us[i]
+			roles[u.UserID] = u.orgRoleID(orgID)
 			if u.UserID != "" && seen[u.UserID] {
 				continue
 			}
@@ -148,6 +151,9 @@ func (v *ClientV3) ListOrgMembers(ctx context.Context, orgID string) ([]OrgMembe
 		}
 		return true
 	})
+	if err == nil {
+		v.keepOrgRoles(orgID, roles)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +167,9 @@ func (v *ClientV3) ListOrgMembers(ctx context.Context, orgID string) ([]OrgMembe
 // who already has a role there. orgRole "" is v2's "no org_role": newcomers join as
 // Member and people in it keep their role (an invite with an organization must not
 // demote an org admin to Member). The organization's members are read first (V12), so
-// a retry after a partial failure repeats nothing.
+// a retry after a partial failure repeats nothing; a listing of this client's
+// (ListOrgMembers) of the last few seconds serves once instead, so a caller that
+// checks the organization before adding does not make it read twice.
 func (v *ClientV3) AddOrgMembers(ctx context.Context, orgID string, userIDs []string, orgRole string) error {
 	if orgID == "" {
 		return usageError("AddOrgMembers needs an organization ID")
@@ -177,9 +185,11 @@ func (v *ClientV3) AddOrgMembers(ctx context.Context, orgID string, userIDs []st
 	if err != nil {
 		return err
 	}
-	current, err := v.orgRoles(ctx, orgID)
-	if err != nil {
-		return err
+	current, fresh := v.takeOrgRoles(orgID)
+	if !fresh {
+		if current, err = v.orgRoles(ctx, orgID); err != nil {
+			return err
+		}
 	}
 	body := struct {
 		RoleID string `json:"role_id"`
@@ -202,18 +212,47 @@ func (v *ClientV3) AddOrgMembers(ctx context.Context, orgID string, userIDs []st
 	return nil
 }
 
+// orgSnapshotReuse is how long a ListOrgMembers answer may serve AddOrgMembers: the
+// executor reads the organization and adds right after. Stale by a few seconds it
+// cannot demote anyone: a member it misses is sent V13, which refuses a user who has
+// a role there, and V14 goes only to people it lists with another role, when the
+// caller asked for that role.
+const orgSnapshotReuse = 10 * time.Second
+
+type orgSnapshot struct {
+	roles map[string]string
+	at    time.Time
+}
+
+func (v *ClientV3) keepOrgRoles(orgID string, roles map[string]string) {
+	v.orgMu.Lock()
+	defer v.orgMu.Unlock()
+	if v.orgRead == nil {
+		v.orgRead = map[string]orgSnapshot{}
+	}
+	v.orgRead[orgID] = orgSnapshot{roles: roles, at: v.now()}
+}
+
+// takeOrgRoles returns the organization's roles from a recent listing, once: after
+// this call adds or changes anything, the listing is no longer true.
+func (v *ClientV3) takeOrgRoles(orgID string) (map[string]string, bool) {
+	v.orgMu.Lock()
+	defer v.orgMu.Unlock()
+	s, ok := v.orgRead[orgID]
+	delete(v.orgRead, orgID)
+	now := v.now()
+	if !ok || now.Before(s.at) || now.Sub(s.at) >= orgSnapshotReuse {
+		return nil, false
+	}
+	return s.roles, true
+}
+
 // orgRoles maps the organization's members to the real ID of their role there.
 func (v *ClientV3) orgRoles(ctx context.Context, orgID string) (map[string]string, error) {
 	out := map[string]string{}
 	err := listPages(ctx, v, PermManageAccountMembership, orgPath(orgID)+"/members/users", nil, 0, func(us []v3User) bool {
-		for _, u := range us {
-			role := ""
-			for _, a := range u.RoleAssignments {
-				if a.OrgID != nil && *a.OrgID == orgID {
-					role = a.Role.RoleID
-				}
-			}
-			out[u.UserID] = role
+		for i := range us {
+			out[us[i].UserID] = us[i].orgRoleID(orgID)
 		}
 		return true
 	})

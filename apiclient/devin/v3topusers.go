@@ -3,6 +3,7 @@ package devin
 import (
 	"cmp"
 	"context"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -17,90 +18,177 @@ type sessionACUs struct {
 	ACUsConsumed flexFloat `json:"acus_consumed"`
 }
 
-// candidate is a user whose figure may reach the top, with an upper bound on it.
+// candidate is a user whose figure may reach the top, with the ACUs of their
+// sessions updated in the window: an upper bound on their Devin-product ACUs.
 type candidate struct {
 	id    string
 	bound float64
 }
 
-// topUsers returns exact window figures for a set of users that contains the n users
-// with the most ACUs (every member's with n <= 0), with few V25 calls:
+// maxUserReads is how many per-user calls (V25) one top-users query makes at most.
+// Usage outside the sessions (other products: Cascade, Terminal) can belong to any
+// member, and only a member's own V25 figure says whose it is; when a lot of it is
+// spread thinly, proving the top ten exact can take a call per member (2,000 for
+// 2,000 members), minutes of calls for one report. Past this budget the ranking is
+// finished from the sessions and marked approximate, so the report says so.
+const maxUserReads = 64
+
+// topUsers returns figures for a set of users that contains the n users with the
+// most ACUs (every member's, exact, with n <= 0), with few V25 calls:
 //
 //  1. An upper bound per user: the ACUs of their sessions updated since the window's
 //     start (V28, 200 a page). A session's lifetime ACUs are at least what it used in
-//     the window, and a session idle since before the window used none in it. Only
-//     Devin-product ACUs come from sessions: the enterprise's ACUs of other products
-//     in the window (V23's acus_by_product; all of the total when the API does not
-//     split it) are added to every bound, since any one user may hold them.
-//  2. Exact figures (V25), in descending bound order, until the n-th largest exact
+//     the window, and a session idle since before the window used none in it.
+//  2. Only Devin-product ACUs come from sessions. The enterprise's ACUs of other
+//     products in the window (V23's acus_by_product; all of the total when the API
+//     does not split it) are the remainder R that any unread user may hold, so an
+//     unread user's bound is their sessions' ACUs + R. Each exact figure read says
+//     how much of R that user held: R shrinks as figures come in.
+//  3. Exact figures (V25), in descending bound order, until the n-th largest exact
 //     figure is at least the next candidate's bound: no unread user can then pass it.
-//     Members with no session enter (from one V1 listing) only when that slack is what
+//     Members with no session enter (from one V1 listing) only when R is what
 //     remains to beat.
 //
+// Past maxUserReads calls the rest are ranked by their sessions' ACUs, and the
+// UserApprox names the users among the top n whose figure is only that.
 // A user who left the enterprise and has no session in the window cannot be found.
-func (v *ClientV3) topUsers(ctx context.Context, w window, ent series, n int) (map[string]float64, error) {
+func (v *ClientV3) topUsers(ctx context.Context, w window, ent series, n int) (map[string]float64, *UserApprox, error) {
 	exact := map[string]float64{}
 	if n <= 0 {
 		members, err := v.ListMembers(ctx, ListMembersOptions{})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cands := make([]candidate, 0, len(members))
 		for _, m := range members {
 			cands = append(cands, candidate{id: m.UserID})
 		}
-		return exact, v.exactFigures(ctx, w, cands, exact)
+		read, err := v.exactFigures(ctx, w, cands)
+		for id, s := range read {
+			exact[id] = s.total
+		}
+		return exact, nil, err
 	}
 	bounds, err := v.sessionBounds(ctx, w)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	slack := ent.total
-	if ent.byProduct != nil {
-		slack = ent.total - ent.byProduct[devinProduct]
-	}
-	slack = max(slack, 0)
+	rest := max(ent.nonDevin(), 0)
+	split := ent.byProduct != nil
 
 	cands := make([]candidate, 0, len(bounds))
 	for id, b := range bounds {
-		cands = append(cands, candidate{id: id, bound: b + slack})
+		cands = append(cands, candidate{id: id, bound: b})
 	}
 	sortCandidates(cands)
-	membersRead := false
-	for i := 0; ; {
+	membersRead, reads, i := false, 0, 0
+	for {
 		nth := nthLargest(exact, n)
-		if i == len(cands) || (len(exact) >= n && nth >= cands[i].bound) {
-			// Everyone left has at most the slack; members without sessions come in
-			// only when the slack could still pass the n-th figure.
-			if membersRead || slack <= 0 || (len(exact) >= n && nth >= slack) {
+		if i == len(cands) || (len(exact) >= n && nth >= cands[i].bound+rest) {
+			// Everyone left has at most R; members without sessions come in only
+			// when R could still pass the n-th figure.
+			if membersRead || rest <= 0 || (len(exact) >= n && nth >= rest) {
 				break
 			}
 			members, err := v.ListMembers(ctx, ListMembersOptions{})
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			membersRead = true
 			for _, m := range members {
 				if _, ok := bounds[m.UserID]; !ok && m.UserID != "" {
-					cands = append(cands, candidate{id: m.UserID, bound: slack})
+					cands = append(cands, candidate{id: m.UserID})
 				}
 			}
 			sortCandidates(cands[i:])
 			continue
 		}
 		// Read as many as could still be needed, 8 at most, in one round.
-		k := min(max(n-len(exact), 1), consumptionParallel, len(cands)-i)
-		if err := v.exactFigures(ctx, w, cands[i:i+k], exact); err != nil {
-			return nil, err
+		k := min(max(n-len(exact), 1), consumptionParallel, len(cands)-i, maxUserReads-reads)
+		if k <= 0 {
+			figures, approx := approximate(exact, cands[i:], rest, n, membersRead)
+			return figures, approx, nil
 		}
+		read, err := v.exactFigures(ctx, w, cands[i:i+k])
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range cands[i : i+k] {
+			s := read[c.id]
+			exact[c.id] = s.total
+			rest = max(rest-held(s, c, split), 0)
+		}
+		reads += k
 		i += k
 	}
-	for id, a := range exact {
-		if a <= 0 {
-			delete(exact, id)
+	dropIdle(exact)
+	return exact, nil, nil
+}
+
+// held is how much of the remainder R a user read exactly is known to hold: their
+// ACUs of other products when both the enterprise's and their series split by
+// product, all of theirs when the enterprise's does not (R is then its total), and
+// else what their sessions cannot account for, a lower bound that keeps R an upper
+// bound.
+func held(s series, c candidate, split bool) float64 {
+	switch {
+	case !split:
+		return s.total
+	case s.byProduct != nil:
+		return s.nonDevin()
+	default:
+		return max(s.total-c.bound, 0)
+	}
+}
+
+// approximate finishes a ranking the budget cut short: the unread candidates count
+// with their sessions' ACUs, and those among the top n are named as partial.
+// MoreCalls counts the unread candidates that could still pass the n-th exact
+// figure. Even with no partial figure among the top n the ranking is unproven (an
+// unread member may hold enough other ACUs to enter it), so the UserApprox is set.
+func approximate(exact map[string]float64, unread []candidate, rest float64, n int, membersRead bool) (map[string]float64, *UserApprox) {
+	nth := nthLargest(exact, n)
+	figures := maps.Clone(exact)
+	dropIdle(figures)
+	a := &UserApprox{AtLeast: !membersRead && rest > nth}
+	for _, c := range unread {
+		if c.bound+rest > nth {
+			a.MoreCalls++
 		}
 	}
-	return exact, nil
+	// unread is in descending bound order: the first n are the only ones that can
+	// rank among the top n.
+	for _, c := range unread[:min(n, len(unread))] {
+		if c.bound > 0 {
+			figures[c.id] = c.bound
+		}
+	}
+	rows := make([]candidate, 0, len(figures))
+	for id, a := range figures {
+		rows = append(rows, candidate{id: id, bound: a})
+	}
+	sortCandidates(rows)
+	top := map[string]bool{}
+	for _, r := range rows[:min(n, len(rows))] {
+		top[r.id] = true
+	}
+	for _, c := range unread[:min(n, len(unread))] {
+		if top[c.id] {
+			a.Partial = append(a.Partial, c.id)
+		} else {
+			delete(figures, c.id)
+		}
+	}
+	return figures, a
+}
+
+// dropIdle removes the users who used nothing in the window.
+func dropIdle(m map[string]float64) {
+	for id, a := range m {
+		if a <= 0 {
+			delete(m, id)
+		}
+	}
 }
 
 func sortCandidates(cs []candidate) {
@@ -142,8 +230,9 @@ func (v *ClientV3) sessionBounds(ctx context.Context, w window) (map[string]floa
 	return bounds, err
 }
 
-// exactFigures reads each candidate's total in the window (V25), 8 at once.
-func (v *ClientV3) exactFigures(ctx context.Context, w window, cands []candidate, into map[string]float64) error {
+// exactFigures reads each candidate's series in the window (V25), 8 at once.
+func (v *ClientV3) exactFigures(ctx context.Context, w window, cands []candidate) (map[string]series, error) {
+	out := make(map[string]series, len(cands))
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(consumptionParallel)
@@ -154,10 +243,11 @@ func (v *ClientV3) exactFigures(ctx context.Context, w window, cands []candidate
 				return err
 			}
 			mu.Lock()
-			into[c.id] = s.total
+			out[c.id] = s
 			mu.Unlock()
 			return nil
 		})
 	}
-	return g.Wait()
+	err := g.Wait()
+	return out, err
 }

@@ -55,6 +55,11 @@ func cloneConsumption(c *devin.Consumption) *devin.Consumption {
 	out.ByDate = maps.Clone(c.ByDate)
 	out.ByOrg = maps.Clone(c.ByOrg)
 	out.ByUser = maps.Clone(c.ByUser)
+	if c.ByUserApprox != nil {
+		a := *c.ByUserApprox
+		a.Partial = slices.Clone(a.Partial)
+		out.ByUserApprox = &a
+	}
 	return &out
 }
 

@@ -82,6 +82,7 @@ type Session struct {
 	URL          string
 	ACUsConsumed float64
 	CreatedAt    time.Time
+	UpdatedAt    time.Time // zero: CreatedAt
 	Summary      string
 	ActionItems  []string
 	PullRequests []PullRequest

@@ -88,6 +88,14 @@ func v3Status(status string) string {
 	return "running"
 }
 
+// updated is when the session last changed: its creation unless told.
+func (sess Session) updated() time.Time {
+	if sess.UpdatedAt.IsZero() {
+		return sess.CreatedAt
+	}
+	return sess.UpdatedAt
+}
+
 func v3SessionWire(sess Session) map[string]any {
 	prs := make([]map[string]any, len(sess.PullRequests))
 	for i, pr := range sess.PullRequests {
@@ -97,7 +105,7 @@ func v3SessionWire(sess Session) map[string]any {
 		"session_id": sess.SessionID, "url": sess.URL, "status": v3Status(sess.Status), "status_detail": sess.Status,
 		"tags": []string{}, "org_id": sess.OrgID, "user_id": nullable(sess.UserID), "service_user_id": nil,
 		"title": sess.Title, "acus_consumed": sess.ACUsConsumed, "pull_requests": prs,
-		"created_at": sess.CreatedAt.Unix(), "updated_at": sess.CreatedAt.Unix(), "origin": "webapp",
+		"created_at": sess.CreatedAt.Unix(), "updated_at": sess.updated().Unix(), "origin": "webapp",
 		"category": nil, "is_archived": false, "parent_session_id": nil, "child_session_ids": []string{},
 		"playbook_id": nil, "structured_output": nil,
 	}
@@ -147,11 +155,11 @@ func (s *Server) v3FilterSessions(r *http.Request, orgID string) ([]Session, *re
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Session
-	for _, sess := range s.sessions {
+	for _, sess := range s.v3SessionsLocked() {
 		created := sess.CreatedAt.Truncate(time.Second)
 		if (orgs != nil && !orgs[sess.OrgID]) || (users != nil && !users[sess.UserID]) || (ids != nil && !ids[sess.SessionID]) ||
 			outside(created, bounds["created_after"], bounds["created_before"]) ||
-			outside(created, bounds["updated_after"], bounds["updated_before"]) {
+			outside(sess.updated().Truncate(time.Second), bounds["updated_after"], bounds["updated_before"]) {
 			continue
 		}
 		out = append(out, sess)
@@ -207,7 +215,7 @@ func (s *Server) v3OrgSessions(r *http.Request, _ []byte) reply {
 
 func (s *Server) sessionByIDLocked(r *http.Request) (Session, bool) {
 	id, orgID := r.PathValue("devin_id"), r.URL.Query().Get("org_id")
-	for _, sess := range s.sessions {
+	for _, sess := range s.v3SessionsLocked() {
 		if sess.SessionID == id && (orgID == "" || sess.OrgID == orgID) {
 			return sess, true
 		}
