@@ -54,6 +54,9 @@ type ClientV3 struct {
 
 	orgMu   sync.Mutex
 	orgRead map[string]orgSnapshot // by org ID: the last ListOrgMembers, for one AddOrgMembers
+	// orgWrites counts this client's calls that may change organization membership
+	// (AddOrgMembers, RemoveMember): a listing that overlapped one is not kept.
+	orgWrites uint64
 }
 
 // NewV3 returns a v3 client for the Devin API at baseURL (for example

@@ -320,3 +320,37 @@ func TestV3AddOrgMembersReusesAFreshListingOnce(t *testing.T) {
 		assert.NotEqual(t, "POST /v3/enterprise/organizations/org-1/members/users/u-admin", call.Method+" "+call.Path, "nor is added again")
 	}
 }
+
+// A listing kept for the next add is no longer true once this client removes someone
+// from the enterprise (which takes them out of every organization): a person removed
+// and invited again must be added, not skipped as "in it already".
+func TestV3AddOrgMembersDoesNotReuseAListingAfterARemoval(t *testing.T) {
+	s := newV3Server(t)
+	s.on("GET", "/v3/enterprise/roles", reply(200, page(v3Roles, "")))
+	var removed atomic.Bool
+	s.on("GET", "/v3/enterprise/organizations/org-1/members/users", func(*http.Request, any) (int, any) {
+		if !removed.Load() {
+			return 200, page([]any{user("u-1", "a@x.io", "Member", "org-1", "Member")}, "")
+		}
+		return 200, page([]any{}, "")
+	})
+	s.on("DELETE", "/v3/enterprise/members/users/u-1", func(*http.Request, any) (int, any) {
+		removed.Store(true)
+		return 200, map[string]any{}
+	})
+	s.on("POST", "/v3/enterprise/organizations/org-1/members/users/u-1", reply(200, user("u-1", "a@x.io", "Member", "org-1", "Member")))
+	c, err := devin.NewV3(s.srv.URL, v3Key, devin.WithClock(newFakeClockAt(reportNow)))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	_, err = c.ListOrgMembers(ctx, "org-1")
+	require.NoError(t, err)
+	require.NoError(t, c.RemoveMember(ctx, "u-1"))
+	require.NoError(t, c.AddOrgMembers(ctx, "org-1", []string{"u-1"}, ""))
+
+	var added bool
+	for _, call := range s.Calls() {
+		added = added || call.Method+" "+call.Path == "POST /v3/enterprise/organizations/org-1/members/users/u-1"
+	}
+	assert.True(t, added, "the listing from before the removal must not serve the add")
+}

@@ -145,6 +145,8 @@ func (v *ClientV3) RemoveMember(ctx context.Context, userID string) error {
 	if userID == "" {
 		return usageError("RemoveMember needs a user ID")
 	}
+	// A removed member leaves every organization: no listing kept so far is true.
+	v.orgChanged("")
 	return v.call(ctx, PermManageAccountMembership, http.MethodDelete, "/members/users/"+url.PathEscape(userID), nil, nil, nil)
 }
 

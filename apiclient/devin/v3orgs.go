@@ -139,6 +139,7 @@ func (v *ClientV3) ListOrgMembers(ctx context.Context, orgID string) ([]OrgMembe
 	var all []OrgMember
 	seen := map[string]bool{}
 	roles := map[string]string{}
+	gen, started := v.orgListingStarts()
 	err := listPages(ctx, v, PermManageAccountMembership, orgPath(orgID)+"/members/users", nil, 0, func(us []v3User) bool {
 		for i := range us {
 			u := &us[i]
@@ -152,7 +153,7 @@ func (v *ClientV3) ListOrgMembers(ctx context.Context, orgID string) ([]OrgMembe
 		return true
 	})
 	if err == nil {
-		v.keepOrgRoles(orgID, roles)
+		v.keepOrgRoles(orgID, roles, gen, started)
 	}
 	if err != nil {
 		return nil, err
@@ -221,16 +222,42 @@ const orgSnapshotReuse = 10 * time.Second
 
 type orgSnapshot struct {
 	roles map[string]string
-	at    time.Time
+	at    time.Time // when the listing began: its first page may be that old
 }
 
-func (v *ClientV3) keepOrgRoles(orgID string, roles map[string]string) {
+// orgListingStarts notes, as a listing begins, how many membership writes this
+// client has begun and when.
+func (v *ClientV3) orgListingStarts() (uint64, time.Time) {
 	v.orgMu.Lock()
 	defer v.orgMu.Unlock()
+	return v.orgWrites, v.now()
+}
+
+// keepOrgRoles keeps a listing for the next AddOrgMembers, unless this client began
+// a membership write while it was read: its pages may predate the write.
+func (v *ClientV3) keepOrgRoles(orgID string, roles map[string]string, gen uint64, started time.Time) {
+	v.orgMu.Lock()
+	defer v.orgMu.Unlock()
+	if gen != v.orgWrites {
+		return
+	}
 	if v.orgRead == nil {
 		v.orgRead = map[string]orgSnapshot{}
 	}
-	v.orgRead[orgID] = orgSnapshot{roles: roles, at: v.now()}
+	v.orgRead[orgID] = orgSnapshot{roles: roles, at: started}
+}
+
+// orgChanged records a membership write about to be sent: the listing kept for
+// orgID (every one when orgID is "") is dropped, and listings in flight are not kept.
+func (v *ClientV3) orgChanged(orgID string) {
+	v.orgMu.Lock()
+	defer v.orgMu.Unlock()
+	v.orgWrites++
+	if orgID == "" {
+		clear(v.orgRead)
+		return
+	}
+	delete(v.orgRead, orgID)
 }
 
 // takeOrgRoles returns the organization's roles from a recent listing, once: after
@@ -240,6 +267,7 @@ func (v *ClientV3) takeOrgRoles(orgID string) (map[string]string, bool) {
 	defer v.orgMu.Unlock()
 	s, ok := v.orgRead[orgID]
 	delete(v.orgRead, orgID)
+	v.orgWrites++ // the add that follows: a listing in flight may predate it
 	now := v.now()
 	if !ok || now.Before(s.at) || now.Sub(s.at) >= orgSnapshotReuse {
 		return nil, false
