@@ -210,8 +210,10 @@ func nthLargest(m map[string]float64, n int) float64 {
 
 // sessionBounds sums, per user, the ACUs of the sessions updated since the window's
 // start and created before its end (V28). Service users' sessions are no user's.
+// A deleted organization's sessions are listed too: their ACUs still count in the
+// user's figure, so without them the bound would not be one.
 func (v *ClientV3) sessionBounds(ctx context.Context, w window) (map[string]float64, error) {
-	q := url.Values{}
+	q := url.Values{"include_deleted_orgs": {"true"}}
 	if !w.start.IsZero() {
 		q.Set("updated_after", strconv.FormatInt(w.start.Unix(), 10))
 	}

@@ -131,6 +131,7 @@ type Server struct {
 	roles         []Role
 	orgs          []*org
 	orgByID       map[string]*org
+	deletedOrgs   map[string]bool // org IDs deleted: their sessions leave the v3 listings by default
 	cycles        []Cycle
 	usage         []Usage
 	audit         []AuditLog

@@ -243,6 +243,7 @@ func (s *Server) addOrgLocked(o Org) *org {
 	sort.Strings(stored.memberOrder)
 	s.orgs = append(s.orgs, stored)
 	s.orgByID[o.ID] = stored
+	delete(s.deletedOrgs, o.ID)
 	return stored
 }
 

@@ -135,6 +135,10 @@ func (s *Server) deleteOrg(r *http.Request, _ []byte) reply {
 
 func (s *Server) deleteOrgLocked(o *org) {
 	delete(s.orgByID, o.ID)
+	if s.deletedOrgs == nil {
+		s.deletedOrgs = map[string]bool{}
+	}
+	s.deletedOrgs[o.ID] = true
 	for i, x := range s.orgs {
 		if x == o {
 			s.orgs = append(s.orgs[:i:i], s.orgs[i+1:]...)

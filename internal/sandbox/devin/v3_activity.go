@@ -149,6 +149,9 @@ func (s *Server) v3FilterSessions(r *http.Request, orgID string) ([]Session, *re
 		bounds[name] = t
 	}
 	orgs, users, ids := listQuery(r, "org_ids"), listQuery(r, "user_ids"), listQuery(r, "session_ids")
+	// As V28's include_deleted_orgs says, a deleted organization's sessions are
+	// listed only when asked for, though their ACUs still count in the figures.
+	withDeleted := r.URL.Query().Get("include_deleted_orgs") == "true"
 	if orgID != "" {
 		orgs = map[string]bool{orgID: true}
 	}
@@ -157,7 +160,7 @@ func (s *Server) v3FilterSessions(r *http.Request, orgID string) ([]Session, *re
 	var out []Session
 	for _, sess := range s.v3SessionsLocked() {
 		created := sess.CreatedAt.Truncate(time.Second)
-		if (orgs != nil && !orgs[sess.OrgID]) || (users != nil && !users[sess.UserID]) || (ids != nil && !ids[sess.SessionID]) ||
+		if (s.deletedOrgs[sess.OrgID] && !withDeleted) || (orgs != nil && !orgs[sess.OrgID]) || (users != nil && !users[sess.UserID]) || (ids != nil && !ids[sess.SessionID]) ||
 			outside(created, bounds["created_after"], bounds["created_before"]) ||
 			outside(sess.updated().Truncate(time.Second), bounds["updated_after"], bounds["updated_before"]) {
 			continue
