@@ -146,6 +146,9 @@ func TestMessageSaysWhenTopUsersAreApproximate(t *testing.T) {
 			"_Top users are approximate: the figures of 2 users count only Devin sessions, not other products (Cascade, Terminal); reading every member who could still rank among them would take 136 calls to Devin's API._"},
 		{"none partial, members unread", &UsersApprox{MoreCalls: 1, AtLeast: true},
 			"_Top users are approximate: reading every member who could still rank among them would take at least 1 call to Devin's API._"},
+		{"partial, nothing left to read", &UsersApprox{Partial: []string{"u1"}},
+			"_Top users are approximate: the figures of 1 user count only Devin sessions, not other products (Cascade, Terminal)._"},
+		{"partial ones not shown, nothing left to read", &UsersApprox{Partial: []string{"u4"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -345,9 +345,18 @@ func approxNote(a *UsersApprox, rows []UserRow) string {
 			partial++
 		}
 	}
+	unread := a.MoreCalls > 0 || a.AtLeast
+	if partial == 0 && !unread {
+		return "" // the partial figures are not among those shown, and nobody unread could be
+	}
 	note := "Top users are approximate: "
 	if partial > 0 {
-		note += "the figures of " + plural(partial, "user", "users") + " count only Devin sessions, not other products (Cascade, Terminal); "
+		note += "the figures of " + plural(partial, "user", "users") + " count only Devin sessions, not other products (Cascade, Terminal)"
+		if !unread {
+			// People who left the enterprise: v3 has no figure of theirs to read.
+			return note + "."
+		}
+		note += "; "
 	}
 	more := plural(a.MoreCalls, "call", "calls")
 	if a.AtLeast {

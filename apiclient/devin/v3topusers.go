@@ -3,6 +3,7 @@ package devin
 import (
 	"cmp"
 	"context"
+	"errors"
 	"maps"
 	"net/url"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+
+	"devin-chatops/apiclient"
 )
 
 // sessionACUs is the part of a V28 session the top-users bound needs.
@@ -63,7 +66,7 @@ func (v *ClientV3) topUsers(ctx context.Context, w window, ent series, n int) (m
 		for _, m := range members {
 			cands = append(cands, candidate{id: m.UserID})
 		}
-		read, err := v.exactFigures(ctx, w, cands)
+		read, _, err := v.exactFigures(ctx, w, cands)
 		for id, s := range read {
 			exact[id] = s.total
 		}
@@ -82,6 +85,7 @@ func (v *ClientV3) topUsers(ctx context.Context, w window, ent series, n int) (m
 	}
 	sortCandidates(cands)
 	membersRead, reads, i := false, 0, 0
+	var left []string // read, but no longer members: V25 has no figure for them
 	for {
 		nth := nthLargest(exact, n)
 		if i == len(cands) || (len(exact) >= n && nth >= cands[i].bound+rest) {
@@ -107,13 +111,20 @@ func (v *ClientV3) topUsers(ctx context.Context, w window, ent series, n int) (m
 		k := min(max(n-len(exact), 1), consumptionParallel, len(cands)-i, maxUserReads-reads)
 		if k <= 0 {
 			figures, approx := approximate(exact, cands[i:], rest, n, membersRead)
+			approx.Partial = append(approx.Partial, inTop(figures, left, n)...)
 			return figures, approx, nil
 		}
-		read, err := v.exactFigures(ctx, w, cands[i:i+k])
+		read, gone, err := v.exactFigures(ctx, w, cands[i:i+k])
 		if err != nil {
 			return nil, nil, err
 		}
 		for _, c := range cands[i : i+k] {
+			if gone[c.id] {
+				// Left the enterprise since: only their sessions say what they used.
+				exact[c.id] = c.bound
+				left = append(left, c.id)
+				continue
+			}
 			s := read[c.id]
 			exact[c.id] = s.total
 			rest = max(rest-held(s, c, split), 0)
@@ -122,7 +133,22 @@ func (v *ClientV3) topUsers(ctx context.Context, w window, ent series, n int) (m
 		i += k
 	}
 	dropIdle(exact)
+	if partial := inTop(exact, left, n); len(partial) > 0 {
+		return exact, &UserApprox{Partial: partial}, nil
+	}
 	return exact, nil, nil
+}
+
+// inTop are the ids among the n largest figures.
+func inTop(figures map[string]float64, ids []string, n int) []string {
+	nth := nthLargest(figures, n)
+	var out []string
+	for _, id := range ids {
+		if a, ok := figures[id]; ok && a > 0 && a >= nth {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // held is how much of the remainder R a user read exactly is known to hold: their
@@ -232,24 +258,30 @@ func (v *ClientV3) sessionBounds(ctx context.Context, w window) (map[string]floa
 	return bounds, err
 }
 
-// exactFigures reads each candidate's series in the window (V25), 8 at once.
-func (v *ClientV3) exactFigures(ctx context.Context, w window, cands []candidate) (map[string]series, error) {
-	out := make(map[string]series, len(cands))
+// exactFigures reads each candidate's series in the window (V25), 8 at once. gone
+// names those V25 does not know (404): people who left the enterprise since.
+func (v *ClientV3) exactFigures(ctx context.Context, w window, cands []candidate) (out map[string]series, gone map[string]bool, err error) {
+	out = make(map[string]series, len(cands))
+	gone = map[string]bool{}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(consumptionParallel)
 	for _, c := range cands {
 		g.Go(func() error {
 			s, err := v.daily(gctx, "user:"+c.id, w)
-			if err != nil {
-				return err
-			}
 			mu.Lock()
-			out[c.id] = s
-			mu.Unlock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, apiclient.ErrNotFound):
+				gone[c.id] = true
+			case err != nil:
+				return err
+			default:
+				out[c.id] = s
+			}
 			return nil
 		})
 	}
-	err := g.Wait()
-	return out, err
+	err = g.Wait()
+	return out, gone, err
 }

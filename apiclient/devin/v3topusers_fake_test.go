@@ -44,3 +44,29 @@ func TestV3TopUsersCountSessionsOfDeletedOrganizations(t *testing.T) {
 	assert.Equal(t, 100.0, got.ByUser["u-top"], "the top user worked in the deleted organization")
 	assert.Empty(t, f.Violations())
 }
+
+// A member who used ACUs in the window and has left the enterprise since still has
+// sessions, so the bounds name them; their own figure (V25) is then a 404. The report
+// must still be built: the others' figures are read, and theirs is not proven.
+func TestV3TopUsersSurviveAMemberWhoLeft(t *testing.T) {
+	f := devinsandbox.New(devinsandbox.WithAPIKey("cog_top_users_test"), devinsandbox.WithVersions(devinsandbox.ServeV3),
+		devinsandbox.WithNow(func() time.Time { return reportNow }))
+	t.Cleanup(f.Close)
+	f.AddMember(devinsandbox.Member{UserID: "u-next", Email: "next@example.com"})
+	f.AddOrg(devinsandbox.Org{ID: "org-kept", Name: "Kept"})
+	f.SetConsumption([]devinsandbox.Usage{
+		{Date: "2026-03-05", OrgID: "org-kept", UserID: "u-left", ACUs: 100},
+		{Date: "2026-03-05", OrgID: "org-kept", UserID: "u-next", ACUs: 50},
+	})
+
+	c, err := devin.NewV3(f.URL(), f.APIKey(), devin.WithClock(newFakeClockAt(reportNow)))
+	require.NoError(t, err)
+	got, err := c.DailyConsumption(context.Background(), devin.ConsumptionQuery{Start: cycleStart, End: reportNow, TopUsers: 10})
+	require.NoError(t, err)
+	assert.Equal(t, 50.0, got.ByUser["u-next"])
+	assert.Equal(t, 100.0, got.ByUser["u-left"], "their sessions' ACUs")
+	assert.Equal(t, 150.0, got.TotalACUs)
+	require.NotNil(t, got.ByUserApprox, "a figure from sessions only is not exact")
+	assert.Equal(t, []string{"u-left"}, got.ByUserApprox.Partial)
+	assert.Empty(t, f.Violations())
+}
