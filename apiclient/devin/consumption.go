@@ -168,7 +168,8 @@ type Consumption struct {
 	ByOrg     map[string]float64 // org ID -> ACUs
 	ByUser    map[string]float64 // user ID -> ACUs (enterprise-wide query only)
 	// ByUserApprox, when set, says some ByUser figures are not exact: v3 stopped
-	// reading per-user figures at its call budget (see maxUserReads). Nil when every
+	// reading per-user figures at its call budget (see maxUserReads), or a top user
+	// has left the enterprise and has no figure of their own. Nil when every
 	// figure of the top users asked for is exact (always on v2).
 	ByUserApprox *UserApprox
 }

@@ -54,7 +54,8 @@ const maxUserReads = 64
 //
 // Past maxUserReads calls the rest are ranked by their sessions' ACUs, and the
 // UserApprox names the users among the top n whose figure is only that.
-// A user who left the enterprise and has no session in the window cannot be found.
+// A user who left the enterprise and has no session in the window cannot be found;
+// one with sessions has no V25 figure (404) and ranks by them, named as partial.
 func (v *ClientV3) topUsers(ctx context.Context, w window, ent series, n int) (map[string]float64, *UserApprox, error) {
 	exact := map[string]float64{}
 	if n <= 0 {
