@@ -354,3 +354,50 @@ func TestV3AddOrgMembersDoesNotReuseAListingAfterARemoval(t *testing.T) {
 	}
 	assert.True(t, added, "the listing from before the removal must not serve the add")
 }
+
+// A listing read while this client added someone may predate the add: it is not
+// kept, so the next add reads again instead of adding the same person twice.
+func TestV3AddOrgMembersDoesNotKeepAListingThatOverlappedAnAdd(t *testing.T) {
+	s := newV3Server(t)
+	s.on("GET", "/v3/enterprise/roles", reply(200, page(v3Roles, "")))
+	var added atomic.Bool
+	var listings atomic.Int32
+	entered, release := make(chan struct{}), make(chan struct{})
+	s.on("GET", "/v3/enterprise/organizations/org-1/members/users", func(*http.Request, any) (int, any) {
+		inOrg := added.Load() // read as the first page is: the answer is as old as this
+		if listings.Add(1) == 1 {
+			close(entered)
+			<-release
+		}
+		if inOrg {
+			return 200, page([]any{user("u-1", "a@x.io", "Member", "org-1", "Member")}, "")
+		}
+		return 200, page([]any{}, "")
+	})
+	s.on("POST", "/v3/enterprise/organizations/org-1/members/users/u-1", func(*http.Request, any) (int, any) {
+		added.Store(true)
+		return 200, user("u-1", "a@x.io", "Member", "org-1", "Member")
+	})
+	c, err := devin.NewV3(s.srv.URL, v3Key, devin.WithClock(newFakeClockAt(reportNow)))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.ListOrgMembers(ctx, "org-1")
+		done <- err
+	}()
+	<-entered
+	require.NoError(t, c.AddOrgMembers(ctx, "org-1", []string{"u-1"}, ""))
+	close(release)
+	require.NoError(t, <-done)
+	require.NoError(t, c.AddOrgMembers(ctx, "org-1", []string{"u-1"}, ""))
+
+	posts := 0
+	for _, call := range s.Calls() {
+		if call.Method+" "+call.Path == "POST /v3/enterprise/organizations/org-1/members/users/u-1" {
+			posts++
+		}
+	}
+	assert.Equal(t, 1, posts, "added once")
+}
