@@ -156,8 +156,10 @@ func listPages[T any](ctx context.Context, v *ClientV3, perm, path string, query
 			return nil
 		}
 		if seen[*p.EndCursor] {
-			// The same cursor twice would loop over the same pages.
-			return nil
+			// The same cursor twice would loop over the same pages. Say so rather than
+			// pass a listing that may be partial as complete: a member missing from it
+			// would read as "not a member".
+			return v.listError(path, fmt.Errorf("the listing repeated its cursor after %d pages", pages+1))
 		}
 		seen[*p.EndCursor] = true
 		after = *p.EndCursor

@@ -176,15 +176,16 @@ func TestV3ListMembersPaginates(t *testing.T) {
 	assert.Equal(t, "c2", calls[2].Query.Get("after"))
 }
 
-func TestV3ListingStopsOnARepeatedCursorAndNullCursor(t *testing.T) {
+func TestV3ListingRefusesARepeatedCursorAndStopsOnANullCursor(t *testing.T) {
 	s := newV3Server(t)
 	s.on("GET", "/v3/enterprise/organizations", func(r *http.Request, _ any) (int, any) {
 		return 200, page([]any{map[string]any{"org_id": "o-" + r.URL.Query().Get("after"), "name": "n", "created_at": 1, "updated_at": 1, "max_cycle_acu_limit": nil, "max_session_acu_limit": nil}}, "same")
 	})
-	orgs, err := s.client(t).ListOrganizations(context.Background())
-	require.NoError(t, err)
-	assert.Len(t, orgs, 2, "the second page repeats the cursor: the listing stops")
-	assert.Len(t, s.Calls(), 2)
+	_, err := s.client(t).ListOrganizations(context.Background())
+	require.Error(t, err, "the second page repeats the cursor: the listing may be partial")
+	assert.Contains(t, err.Error(), "the listing repeated its cursor after 2 pages")
+	assert.ErrorIs(t, err, apiclient.ErrDecode)
+	assert.Len(t, s.Calls(), 2, "no third call")
 
 	s2 := newV3Server(t)
 	s2.on("GET", "/v3/enterprise/organizations", reply(200, map[string]any{"items": []any{map[string]any{"org_id": "o1", "name": "A"}}, "has_next_page": true, "end_cursor": nil}))
