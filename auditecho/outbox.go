@@ -7,6 +7,8 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net/http/httptrace"
+	"sync/atomic"
 	"time"
 
 	"devin-chatops/audit"
@@ -239,8 +241,8 @@ func newOwnerID() string {
 func (e *Echoer) deliver(ctx context.Context, p audit.Pending) error {
 	// A post under way is seen through when shutdown begins (for at most shutdownGrace):
 	// cut off half-way, Slack may still have taken the message, and the next process
-	// would echo it a second time.
-	postCtx, cancelPost := graceContext(ctx, shutdownGrace)
+	// would echo it a second time. One still waiting for its turn is given up at once.
+	postCtx, cancelPost := postContext(ctx, shutdownGrace)
 	defer cancelPost()
 	_, postErr := e.poster.Post(postCtx, e.channel, slackui.Text(Format(p.Event)))
 	if postErr != nil {
@@ -319,10 +321,20 @@ const markTimeout = 5 * time.Second
 // shutdownGrace is how long a post already under way may go on after shutdown began.
 const shutdownGrace = 5 * time.Second
 
-// graceContext returns a context that ends grace after parent does (or when cancelled).
-func graceContext(parent context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+// postContext returns the context a post runs under. Once the post has begun an HTTP
+// request (the transport asks for a connection), it ends grace after parent does, so
+// that a request under way is not cut off half-way; until then it ends with parent: a
+// post still waiting for its turn (pacing, a Retry-After window) has sent nothing, and
+// is better handed to another replica than waited for during shutdown.
+func postContext(parent context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	var started atomic.Bool
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GetConn: func(string) { started.Store(true) }})
 	stop := context.AfterFunc(parent, func() {
+		if !started.Load() {
+			cancel()
+			return
+		}
 		t := time.NewTimer(grace)
 		defer t.Stop()
 		select {

@@ -1,0 +1,46 @@
+package auditecho
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A post that has sent nothing when shutdown begins is given up at once; one whose
+// request is under way gets its grace.
+func TestPostContextGraceOnlyForARequestUnderWay(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(srv.Close)
+
+	t.Run("nothing sent yet: ends with shutdown", func(t *testing.T) {
+		parent, stop := context.WithCancel(context.Background())
+		ctx, cancel := postContext(parent, time.Hour)
+		defer cancel()
+		stop()
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("a post that sent nothing was kept waiting for the grace")
+		}
+	})
+
+	t.Run("request under way: outlives shutdown until cancelled", func(t *testing.T) {
+		parent, stop := context.WithCancel(context.Background())
+		ctx, cancel := postContext(parent, time.Hour)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, nil)
+		require.NoError(t, err)
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		stop()
+		time.Sleep(20 * time.Millisecond) // room for a wrong, early end to show
+		assert.NoError(t, ctx.Err(), "a post under way keeps its grace")
+		cancel()
+		assert.Error(t, ctx.Err())
+	})
+}
