@@ -321,17 +321,21 @@ const markTimeout = 5 * time.Second
 // shutdownGrace is how long a post already under way may go on after shutdown began.
 const shutdownGrace = 5 * time.Second
 
-// postContext returns the context a post runs under. Once the post has begun an HTTP
-// request (the transport asks for a connection), it ends grace after parent does, so
-// that a request under way is not cut off half-way; until then it ends with parent: a
-// post still waiting for its turn (pacing, a Retry-After window) has sent nothing, and
-// is better handed to another replica than waited for during shutdown.
+// postContext returns the context a post runs under. If an HTTP request of the post
+// is under way when parent ends (asked for a connection, no answer yet), it ends grace
+// later, so that the request is not cut off half-way; otherwise it ends with parent: a
+// post waiting for its turn (pacing, a Retry-After window) has nothing at Slack, and is
+// better handed to another replica than waited for during shutdown.
 func postContext(parent context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
-	var started atomic.Bool
+	var inFlight atomic.Int32
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GetConn: func(string) { started.Store(true) }})
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn: func(string) { inFlight.Add(1) },
+		// A request that fails before any answer stays counted: it may be at Slack.
+		GotFirstResponseByte: func() { inFlight.Add(-1) },
+	})
 	stop := context.AfterFunc(parent, func() {
-		if !started.Load() {
+		if inFlight.Load() == 0 {
 			cancel()
 			return
 		}
