@@ -43,7 +43,9 @@ type workers struct {
 //  2. executions in flight finish, until started+ShutdownGrace; then their API calls
 //     are cancelled, nothing is recorded for them and they stay executing, resumed by
 //     the next start (or, with leases, by another replica);
-//  3. the audit lines recorded meanwhile are echoed (what is left stays in the outbox);
+//  3. the audit lines recorded meanwhile are echoed (what is left stays in the outbox;
+//     a line whose post had sent nothing to Slack hands its claim back, so another
+//     replica echoes it at once);
 //  4. execution leases are handed back (Leases: the Runner's ReleaseLeases; the
 //     executions cut short in step 2 have handed theirs back already), so another
 //     replica takes those executions over at once;

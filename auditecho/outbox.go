@@ -7,6 +7,8 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net/http/httptrace"
+	"sync/atomic"
 	"time"
 
 	"devin-chatops/audit"
@@ -30,6 +32,9 @@ type Outbox interface {
 	Delivered(ctx context.Context, eventID string, at time.Time) error
 	// Retry records a failed attempt and when the next one may be made.
 	Retry(ctx context.Context, eventID string, attempts int, next time.Time, lastErr string) error
+	// Release hands back owner's claim on an undelivered event (a compare-and-swap on
+	// the owner), so that another echoer may post it before the lease runs out.
+	Release(ctx context.Context, eventID, owner string) (bool, error)
 }
 
 // Poster posts a message to a Slack channel.
@@ -204,6 +209,10 @@ func (e *Echoer) Flush(ctx context.Context) (int, error) {
 		ok, err := e.outbox.Claim(ctx, p.Event.ID, e.owner, now, now.Add(e.lease))
 		if err != nil {
 			if ctx.Err() != nil {
+				// Cut off by shutdown, the claim may have been taken all the same:
+				// nothing was posted, so hand it back rather than make the next
+				// echoer wait for the lease.
+				e.release(ctx, p.Event.ID)
 				return delivered, ctx.Err()
 			}
 			e.log.ErrorContext(ctx, "audit outbox: cannot claim event", "event_id", p.Event.ID, "err", audit.Redact(err.Error()))
@@ -232,13 +241,20 @@ func newOwnerID() string {
 func (e *Echoer) deliver(ctx context.Context, p audit.Pending) error {
 	// A post under way is seen through when shutdown begins (for at most shutdownGrace):
 	// cut off half-way, Slack may still have taken the message, and the next process
-	// would echo it a second time.
-	postCtx, cancelPost := graceContext(ctx, shutdownGrace)
+	// would echo it a second time. One still waiting for its turn is given up at once.
+	postCtx, cancelPost := postContext(ctx, shutdownGrace)
 	defer cancelPost()
 	_, postErr := e.poster.Post(postCtx, e.channel, slackui.Text(Format(p.Event)))
 	if postErr != nil {
 		if ctx.Err() != nil {
-			// Shutting down is not Slack's fault: do not count it as an attempt.
+			// Shutting down is not Slack's fault: do not count it as an attempt. A post
+			// Slack certainly did not act on (given up before it was sent, or refused)
+			// hands its claim back, so another replica echoes the line at once instead
+			// of when the lease runs out; one that may have reached Slack keeps it, or
+			// the line could be echoed twice.
+			if slackui.NotSent(postErr) {
+				e.release(ctx, p.Event.ID)
+			}
 			return ctx.Err()
 		}
 		attempts := p.Attempts + 1
@@ -266,6 +282,17 @@ func (e *Echoer) deliver(ctx context.Context, p audit.Pending) error {
 	return nil
 }
 
+// release hands back this echoer's claim on eventID. It runs as shutdown begins, so
+// its context outlives ctx; a failure costs only the wait for the lease to lapse.
+func (e *Echoer) release(ctx context.Context, eventID string) {
+	relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+	defer cancel()
+	if _, err := e.outbox.Release(relCtx, eventID, e.owner); err != nil {
+		e.log.WarnContext(ctx, "audit outbox: cannot hand back claim; another replica echoes the event when it lapses",
+			"event_id", eventID, "err", audit.Redact(err.Error()))
+	}
+}
+
 // backoff is the delay before attempt number attempts+1: base doubled per failure, capped
 // at max, with equal jitter (half fixed, half random) so replicas do not retry in step.
 func (e *Echoer) backoff(attempts int) time.Duration {
@@ -287,16 +314,31 @@ func (e *Echoer) backoff(attempts int) time.Duration {
 // is also how long the echo waits for an echoer that died holding the head of the queue.
 const claimLease = time.Minute
 
-// markTimeout bounds recording a delivery, which outlives the echoer's context.
+// markTimeout bounds recording a delivery or handing back a claim, which outlive the
+// echoer's context.
 const markTimeout = 5 * time.Second
 
 // shutdownGrace is how long a post already under way may go on after shutdown began.
 const shutdownGrace = 5 * time.Second
 
-// graceContext returns a context that ends grace after parent does (or when cancelled).
-func graceContext(parent context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+// postContext returns the context a post runs under. If an HTTP request of the post
+// is under way when parent ends (asked for a connection, no answer yet), it ends grace
+// later, so that the request is not cut off half-way; otherwise it ends with parent: a
+// post waiting for its turn (pacing, a Retry-After window) has nothing at Slack, and is
+// better handed to another replica than waited for during shutdown.
+func postContext(parent context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	var inFlight atomic.Int32
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GetConn: func(string) { inFlight.Add(1) },
+		// A request that fails before any answer stays counted: it may be at Slack.
+		GotFirstResponseByte: func() { inFlight.Add(-1) },
+	})
 	stop := context.AfterFunc(parent, func() {
+		if inFlight.Load() == 0 {
+			cancel()
+			return
+		}
 		t := time.NewTimer(grace)
 		defer t.Stop()
 		select {

@@ -92,6 +92,17 @@ func (o *memOutbox) Retry(_ context.Context, id string, attempts int, next time.
 	return nil
 }
 
+func (o *memOutbox) Release(_ context.Context, id, owner string) (bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e := o.find(id)
+	if e == nil || e.delivered || e.claimedBy != owner {
+		return false, nil
+	}
+	e.claimedBy, e.until = "", time.Time{}
+	return true, nil
+}
+
 // flakyPoster fails its first `failures` posts, then records what it posts.
 type flakyPoster struct {
 	mu       sync.Mutex
@@ -248,4 +259,98 @@ func TestEchoerRunDrainsBacklogInBatches(t *testing.T) {
 			t.Fatalf("backlog not drained: %d posted", len(poster.texts()))
 		}
 	}
+}
+
+// shutdownPoster stands for SIGTERM arriving while a post waits for its turn: it ends
+// the echoer's context (stop) and fails with err, as the poster does when it gives up.
+type shutdownPoster struct {
+	stop  context.CancelFunc
+	err   error
+	posts int
+}
+
+func (p *shutdownPoster) Post(context.Context, string, slackui.Message) (string, error) {
+	p.posts++
+	p.stop()
+	return "", p.err
+}
+
+// An echoer stopped with a post Slack certainly did not act on hands its claim back at
+// once, so another replica echoes the line without waiting for the lease; a post that
+// may have reached Slack keeps the claim, so the line is not echoed twice.
+func TestEchoerShutdownHandsBackClaimOnlyWhenNotSent(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		released bool
+	}{
+		{"given up before sending", &slackui.Error{Method: "chat.postMessage", Err: context.Canceled, NotSent: true}, true},
+		{"refused by Slack", &slackui.Error{Kind: slackui.RateLimited, Method: "chat.postMessage", Err: errors.New("429"), NotSent: true}, true},
+		{"cut off mid-request", &slackui.Error{Method: "chat.postMessage", Err: context.Canceled}, false},
+		{"answered 5xx", &slackui.Error{Method: "chat.postMessage", Err: errors.New("502 Bad Gateway")}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := clocktest.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+			box := &memOutbox{}
+			box.add(audit.Event{ID: "E1", RequestID: "R1", Kind: audit.KindCommand})
+			ctx, stop := context.WithCancel(context.Background())
+			defer stop()
+			a := NewEchoer(box, &shutdownPoster{stop: stop, err: tt.err}, "CAUDIT", clock, quietLogger(), WithClaimLease(time.Minute))
+
+			n, err := a.Flush(ctx)
+			require.ErrorIs(t, err, context.Canceled)
+			assert.Equal(t, 0, n)
+			entry := box.find("E1")
+			assert.Equal(t, 0, entry.p.Attempts, "shutting down is not an attempt")
+			assert.False(t, entry.delivered)
+			if tt.released {
+				assert.Empty(t, entry.claimedBy, "claim handed back")
+			} else {
+				assert.Equal(t, a.owner, entry.claimedBy, "a post that may have reached Slack keeps its claim")
+			}
+
+			// The other replica, a moment later and well within A's lease.
+			clock.Advance(time.Second)
+			poster := &flakyPoster{}
+			b := NewEchoer(box, poster, "CAUDIT", clock, quietLogger(), WithClaimLease(time.Minute))
+			n, err = b.Flush(context.Background())
+			require.NoError(t, err)
+			if tt.released {
+				assert.Equal(t, 1, n, "the other replica echoes the line at once")
+				assert.Len(t, poster.texts(), 1)
+				return
+			}
+			assert.Equal(t, 0, n, "not echoed a second time while the claim holds")
+			assert.Empty(t, poster.texts())
+		})
+	}
+}
+
+// claimCutOff commits the claim and then reports the context's end, as a database call
+// cancelled after the row was written does.
+type claimCutOff struct {
+	*memOutbox
+	stop context.CancelFunc
+}
+
+func (o claimCutOff) Claim(ctx context.Context, id, owner string, now, until time.Time) (bool, error) {
+	if _, err := o.memOutbox.Claim(ctx, id, owner, now, until); err != nil {
+		return false, err
+	}
+	o.stop()
+	return false, ctx.Err()
+}
+
+func TestEchoerShutdownDuringClaimHandsItBack(t *testing.T) {
+	box := &memOutbox{}
+	box.add(audit.Event{ID: "E1", Kind: audit.KindCommand})
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	poster := &flakyPoster{}
+	e := NewEchoer(claimCutOff{memOutbox: box, stop: stop}, poster, "CAUDIT", nil, quietLogger())
+	_, err := e.Flush(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Empty(t, poster.texts(), "nothing posted")
+	assert.Empty(t, box.find("E1").claimedBy, "the claim the cancelled call took is handed back")
 }

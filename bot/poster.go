@@ -244,23 +244,41 @@ func (p *Poster) do(ctx context.Context, method, paceKey string, call func(conte
 
 // attempt is do without the counting: the loop of attempts.
 func (p *Poster) attempt(ctx context.Context, method, paceKey string, call func(context.Context) error) error {
+	// reached is whether a request so far may have been acted on by Slack; until then
+	// every failure is marked NotSent.
+	reached := false
+	giveUp := func(err error) error {
+		failed := classify(method, err)
+		if reached || failed.NotSent {
+			return failed
+		}
+		marked := *failed
+		marked.NotSent = true
+		return &marked
+	}
 	for attempt := 1; ; attempt++ {
 		if err := p.waitMethod(ctx, method); err != nil {
-			return classify(method, err)
+			return giveUp(err)
 		}
 		if paceKey != "" {
 			if err := p.waitPace(ctx, paceKey); err != nil {
-				return classify(method, err)
+				return giveUp(err)
 			}
+		}
+		if err := ctx.Err(); err != nil {
+			return giveUp(err) // waitPace does not look at ctx when no wait is due
 		}
 		err := call(ctx)
 		if err == nil {
 			return nil
 		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return classify(method, ctxErr)
-		}
 		failed := classify(method, err)
+		if !refusedUnread(err, failed) {
+			reached = true
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return giveUp(ctxErr)
+		}
 		wait, rateLimited, retry := p.retryPlan(method, err, failed, attempt)
 		if rateLimited {
 			p.observe.SlackRateLimited(method)
@@ -269,14 +287,14 @@ func (p *Poster) attempt(ctx context.Context, method, paceKey string, call func(
 			p.blockMethod(method, wait)
 		}
 		if !retry || attempt >= p.maxAttempts {
-			return failed
+			return giveUp(failed)
 		}
 		p.log.Debug("retrying Slack call", "method", method, "attempt", attempt, "wait", wait, "error", failed.Err)
 		if rateLimited {
 			continue // waitMethod sleeps out the window
 		}
 		if err := p.clock.Sleep(ctx, wait); err != nil {
-			return classify(method, err)
+			return giveUp(err)
 		}
 	}
 }
@@ -325,6 +343,26 @@ func idempotentMethod(method string) bool {
 		return true
 	}
 	return false
+}
+
+// refusedUnread reports whether a failed request certainly had no effect: Slack
+// answered 429, or refused it with an ok:false code it documents as a refusal (rate
+// limit, auth, a gone channel or user), or the request never left. A 5xx, an unknown
+// code or a connection lost mid-way may have been acted on.
+func refusedUnread(err error, failed *slackui.Error) bool {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return true
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		return sc.Code == http.StatusTooManyRequests
+	}
+	if okFalse(failed) {
+		kind, known := codeKind(failed.Method, failed.Code)
+		return known && kind != slackui.Transient
+	}
+	return neverSent(err)
 }
 
 // neverSent reports whether a network error happened before the request left: a

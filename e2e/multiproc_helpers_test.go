@@ -39,10 +39,11 @@ import (
 // as the harness's bot, through the environment as in production.
 
 const (
-	mpOwnerEnv   = "E2E_REPLICA_OWNER"   // the child's execution lease owner; its presence makes it a child
-	mpLeaseEnv   = "E2E_REPLICA_LEASE"   // its execution lease
-	mpReportsEnv = "E2E_REPLICA_REPORTS" // "1" runs the report scheduler
-	mpPGEnv      = "TEST_DATABASE_URL"   // a PostgreSQL server the tests may create schemas in
+	mpOwnerEnv     = "E2E_REPLICA_OWNER"      // the child's execution lease owner; its presence makes it a child
+	mpLeaseEnv     = "E2E_REPLICA_LEASE"      // its execution lease
+	mpReportsEnv   = "E2E_REPLICA_REPORTS"    // "1" runs the report scheduler
+	mpEchoLeaseEnv = "E2E_REPLICA_ECHO_LEASE" // its claim lease on audit outbox events
+	mpPGEnv        = "TEST_DATABASE_URL"      // a PostgreSQL server the tests may create schemas in
 )
 
 // TestHelperReplicaProcess is one bot replica when run as a child of the multi-replica
@@ -56,6 +57,8 @@ func TestHelperReplicaProcess(t *testing.T) {
 	cfg, err := config.Load(config.ModeRun)
 	require.NoError(t, err)
 	lease, err := time.ParseDuration(os.Getenv(mpLeaseEnv))
+	require.NoError(t, err)
+	echoLease, err := time.ParseDuration(os.Getenv(mpEchoLeaseEnv))
 	require.NoError(t, err)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -74,9 +77,7 @@ func TestHelperReplicaProcess(t *testing.T) {
 		ReportsOff:      os.Getenv(mpReportsEnv) != "1",
 		ExecOwner:       owner,
 		ExecLease:       lease,
-		// Short, so that the echo does not wait long for a replica that was killed
-		// (or stopped) holding a claim on the head of the outbox.
-		EchoLease: 3 * time.Second,
+		EchoLease:       echoLease,
 		// Executions in flight at SIGTERM get this long to finish before they are
 		// handed back.
 		ShutdownGrace: time.Second,
@@ -134,6 +135,9 @@ type mpSet struct {
 	db    *store.DB
 	raw   *sql.DB
 	lease time.Duration
+	// echoLease is the replicas' claim lease on audit outbox events: short, so that
+	// the echo does not wait long for a replica that was killed holding one.
+	echoLease time.Duration
 
 	mu    sync.Mutex
 	procs map[string]*mpProc
@@ -164,7 +168,7 @@ func mpStart(t *testing.T, b mpBackend, opts harness.Options) *mpSet {
 	raw, err := sql.Open(driver, dsn)
 	require.NoError(t, err)
 	t.Cleanup(func() { raw.Close() })
-	return &mpSet{env: env, dbURL: dbURL, db: db, raw: raw, lease: 3 * time.Second, procs: map[string]*mpProc{}}
+	return &mpSet{env: env, dbURL: dbURL, db: db, raw: raw, lease: 3 * time.Second, echoLease: 3 * time.Second, procs: map[string]*mpProc{}}
 }
 
 // childEnv is the environment a replica reads its configuration from. It leaves
@@ -184,6 +188,7 @@ func (s *mpSet) childEnv(owner string, reports bool) []string {
 		"USAGE_REPORT_CHANNEL=" + c.UsageReportChannel, "USAGE_REPORT_SCHEDULE=" + c.UsageReportSchedule,
 		"DATABASE_URL=" + s.dbURL, "HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=info", "LOG_FORMAT=text",
 		mpOwnerEnv + "=" + owner, mpLeaseEnv + "=" + s.lease.String(),
+		mpEchoLeaseEnv + "=" + s.echoLease.String(),
 	}
 	if reports {
 		env = append(env, mpReportsEnv+"=1")

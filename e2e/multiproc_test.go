@@ -31,6 +31,7 @@ func TestReplicaProcesses(t *testing.T) {
 			t.Run("click storm, grant, reports and alerts", func(t *testing.T) { mpShared(t, b) })
 			t.Run("kill -9 mid-execution", func(t *testing.T) { mpKilled(t, b) })
 			t.Run("SIGTERM mid-execution hands back", func(t *testing.T) { mpHandedBack(t, b) })
+			t.Run("SIGTERM with an audit line waiting hands its claim back", func(t *testing.T) { mpEchoHandedBack(t, b) })
 		})
 	}
 }
@@ -227,6 +228,47 @@ func mpHandedBack(t *testing.T, b mpBackend) {
 		}
 	}
 	assert.Equal(t, 1, n, "invited once")
+}
+
+// mpEchoHandedBack: a replica is stopped as SIGTERM stops it while its audit echo holds
+// the claim on a line and waits out a Slack Retry-After window to post it; it hands the
+// claim back, and the other replica echoes the line at once, long before the (30 s)
+// claim lease would have run out, and once.
+func mpEchoHandedBack(t *testing.T, b mpBackend) {
+	s := mpStart(t, b, harness.Options{})
+	s.echoLease = 30 * time.Second
+	env := s.env
+	s.spawn(t, "replica-g", false, 1)
+	// The next chat.postMessage earns a 429 whose window outlasts the test: the
+	// replica's poster waits for it, holding the line, with nothing sent.
+	env.Slack.RateLimit("chat.postMessage", 1, time.Minute)
+	const word = "frobnicate-handback" // an unknown command: refused, recorded, echoed
+	slash(t, env, harness.Requester, harness.GeneralChannel, word)
+	apEventually(t, "the echo claimed the line and was told to wait", func() bool {
+		return env.Slack.Calls("chat.postMessage") == 1 &&
+			s.count(t, `SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND claimed_by <> ''`) == 1
+	})
+	s.spawn(t, "replica-h", false, 2)
+	stoppedAt := time.Now()
+	s.stop(t, "replica-g")
+	stopped := time.Since(stoppedAt)
+
+	lines := func() int {
+		n := 0
+		for _, m := range env.Slack.Messages(harness.AuditChannel) {
+			if strings.Contains(m.Text, word) {
+				n++
+			}
+		}
+		return n
+	}
+	apEventually(t, "the other replica echoes the line", func() bool { return lines() > 0 })
+	took := time.Since(stoppedAt)
+	t.Logf("replica-g stopped in %s; the line was echoed %s after the stop began (claim lease %s)",
+		stopped.Round(10*time.Millisecond), took.Round(10*time.Millisecond), s.echoLease)
+	assert.Less(t, took, 10*time.Second, "the claim was handed back, not left to run out")
+	time.Sleep(300 * time.Millisecond) // room for a second post to show up
+	assert.Equal(t, 1, lines(), "echoed once")
 }
 
 // mpWaitGrant waits until request id's grants are all in state.

@@ -42,6 +42,12 @@ type Error struct {
 	Code       string
 	RetryAfter time.Duration // for RateLimited, when Slack said
 	Err        error
+	// NotSent is set when Slack certainly did not act on the call: it was given up
+	// before any request left (its context ended while it waited for pacing, a
+	// Retry-After window or a backoff), or Slack refused every request it got without
+	// acting on it (429, a documented ok:false refusal, a failed dial). A caller may
+	// then treat the work as never done, and hand it to another process at once.
+	NotSent bool
 }
 
 func (e *Error) Error() string {
@@ -56,6 +62,14 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// NotSent reports whether err is a Slack call that certainly had no effect (see
+// Error.NotSent). Any other failure, a request cut off mid-way included, may have
+// reached Slack.
+func NotSent(err error) bool {
+	var se *Error
+	return errors.As(err, &se) && se.NotSent
+}
 
 // KindOf returns the kind of the first *Error in err's chain; errors the poster did
 // not classify (a cancelled context, a programming error) count as Transient.

@@ -45,3 +45,42 @@ func TestOutboxClaim(t *testing.T) {
 		assert.True(t, claim("E2", "B", t0.Add(time.Minute)), "a retry releases the claim to whoever comes first")
 	})
 }
+
+func TestOutboxRelease(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		require.NoError(t, db.AppendAudit(ctx,
+			audit.Event{ID: "E1", Kind: audit.KindCommand, At: t0},
+			audit.Event{ID: "E2", Kind: audit.KindCommand, At: t0}))
+		lease := 30 * time.Second
+		claim := func(id, owner string, now time.Time) bool {
+			t.Helper()
+			ok, err := db.Claim(ctx, id, owner, now, now.Add(lease))
+			require.NoError(t, err)
+			return ok
+		}
+		release := func(id, owner string) bool {
+			t.Helper()
+			ok, err := db.Release(ctx, id, owner)
+			require.NoError(t, err)
+			return ok
+		}
+
+		require.True(t, claim("E1", "A", t0))
+		assert.False(t, release("E1", "B"), "only the owner may release")
+		assert.False(t, claim("E1", "B", t0.Add(time.Second)), "a refused release leaves the claim")
+		assert.True(t, release("E1", "A"))
+		assert.True(t, claim("E1", "B", t0.Add(time.Second)), "released: another owner takes it before the lease ends")
+		assert.False(t, release("E1", "A"), "the old owner cannot release the new owner's claim")
+		assert.False(t, claim("E1", "A", t0.Add(2*time.Second)), "B still holds it")
+		assert.False(t, release("ENOPE", "A"), "an unknown event")
+
+		require.True(t, claim("E2", "A", t0))
+		require.NoError(t, db.Delivered(ctx, "E2", t0))
+		assert.False(t, release("E2", "A"), "a delivered event is not touched")
+		due, err := db.Due(ctx, t0.Add(time.Hour), 10)
+		require.NoError(t, err)
+		require.Len(t, due, 1, "releasing never brings a delivered event back")
+		assert.Equal(t, "E1", due[0].Event.ID)
+	})
+}

@@ -146,6 +146,24 @@ func (db *DB) Claim(ctx context.Context, eventID, owner string, now, until time.
 	return n == 1, nil
 }
 
+// Release hands back owner's claim on an undelivered event at once, for an echoer that
+// claimed it and then stopped before its post could reach Slack: another echoer may
+// post it without waiting for the lease to run out. It is a compare-and-swap on the
+// owner, so a claim that has lapsed and been taken over by another echoer is left
+// alone; it reports whether a claim was released.
+func (db *DB) Release(ctx context.Context, eventID, owner string) (bool, error) {
+	res, err := db.sql.ExecContext(ctx, `UPDATE outbox SET claimed_by = '', claimed_until = 0
+		WHERE event_id = ? AND claimed_by = ? AND delivered_at IS NULL`, eventID, owner)
+	if err != nil {
+		return false, fmt.Errorf("outbox release %s: %w", eventID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("outbox release %s: %w", eventID, err)
+	}
+	return n == 1, nil
+}
+
 // Retry records a failed attempt and when the next may be made, and releases the claim
 // so that whichever echoer comes first after the backoff makes it.
 func (db *DB) Retry(ctx context.Context, eventID string, attempts int, next time.Time, lastErr string) error {
