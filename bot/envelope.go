@@ -101,7 +101,7 @@ func (b *Bot) handleEnvelope(evt socketmode.Event) {
 	}
 }
 
-// ack hands the ack to slack-go with a deadline: Client.Ack uses context.TODO and blocks
+// ack hands the ack to slack-go with a deadline: its Client.Ack has no deadline and blocks
 // forever once 20 acks are queued on a dead socket.
 func (b *Bot) ack(envelopeID string, received time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.AckTimeout)
