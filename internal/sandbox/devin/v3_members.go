@@ -230,30 +230,15 @@ func (s *Server) v3ListOrgUsers(r *http.Request, _ []byte) reply {
 // v3AddOrgUser is V13: one user, who must be an enterprise member not yet in the
 // organization, with an org-level role.
 func (s *Server) v3AddOrgUser(r *http.Request, body []byte) reply {
-	var req struct {
-		RoleID string `json:"role_id"`
-	}
-	if bad := s.decodeV3(r, body, &req); bad != nil {
+	role, bad := s.v3OrgRole(r, body)
+	if bad != nil {
 		return *bad
 	}
 	s.mu.Lock()
-	role, found := s.roleLocked(req.RoleID)
-	s.mu.Unlock()
-	if !found || role.Type != "org" {
-		return s.invalid(r, badField([]any{"body", "role_id"}, fmt.Sprintf("%q is not an organization-level role", req.RoleID)))
-	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, notFound := s.v3OrgLocked(r)
-	if notFound != nil {
-		return *notFound
-	}
-	m, found := s.memberByID[r.PathValue("user_id")]
-	if !found {
-		return problem(http.StatusNotFound, "User is not a member of the enterprise")
-	}
-	if _, in := o.Members[m.UserID]; in {
-		return problem(http.StatusConflict, "User already has a role in this organization")
+	o, m, bad := s.v3OrgUserLocked(r, false)
+	if bad != nil {
+		return *bad
 	}
 	o.addMember(m.UserID, role.ID)
 	s.auditAsOwner("add_member", o.ID, map[string]any{"target_user_id": m.UserID, "roles": []string{role.ID}})
@@ -263,30 +248,15 @@ func (s *Server) v3AddOrgUser(r *http.Request, body []byte) reply {
 // v3SetOrgUserRole is V14's PATCH: a user already in the organization gets another
 // org-level role.
 func (s *Server) v3SetOrgUserRole(r *http.Request, body []byte) reply {
-	var req struct {
-		RoleID string `json:"role_id"`
-	}
-	if bad := s.decodeV3(r, body, &req); bad != nil {
+	role, bad := s.v3OrgRole(r, body)
+	if bad != nil {
 		return *bad
 	}
 	s.mu.Lock()
-	role, found := s.roleLocked(req.RoleID)
-	s.mu.Unlock()
-	if !found || role.Type != "org" {
-		return s.invalid(r, badField([]any{"body", "role_id"}, fmt.Sprintf("%q is not an organization-level role", req.RoleID)))
-	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, notFound := s.v3OrgLocked(r)
-	if notFound != nil {
-		return *notFound
-	}
-	m, found := s.memberByID[r.PathValue("user_id")]
-	if !found {
-		return problem(http.StatusNotFound, "User is not a member of the enterprise")
-	}
-	if _, in := o.Members[m.UserID]; !in {
-		return problem(http.StatusNotFound, "User is not a member of this organization")
+	o, m, bad := s.v3OrgUserLocked(r, true)
+	if bad != nil {
+		return *bad
 	}
 	o.addMember(m.UserID, role.ID)
 	s.auditAsOwner("update_member_role", o.ID, map[string]any{"target_user_id": m.UserID, "roles": []string{role.ID}})
@@ -296,18 +266,54 @@ func (s *Server) v3SetOrgUserRole(r *http.Request, body []byte) reply {
 func (s *Server) v3RemoveOrgUser(r *http.Request, _ []byte) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, notFound := s.v3OrgLocked(r)
-	if notFound != nil {
-		return *notFound
-	}
-	m, found := s.memberByID[r.PathValue("user_id")]
-	if !found {
-		return problem(http.StatusNotFound, "User is not a member of the enterprise")
-	}
-	if _, in := o.Members[m.UserID]; !in {
-		return problem(http.StatusNotFound, "User is not a member of this organization")
+	o, m, bad := s.v3OrgUserLocked(r, true)
+	if bad != nil {
+		return *bad
 	}
 	o.removeMember(m.UserID)
 	s.auditAsOwner("delete_member", o.ID, map[string]any{"target_user_id": m.UserID})
 	return ok(s.v3UserLocked(m))
+}
+
+// v3OrgRole reads V13/V14's body: role_id must name an organization-level role.
+func (s *Server) v3OrgRole(r *http.Request, body []byte) (Role, *reply) {
+	var req struct {
+		RoleID string `json:"role_id"`
+	}
+	if bad := s.decodeV3(r, body, &req); bad != nil {
+		return Role{}, bad
+	}
+	s.mu.Lock()
+	role, found := s.roleLocked(req.RoleID)
+	s.mu.Unlock()
+	if !found || role.Type != "org" {
+		rep := s.invalid(r, badField([]any{"body", "role_id"}, fmt.Sprintf("%q is not an organization-level role", req.RoleID)))
+		return Role{}, &rep
+	}
+	return role, nil
+}
+
+// v3OrgUserLocked finds the path's organization and enterprise member, who must be in
+// the organization already (inOrg) or not yet (409 otherwise).
+func (s *Server) v3OrgUserLocked(r *http.Request, inOrg bool) (*org, *Member, *reply) {
+	o, bad := s.v3OrgLocked(r)
+	if bad != nil {
+		return nil, nil, bad
+	}
+	fail := func(status int, detail string) (*org, *Member, *reply) {
+		rep := problem(status, detail)
+		return nil, nil, &rep
+	}
+	m, found := s.memberByID[r.PathValue("user_id")]
+	if !found {
+		return fail(http.StatusNotFound, "User is not a member of the enterprise")
+	}
+	_, in := o.Members[m.UserID]
+	switch {
+	case inOrg && !in:
+		return fail(http.StatusNotFound, "User is not a member of this organization")
+	case !inOrg && in:
+		return fail(http.StatusConflict, "User already has a role in this organization")
+	}
+	return o, m, nil
 }
